@@ -1,0 +1,3 @@
+from iisdetect.cli import main
+
+raise SystemExit(main())

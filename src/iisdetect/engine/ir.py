@@ -1,0 +1,154 @@
+"""Rule intermediate representation: what a Sigma rule means, independent of any target.
+
+pySigma parses the YAML and applies the field-mapping pipelines; ``compile.py`` lowers its
+condition tree into these few node types once. Every evaluator and export (the local Python
+engine, DuckDB SQL, QRadar AQL, ...) is a small function over this tree, so no condition is
+ever written twice by hand.
+
+Semantics shared by all targets:
+- string matches are case-insensitive unless ``cased`` (Sigma's ``|cased`` modifier);
+- a missing field never matches a string/regex/number test (``Null`` tests absence/emptiness);
+- ``Glob`` uses Sigma wildcards ``*`` and ``?``; the value holds them with ``\\*``/``\\?``
+  already resolved into ``GLOB_STAR``/``GLOB_ONE`` markers is unnecessary: ``parts`` lists
+  literal strings and the two wildcard tokens.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+StrOp = Literal["eq", "startswith", "endswith", "contains"]
+
+#: Wildcard tokens inside ``Glob.parts``.
+STAR = object()
+ONE = object()
+
+
+@dataclass(frozen=True, slots=True)
+class Str:
+    """``field`` equals / starts with / ends with / contains ``value``."""
+
+    field: str
+    op: StrOp
+    value: str
+    cased: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Glob:
+    """A Sigma string with wildcards in the middle: ``parts`` are literals, ``STAR`` or ``ONE``."""
+
+    field: str
+    parts: tuple[object, ...]
+    cased: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Regex:
+    """Search (not full match) with a Python/RE2-compatible pattern, as Sigma ``|re`` means."""
+
+    field: str
+    pattern: str
+    ignore_case: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Num:
+    """Numeric equality (EventID, ports): compares the field as an integer."""
+
+    field: str
+    value: int
+
+
+@dataclass(frozen=True, slots=True)
+class Null:
+    """The field is absent or empty (Sigma ``field: null`` / ``field: ''``)."""
+
+    field: str
+
+
+@dataclass(frozen=True, slots=True)
+class Cidr:
+    field: str
+    network: str
+
+
+@dataclass(frozen=True, slots=True)
+class And:
+    items: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Or:
+    items: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    item: Node
+
+
+@dataclass(frozen=True, slots=True)
+class Const:
+    """Always true/false (an empty selection, or a keyword search we decided to drop)."""
+
+    value: bool
+
+
+Node = Str | Glob | Regex | Num | Null | Cidr | And | Or | Not | Const
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where a rule variant applies: any of ``channels`` or ``providers`` AND any of ``event_ids``.
+
+    Channel/provider comparisons are case-insensitive (OTRF writes ``security`` and ``Security``).
+    """
+
+    name: str
+    channels: tuple[str, ...]
+    providers: tuple[str, ...]
+    event_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """One (source, condition) pair: the rule's condition after that source's field mapping."""
+
+    source: Source
+    condition: Node
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    """A rule ready for any target: metadata plus one condition per log-source variant."""
+
+    id: str
+    title: str
+    level: str
+    detection_type: str
+    description: str
+    path: str
+    tags: tuple[str, ...]
+    falsepositives: tuple[str, ...]
+    variants: tuple[Variant, ...]
+    ruleset: str = ""
+    custom: dict[str, object] = field(default_factory=dict)
+
+    def fields(self) -> set[str]:
+        """Every event field any variant reads (used by exports and lints)."""
+        out: set[str] = set()
+        for v in self.variants:
+            _collect_fields(v.condition, out)
+        return out
+
+
+def _collect_fields(node: Node, out: set[str]) -> None:
+    if isinstance(node, And | Or):
+        for item in node.items:
+            _collect_fields(item, out)
+    elif isinstance(node, Not):
+        _collect_fields(node.item, out)
+    elif not isinstance(node, Const):
+        out.add(node.field)
