@@ -1,0 +1,1 @@
+"""Detection: Sigma rules compiled once into an IR (``ir``), evaluated locally (``python``)."""
