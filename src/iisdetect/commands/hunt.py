@@ -1,0 +1,136 @@
+"""``iisdetect hunt PATH...``: run a ruleset over logs and report alerts grouped into incidents."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+from iisdetect.api import HuntOptions, hunt
+from iisdetect.errors import UsageError
+from iisdetect.report.render import FORMATS, render_csv, render_json, render_ndjson, render_table
+from iisdetect.report.summary import print_summary, summary_dict
+from iisdetect.rules import RULESETS
+from iisdetect.timeargs import parse_duration, parse_instant
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "hunt",
+        help="detect malicious IIS components in event logs",
+        description="Read EVTX / XML / JSON logs (files, folders, .zip, .gz, '-' for stdin), run the rules, "
+        "report alerts grouped into per-host incidents, and end with an accounting on stderr.",
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH", help="log files or folders; '-' reads stdin")
+    p.add_argument(
+        "--ruleset", choices=sorted(RULESETS), default="iis", help="built-in ruleset (default: iis)"
+    )
+    p.add_argument(
+        "--rules", action="append", default=[], metavar="PATH", help="extra Sigma rule file/folder"
+    )
+    p.add_argument("--no-ruleset", action="store_true", help="use only the rules given with --rules")
+    p.add_argument("--tuning", metavar="FILE", help="YAML allow-list (see examples/tuning.example.yaml)")
+    p.add_argument("--show-suppressed", action="store_true", help="also output alerts the tuning suppressed")
+    p.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
+    p.add_argument("-o", "--output", metavar="FILE", help="write results to FILE instead of stdout")
+    p.add_argument("--since", metavar="T", help="only events at or after T (ISO, UTC if no offset)")
+    p.add_argument("--until", metavar="T", help="only events at or before T")
+    p.add_argument(
+        "--last",
+        metavar="DURATION",
+        help="only the last DURATION (30m, 24h, 7d) before --now, or before the newest event read",
+    )
+    p.add_argument("--now", metavar="T", help="anchor for --last ('now' = wall clock); default: newest event")
+    p.add_argument("--window", default="1h", metavar="DURATION", help="correlation window (default: 1h)")
+    p.add_argument("--no-correlate", action="store_true", help="list alerts without grouping into incidents")
+    p.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+    return p
+
+
+def options_from(args: argparse.Namespace) -> HuntOptions:
+    since = parse_instant(args.since) if args.since else None
+    until = parse_instant(args.until) if args.until else None
+    if since and until and since > until:
+        raise UsageError("--since is after --until")
+    if args.now and not args.last:
+        raise UsageError("--now only makes sense with --last")
+    if args.no_ruleset and not args.rules:
+        raise UsageError("--no-ruleset needs at least one --rules PATH")
+    if args.tuning and not Path(args.tuning).is_file():
+        raise UsageError(f"tuning file not found: {args.tuning}")
+    return HuntOptions(
+        paths=args.paths,
+        ruleset=None if args.no_ruleset else args.ruleset,
+        extra_rules=args.rules,
+        tuning=args.tuning,
+        since=since,
+        until=until,
+        last=parse_duration(args.last) if args.last else None,
+        now=parse_instant(args.now) if args.now else None,
+        correlate_window=None if args.no_correlate else parse_duration(args.window),
+    )
+
+
+@contextmanager
+def progress_bar(paths: list[str], enabled: bool) -> Iterator[object]:
+    """A byte-based bar on stderr, only when stderr is a terminal."""
+    if not enabled or not sys.stderr.isatty() or "-" in paths:
+        yield None
+        return
+    from iisdetect.readers import total_input_bytes
+
+    total = total_input_bytes(paths)
+    with Progress(
+        TextColumn("reading"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as prog:
+        task = prog.add_task("read", total=total or None)
+        yield lambda n: prog.advance(task, n)
+
+
+@contextmanager
+def open_output(path: str | None) -> Iterator[IO[str]]:
+    if not path:
+        yield sys.stdout
+        return
+    try:
+        fh = open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
+    with fh:
+        yield fh
+
+
+def run(args: argparse.Namespace) -> int:
+    opts = options_from(args)
+    err = Console(stderr=True, highlight=False)
+    with progress_bar(list(args.paths), not args.no_progress) as advance:
+        opts.on_progress = advance  # type: ignore[assignment]
+        result = hunt(opts)
+    suppressed = result.suppressed if args.show_suppressed else []
+    with open_output(args.output) as out:
+        if args.format == "table":
+            width = 100 if out is not sys.stdout else None
+            console = Console(file=out, width=width or min(Console().width, 160), highlight=False)
+            render_table(result.alerts, result.incidents, console)
+            if suppressed:
+                console.print(f"\nSuppressed by tuning ({len(suppressed)}):")
+                render_table([a for a, _ in suppressed], [], console)
+        elif args.format == "json":
+            render_json(result.alerts, result.incidents, summary_dict(result.stats), out, suppressed)
+        elif args.format == "ndjson":
+            render_ndjson(result.alerts, result.incidents, out, suppressed)
+        else:
+            render_csv(result.alerts, result.incidents, out, suppressed)
+    print_summary(result.stats, err, result.notes, alerts=len(result.alerts))
+    return 0

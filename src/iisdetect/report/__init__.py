@@ -1,0 +1,1 @@
+"""Output: alerts/incidents in every format (``render``) and the run accounting (``summary``)."""

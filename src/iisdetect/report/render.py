@@ -1,0 +1,157 @@
+"""Render hunt results as table (rich), JSON, NDJSON or CSV.
+
+Log fields are attacker-controlled: in the terminal they go through ``rich.text.Text`` (never
+markup) with control characters escaped, so a crafted CommandLine cannot restyle or rewrite the
+screen; JSON is encoded by orjson; CSV cells that a spreadsheet would run as a formula are
+prefixed with a quote (OWASP CSV-injection advice).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable
+from typing import IO, Any
+
+import orjson
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from iisdetect.alerts import ALERT_COLUMNS, Alert
+
+FORMATS = ("table", "json", "ndjson", "csv")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+LEVEL_STYLE = {
+    "critical": "bold red",
+    "high": "red",
+    "medium": "yellow",
+    "low": "cyan",
+    "informational": "dim",
+}
+
+
+def safe(value: Any) -> str:
+    """Printable form of a hostile string: control characters (ANSI escapes included) escaped."""
+    if value is None:
+        return ""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(value))
+
+
+def incident_dict(inc: Any) -> dict[str, Any]:
+    return {
+        "incident": inc.id,
+        "host": inc.host,
+        "level": inc.level,
+        "first": inc.first,
+        "last": inc.last,
+        "module": inc.module,
+        "summary": inc.summary,
+        "alert_count": len(inc.alerts),
+    }
+
+
+def groups(alerts: list[Alert], incidents: list[Any]) -> list[tuple[Any | None, list[Alert]]]:
+    """Incidents with their alerts; alerts without an incident (correlation off) as one group."""
+    if incidents:
+        return [(inc, list(inc.alerts)) for inc in incidents]
+    return [(None, alerts)] if alerts else []
+
+
+def evidence(alert: Alert) -> str:
+    """The one thing an analyst looks at first: what was loaded, written, set or run."""
+    c = alert.columns()
+    obj = c["loaded_dll"] or c["file_path"] or c["registry_key"] or c["CommandLine"]
+    d = alert.event.data
+    obj = obj or d.get("ScriptBlockText") or d.get("Configuration") or d.get("ModuleDll") or ""
+    if c["registry_key"] and c["registry_value"]:
+        obj = f"{obj} = {c['registry_value']}"
+    proc = c["initiating_process"] or ""
+    return f"{proc} -> {obj}" if proc and obj and obj != c["CommandLine"] else obj or proc
+
+
+def render_table(alerts: list[Alert], incidents: list[Any], console: Console) -> None:
+    if not alerts:
+        console.print("No alerts.")
+        return
+    table = Table(show_lines=False, expand=False, pad_edge=False, header_style="bold")
+    table.add_column("Time (UTC)", no_wrap=True, width=19)
+    table.add_column("Level", no_wrap=True, width=6)
+    table.add_column("Detection", overflow="fold", max_width=26)
+    table.add_column("Evidence", overflow="fold", ratio=1)
+    for inc, members in groups(alerts, incidents):
+        if inc is not None:
+            head = Text(f"{inc.id} {inc.host} [{inc.level}] {len(members)} alert(s): ", style="bold")
+            head.append(safe(inc.summary), style="bold")
+            table.add_row(Text(safe(inc.first)[:19].replace("T", " ")), "", "", head, end_section=False)
+        for a in members:
+            c = a.columns()
+            table.add_row(
+                Text(c["event_time"]),
+                Text(a.level[:6], style=LEVEL_STYLE.get(a.level, "")),
+                Text(safe(a.detection_type)),
+                Text(f"{safe(a.event.computer)}: {safe(evidence(a))}"),
+            )
+        table.add_section()
+    console.print(table)
+
+
+def alert_record(alert: Alert) -> dict[str, Any]:
+    row = alert.columns()
+    row["incident"] = alert.incident
+    return row
+
+
+def render_json(
+    alerts: list[Alert],
+    incidents: list[Any],
+    summary: dict[str, Any],
+    out: IO[str],
+    suppressed: Iterable = (),
+) -> None:
+    doc: dict[str, Any] = {}
+    if incidents:
+        doc["incidents"] = [
+            {**incident_dict(i), "alerts": [alert_record(a) for a in i.alerts]} for i in incidents
+        ]
+    else:
+        doc["alerts"] = [alert_record(a) for a in alerts]
+    sup = [{**alert_record(a), "suppressed_by": entry} for a, entry in suppressed]
+    if sup:
+        doc["suppressed"] = sup
+    doc["summary"] = summary
+    out.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
+def render_ndjson(alerts: list[Alert], incidents: list[Any], out: IO[str], suppressed: Iterable = ()) -> None:
+    for inc, members in groups(alerts, incidents):
+        if inc is not None:
+            out.write(orjson.dumps({"type": "incident", **incident_dict(inc)}).decode() + "\n")
+        for a in members:
+            out.write(orjson.dumps({"type": "alert", **alert_record(a)}).decode() + "\n")
+    for a, entry in suppressed:
+        out.write(
+            orjson.dumps({"type": "suppressed", "suppressed_by": entry, **alert_record(a)}).decode() + "\n"
+        )
+
+
+def _csv_cell(value: Any) -> Any:
+    if isinstance(value, str) and value[:1] in ("=", "+", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def render_csv(alerts: list[Alert], incidents: list[Any], out: IO[str], suppressed: Iterable = ()) -> None:
+    cols = ("incident", "incident_level", *ALERT_COLUMNS, "suppressed_by")
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for inc, members in groups(alerts, incidents):
+        for a in members:
+            row = alert_record(a)
+            row["incident_level"] = inc.level if inc is not None else ""
+            writer.writerow({k: _csv_cell(v) for k, v in row.items()})
+    for a, entry in suppressed:
+        writer.writerow({k: _csv_cell(v) for k, v in {**alert_record(a), "suppressed_by": entry}.items()})
+    out.write(buf.getvalue())
