@@ -112,9 +112,7 @@ def render_json(
 ) -> None:
     doc: dict[str, Any] = {}
     if incidents:
-        doc["incidents"] = [
-            {**incident_dict(i), "alerts": [alert_record(a) for a in i.alerts]} for i in incidents
-        ]
+        doc["incidents"] = [{**incident_dict(i), "alerts": [alert_record(a) for a in i.alerts]} for i in incidents]
     else:
         doc["alerts"] = [alert_record(a) for a in alerts]
     sup = [{**alert_record(a), "suppressed_by": entry} for a, entry in suppressed]
@@ -131,9 +129,7 @@ def render_ndjson(alerts: list[Alert], incidents: list[Any], out: IO[str], suppr
         for a in members:
             out.write(orjson.dumps({"type": "alert", **alert_record(a)}).decode() + "\n")
     for a, entry in suppressed:
-        out.write(
-            orjson.dumps({"type": "suppressed", "suppressed_by": entry, **alert_record(a)}).decode() + "\n"
-        )
+        out.write(orjson.dumps({"type": "suppressed", "suppressed_by": entry, **alert_record(a)}).decode() + "\n")
 
 
 def _csv_cell(value: Any) -> Any:

@@ -24,10 +24,7 @@ def print_summary(stats: RunStats, console: Console, notes: list[str] = (), aler
     """Human summary on stderr; a damaged record is always listed with file and location."""
     fmts = ", ".join(f"{k} {v}" for k, v in sorted(stats.formats.items())) or "none"
     console.print(
-        Text(
-            f"files: {stats.files} ({fmts})"
-            + (f", {stats.files_failed} unreadable" if stats.files_failed else "")
-        )
+        Text(f"files: {stats.files} ({fmts})" + (f", {stats.files_failed} unreadable" if stats.files_failed else ""))
     )
     console.print(
         Text(
@@ -39,11 +36,7 @@ def print_summary(stats: RunStats, console: Console, notes: list[str] = (), aler
         console.print(Text(f"  skipped {count}: {safe(reason)}"))
     for skip in stats.skips[:MAX_SKIPS_SHOWN]:
         console.print(
-            Text(
-                f"    {safe(skip.source)} @ {safe(skip.locator)}: {safe(skip.reason)} {safe(skip.detail)}"[
-                    :300
-                ]
-            )
+            Text(f"    {safe(skip.source)} @ {safe(skip.locator)}: {safe(skip.reason)} {safe(skip.detail)}"[:300])
         )
     if len(stats.skips) > MAX_SKIPS_SHOWN:
         console.print(Text(f"    ... {len(stats.skips) - MAX_SKIPS_SHOWN} more (see --format json summary)"))
