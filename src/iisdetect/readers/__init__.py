@@ -1,0 +1,183 @@
+"""Input readers: paths in, canonical :class:`~iisdetect.events.Event` objects out.
+
+Formats (``docs/input-formats.md``) are recognised by content (:func:`sniff`), never by extension;
+each has one module and one entry in :data:`READERS`. Containers are opened in place: ``.zip``
+members (``a.zip!inner.json``, recursively) and ``.gz`` streams (``x.json.gz`` -> ``x.json``).
+UTF-16 text (with BOM) is transcoded on the fly.
+
+Accounting scheme (``RunStats``):
+
+* ``files`` / ``formats[fmt]``: one per file (or container member) actually read as a known format.
+  Containers themselves are not counted, their members are.
+* ``formats["ignored"]``: files of unknown content inside a folder or container whose name does not
+  promise event data (LICENSE, README.md, *.yaml, manifest.tsv): skipped quietly, but counted.
+* ``stats.file_failed(name, reason)``: inside a walk, a file that cannot be opened (``unreadable``),
+  a broken container (``bad container``), a data-named file (.evtx .json .jsonl .ndjson .xml .log
+  .gz .zip) of unknown content (``unknown format``), or an I/O/decompression error mid-file
+  (``read error``; the events already read are kept). The walk always goes on.
+* ``records_read`` / ``stats.skip(...)``: per record; every unusable record/line/element/chunk is
+  one skip with a reason (``evtx chunk error``, ``evtx record error``, ``bad json``, ``bad record``,
+  ``not an event``, ``bad xml``, ``unsafe xml``) and a locator.
+* Command-line arguments are checked before anything is yielded: a missing path, an unreadable
+  file, or a file (or stdin) of unknown format raises :class:`~iisdetect.errors.InputError`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from ..accounting import RunStats
+from ..errors import InputError
+from ..events import Event
+from . import ecs, evtx, evtx_json, flat_json, splunk, xml
+from .sniff import Format, sniff
+from .sources import (
+    CountingReader,
+    Source,
+    Utf16ToUtf8,
+    classify,
+    expand_container,
+    file_source,
+    is_data_name,
+    is_utf16,
+    stdin_source,
+    walk_files,
+)
+
+__all__ = ["Format", "READERS", "iter_events", "sniff", "total_input_bytes"]
+
+Reader = Callable[[Any, str, RunStats], Iterator[Event]]
+
+#: One reader per format: ``read(stream_or_path, source_name, stats)``.
+READERS: dict[Format, Reader] = {
+    Format.EVTX: evtx.read,
+    Format.EVTX_JSON: evtx_json.read,
+    Format.FLAT_JSON: flat_json.read,
+    Format.ECS: ecs.read,
+    Format.SPLUNK_JSON: splunk.read,
+    Format.XML: xml.read,
+}
+
+_CONTAINER_ERRORS = (OSError, EOFError, zlib.error, zipfile.BadZipFile, zipfile.LargeZipFile, RuntimeError)
+Progress = Callable[[int], None]
+
+
+def _noop(_: int) -> None:
+    return None
+
+
+def _plan(paths: Sequence[str]) -> list[tuple[str, Any]]:
+    """Validate every command-line argument up front (InputError before any event)."""
+    plan: list[tuple[str, Any]] = []
+    for p in paths:
+        if p == "-":
+            src, head = stdin_source()
+            kind, fmt, reason, _ = classify(src, head)
+            if kind is None and fmt is Format.UNKNOWN:
+                raise InputError(f"stdin: unknown input format ({reason})")
+            plan.append(("source", (src, head)))
+        elif os.path.isdir(p):
+            plan.append(("dir", p))
+        elif os.path.exists(p):
+            try:
+                src = file_source(p)
+                kind, fmt, reason, head = classify(src)
+            except OSError as exc:
+                raise InputError(f"{p}: cannot open ({exc.strerror or exc})") from None
+            if kind is None and fmt is Format.UNKNOWN:
+                raise InputError(f"{p}: unknown input format ({reason})")
+            plan.append(("source", (src, head)))
+        else:
+            raise InputError(f"{p}: no such file or directory")
+    return plan
+
+
+def iter_events(
+    paths: Sequence[str], stats: RunStats, *, on_progress: Callable[[int], None] | None = None
+) -> Iterator[Event]:
+    """Walk paths (files, folders recursively, '-' = stdin), sniff each, yield canonical Events.
+
+    ``stats`` is updated as described in the module docstring; ``on_progress(nbytes)`` is called as
+    input bytes are consumed (per read chunk for plain files, per file for EVTX and container members).
+    """
+    progress = on_progress or _noop
+    plan = _plan(paths)
+    for kind, item in plan:
+        if kind == "dir":
+            for path in walk_files(item):
+                yield from _read_source(file_source_safe(path, stats), stats, progress)
+        else:
+            src, head = item
+            yield from _read_source(src, stats, progress, head)
+
+
+def file_source_safe(path: str, stats: RunStats) -> Source | None:
+    try:
+        return file_source(path)
+    except OSError as exc:
+        stats.file_failed(path, "unreadable", str(exc))
+        return None
+
+
+def _read_source(src: Source | None, stats: RunStats, progress: Progress, head: bytes | None = None) -> Iterator[Event]:
+    if src is None:
+        return
+    try:
+        kind, fmt, reason, head = classify(src, head)
+    except _CONTAINER_ERRORS as exc:
+        stats.file_failed(src.name, "unreadable", f"{type(exc).__name__}: {exc}")
+        return
+    if kind is not None:
+        try:
+            for member in expand_container(src, kind):
+                yield from _read_source(member, stats, progress)
+        except _CONTAINER_ERRORS as exc:
+            stats.file_failed(src.name, "bad container", f"{type(exc).__name__}: {exc}")
+        return
+    if fmt is Format.UNKNOWN:
+        if is_data_name(src.name):
+            stats.file_failed(src.name, "unknown format", reason)
+        else:
+            stats.formats["ignored"] += 1
+        return
+    stats.files += 1
+    stats.formats[fmt.value] += 1
+    reader = READERS[fmt]
+    try:
+        if fmt is Format.EVTX and src.path:
+            yield from reader(src.path, src.name, stats)
+            progress(src.size)
+            return
+        with src.open() as raw:
+            stream: Any = raw
+            if src.path and fmt is not Format.EVTX:
+                stream = io.BufferedReader(CountingReader(raw, progress), 1 << 16)
+            if is_utf16(head):
+                stream = io.BufferedReader(Utf16ToUtf8(stream), 1 << 16)
+            yield from reader(stream, src.name, stats)
+        if not src.path:
+            progress(src.size)
+    except Exception as exc:  # I/O or decompression failure mid-file: keep what was read
+        stats.file_failed(src.name, "read error", f"{type(exc).__name__}: {exc}")
+
+
+def total_input_bytes(paths: Sequence[str]) -> int:
+    """Bytes on disk under ``paths`` (the progress bar total; stdin counts 0)."""
+    total = 0
+    for p in paths:
+        if p == "-":
+            continue
+        if os.path.isdir(p):
+            for f in walk_files(p):
+                with contextlib.suppress(OSError):
+                    total += os.path.getsize(f)
+        else:
+            with contextlib.suppress(OSError):
+                total += os.path.getsize(p)
+    return total

@@ -1,0 +1,79 @@
+"""Binary EVTX via pyevtx-rs (``evtx.PyEvtxParser(...).records_json()``).
+
+Why JSON and not XML output: ``records_json`` + ``orjson`` + one dict walk is the fastest path
+(~290k raw records/s in Rust); the shared normaliser in ``evtx_json`` turns it into an Event.
+The iterator raises ``RuntimeError`` for a bad chunk or record and can be resumed with ``next()``:
+each such error is one counted skip (``evtx chunk error`` when the message names a chunk, otherwise
+``evtx record error``), located ``after record N`` (the last good record id). A parser that keeps
+failing (``MAX_CONSECUTIVE_ERRORS`` errors in a row, or the same message ``MAX_SAME_ERROR`` times in a
+row) is abandoned for that file with a warning, so a pathological file cannot loop forever.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from typing import BinaryIO
+
+import orjson
+from evtx import PyEvtxParser
+
+from ..accounting import RunStats
+from ..events import Event
+from .evtx_json import normalise_event
+
+MAX_CONSECUTIVE_ERRORS = 10_000
+MAX_SAME_ERROR = 20
+
+
+def open_parser(src: str | BinaryIO) -> PyEvtxParser:
+    """Parser on a filesystem path (native reads) or on a stream (zip member, gzip, stdin: buffered)."""
+    if isinstance(src, str):
+        return PyEvtxParser(src)
+    data = src.read()
+    return PyEvtxParser(io.BytesIO(data))
+
+
+def read(src: str | BinaryIO, source: str, stats: RunStats) -> Iterator[Event]:
+    """Yield Events from an EVTX file; record/chunk errors are counted and skipped."""
+    it = open_parser(src).records_json()
+    loads = orjson.loads
+    normalise = normalise_event
+    skip = stats.skip
+    read_count = 0
+    errors = 0
+    same = 0
+    last_msg = ""
+    last_id: int | None = None
+    try:
+        while True:
+            try:
+                rec = next(it)
+            except StopIteration:
+                break
+            except RuntimeError as exc:
+                msg = str(exc)
+                errors += 1
+                same = same + 1 if msg == last_msg else 1
+                last_msg = msg
+                reason = "evtx chunk error" if msg.startswith("Failed to parse chunk") else "evtx record error"
+                where = f"after record {last_id}" if last_id is not None else "before first record"
+                skip(source, where, reason, msg)
+                if errors >= MAX_CONSECUTIVE_ERRORS or same >= MAX_SAME_ERROR:
+                    stats.warn(f"{source}: gave up after {errors} consecutive EVTX errors ({msg[:120]})")
+                    break
+                continue
+            errors = 0
+            rid = rec["event_record_id"]
+            last_id = rid
+            try:
+                ev = normalise(loads(rec["data"])["Event"], source, f"record {rid}")
+            except orjson.JSONDecodeError as exc:
+                skip(source, f"record {rid}", "bad json", str(exc))
+            except Exception as exc:  # a record pyevtx rendered oddly never stops the file
+                skip(source, f"record {rid}", "bad record", f"{type(exc).__name__}: {exc}")
+            else:
+                read_count += 1
+                yield ev
+    finally:
+        stats.records_read += read_count
