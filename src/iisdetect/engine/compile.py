@@ -24,6 +24,7 @@ from sigma.types import (
     SigmaBool,
     SigmaCasedString,
     SigmaCIDRExpression,
+    SigmaExpansion,
     SigmaNull,
     SigmaNumber,
     SigmaRegularExpression,
@@ -99,6 +100,8 @@ def _match(field: str | None, value: Any) -> ir.Node:
             raise UnsupportedSigma(f"regex flags {sorted(f.name for f in unsupported)} are not supported")
         pattern = value.regexp if isinstance(value.regexp, str) else str(value.regexp)
         return ir.Regex(field, pattern, SigmaRegularExpressionFlag.IGNORECASE in flags)
+    if isinstance(value, SigmaExpansion):  # windash & co.: any of the generated values
+        return _flatten(ir.Or, [_match(field, v) for v in value.values])
     if isinstance(value, SigmaCIDRExpression):
         return ir.Cidr(field, str(value.network))
     if isinstance(value, SigmaString):

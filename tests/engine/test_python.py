@@ -1,0 +1,74 @@
+"""The local evaluator: Sigma string semantics and EventID/channel dispatch."""
+
+from __future__ import annotations
+
+import pytest
+
+from iisdetect.engine import ir
+from iisdetect.engine.python import Detector, compile_node, lift_event_ids
+from tests.helpers import ev
+
+
+def test_string_ops_are_case_insensitive_unless_cased() -> None:
+    e = ev(1, {"Image": r"C:\Windows\System32\INETSRV\AppCmd.exe"})
+    assert compile_node(ir.Str("Image", "endswith", r"\appcmd.exe"))(e)
+    assert compile_node(ir.Str("Image", "contains", "inetsrv"))(e)
+    assert compile_node(ir.Str("Image", "startswith", "c:\\windows"))(e)
+    assert not compile_node(ir.Str("Image", "eq", "appcmd.exe"))(e)
+    assert not compile_node(ir.Str("Image", "contains", "inetsrv", cased=True))(e)
+    assert compile_node(ir.Str("Image", "contains", "INETSRV", cased=True))(e)
+
+
+def test_missing_field_never_matches_but_not_of_it_does() -> None:
+    e = ev(1, {})
+    assert not compile_node(ir.Str("Image", "contains", ""))(e)
+    assert compile_node(ir.Not(ir.Str("Image", "contains", "x")))(e)
+    assert compile_node(ir.Null("Image"))(e)
+
+
+def test_glob_regex_num_cidr() -> None:
+    e = ev(3, {"Image": r"C:\Windows\WinSxS\amd64_x\TiWorker.exe", "DestinationIp": "10.1.2.3", "Port": "0x1bb"})
+    assert compile_node(ir.Glob("Image", ("c:\\windows\\winsxs\\", ir.STAR, "\\tiworker.exe")))(e)
+    assert not compile_node(ir.Glob("Image", ("c:\\windows\\", ir.ONE, "\\tiworker.exe")))(e)
+    assert compile_node(ir.Regex("Image", r"winsxs\\amd64", True))(e)
+    assert not compile_node(ir.Regex("Image", r"winsxs\\amd64"))(e)
+    assert compile_node(ir.Num("EventID", 3))(e)
+    assert compile_node(ir.Num("Port", 443))(e)
+    assert compile_node(ir.Cidr("DestinationIp", "10.0.0.0/8"))(e)
+    assert not compile_node(ir.Cidr("DestinationIp", "192.168.0.0/16"))(e)
+
+
+def test_or_merge_keeps_semantics() -> None:
+    node = ir.Or((ir.Str("A", "eq", "x.y"), ir.Str("A", "startswith", "pre"), ir.Str("B", "contains", "q")))
+    pred = compile_node(node)
+    assert pred(ev(1, {"A": "X.Y"}))
+    assert not pred(ev(1, {"A": "xzy"}))  # the dot is literal
+    assert pred(ev(1, {"A": "prefix"}))
+    assert pred(ev(1, {"B": "aqa"}))
+    assert not pred(ev(1, {"A": "apre"}))
+
+
+def _rule(source: ir.Source, node: ir.Node, rid: str = "r") -> ir.CompiledRule:
+    return ir.CompiledRule(rid, rid, "high", rid, "", "", (), (), (ir.Variant(source, node),))
+
+
+def test_dispatch_by_event_id_channel_or_provider() -> None:
+    src = ir.Source("s", ("Microsoft-Windows-Sysmon/Operational",), ("Microsoft-Windows-Sysmon",), (7,))
+    det = Detector([_rule(src, ir.Const(True))])
+    assert det.match(ev(7, {}))
+    assert det.match(ev(7, {}, channel="microsoft-windows-sysmon/operational", provider="x"))
+    assert det.match(ev(7, {}, channel="ForwardedEvents"))
+    assert not det.match(ev(7, {}, channel="Application", provider="App"))
+    assert not det.match(ev(8, {}))
+
+
+@pytest.mark.parametrize(
+    ("node", "ids"),
+    [
+        (ir.And((ir.Num("EventID", 29), ir.Const(True))), (29,)),
+        (ir.Or((ir.Num("EventID", 1), ir.Num("EventID", 2))), (1, 2)),
+        (ir.Or((ir.Num("EventID", 1), ir.Const(True))), ()),
+    ],
+)
+def test_lift_event_ids(node: ir.Node, ids: tuple[int, ...]) -> None:
+    assert lift_event_ids(node) == ids

@@ -1,0 +1,84 @@
+"""Event builders shared by tests: realistic field values copied from real Sysmon/Security logs."""
+
+from __future__ import annotations
+
+from iisdetect.events import Event
+
+SYSMON = ("Microsoft-Windows-Sysmon/Operational", "Microsoft-Windows-Sysmon")
+SECURITY = ("Security", "Microsoft-Windows-Security-Auditing")
+W3WP = r"C:\Windows\System32\inetsrv\w3wp.exe"
+
+_record = iter(range(1000, 10**9))
+
+
+def ev(
+    event_id: int,
+    data: dict[str, str],
+    *,
+    log: tuple[str, str] = SYSMON,
+    computer: str = "WEB01.corp.local",
+    time: str = "2024-05-02T10:15:30.123456Z",
+    **kw: str,
+) -> Event:
+    channel, provider = log
+    return Event(
+        kw.get("channel", channel),
+        kw.get("provider", provider),
+        event_id,
+        computer,
+        time,
+        next(_record),
+        kw.get("sid", "S-1-5-18"),
+        dict(data),
+        "test",
+        "record 1",
+    )
+
+
+def image_load(image_loaded: str, image: str = W3WP, **extra: str) -> Event:
+    data = {
+        "RuleName": "-",
+        "UtcTime": "2024-05-02 10:15:30.123",
+        "ProcessGuid": "{6004d249-0957-604d-6019-000000000900}",
+        "ProcessId": "4120",
+        "Image": image,
+        "ImageLoaded": image_loaded,
+        "Signed": "true",
+        "Signature": "Microsoft Windows",
+        "SignatureStatus": "Valid",
+        "User": "IIS APPPOOL\\DefaultAppPool",
+    }
+    data.update(extra)
+    return ev(7, data)
+
+
+def file_create(target: str, image: str, **extra: str) -> Event:
+    data = {
+        "RuleName": "-",
+        "UtcTime": "2024-05-02 10:15:30.123",
+        "ProcessGuid": "{6004d249-0957-604d-6019-000000000901}",
+        "ProcessId": "5120",
+        "Image": image,
+        "TargetFilename": target,
+        "CreationUtcTime": "2024-05-02 10:15:30.123",
+        "User": "CORP\\admin",
+    }
+    data.update(extra)
+    return ev(11, data)
+
+
+def registry_set(target: str, details: str, image: str = r"C:\Windows\System32\svchost.exe") -> Event:
+    return ev(
+        13,
+        {
+            "RuleName": "-",
+            "EventType": "SetValue",
+            "UtcTime": "2024-05-02 10:15:30.123",
+            "ProcessGuid": "{6004d249-0957-604d-6019-000000000902}",
+            "ProcessId": "912",
+            "Image": image,
+            "TargetObject": target,
+            "Details": details,
+            "User": "NT AUTHORITY\\SYSTEM",
+        },
+    )
