@@ -1,0 +1,138 @@
+"""Offline QRadar AQL: load Windows events into a QRadar-shaped DuckDB table and run AQL on it.
+
+    emu = Emulator()                       # or Emulator(db_path="events.duckdb")
+    emu.load(events)                       # iterable of iisdetect.events.Event
+    result = emu.query("SELECT ... FROM events WHERE ... LAST 24 HOURS")
+
+Modules: ``dialect`` (parsing, time clause), ``translate`` (AQL -> DuckDB), ``functions``,
+``table`` (loading, lookup tables, the ``events`` view), ``guard`` (what a query may do),
+``lint`` (problems in a query), ``mapping`` (the QRadar names, from mapping/qradar.yaml).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import yaml
+
+from iisdetect.aql import guard, table
+from iisdetect.aql.dialect import parse
+from iisdetect.aql.errors import AqlError, QueryRefused
+from iisdetect.aql.functions import MACROS
+from iisdetect.aql.mapping import QRadarMapping, load_mapping
+from iisdetect.aql.translate import Options, translate
+from iisdetect.errors import UsageError
+from iisdetect.events import Event
+
+__all__ = ["AqlError", "Emulator", "Options", "QueryRefused", "Result", "ms_to_iso"]
+
+
+def ms_to_iso(ms: int | None) -> str:
+    if ms is None:
+        return "-"
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + "Z"
+
+
+@dataclass
+class Result:
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+    now_ms: int
+    now_source: str  # "newest event" | "--now" | "clock" (empty table)
+    sql: str
+    time_range: tuple[int | None, int | None]
+
+
+class Emulator:
+    """Owns the DuckDB connection. Loading happens before :meth:`prepare` locks it."""
+
+    def __init__(
+        self,
+        db_path: str | None = None,
+        mapping: QRadarMapping | None = None,
+        options: Options | None = None,
+        sysmon_logsourcetypeid: int | None = None,
+        reference_sets: str | None = None,
+        now_ms: int | None = None,
+    ) -> None:
+        self.db_path = db_path
+        self.mapping = mapping or load_mapping()
+        self.options = options or Options()
+        self.sysmon_logsourcetypeid = sysmon_logsourcetypeid
+        self.reference_sets = reference_sets
+        self.fixed_now_ms = now_ms
+        self.con = duckdb.connect(db_path or ":memory:")
+        self.columns: list[str] = []
+        self._locked = False
+
+    def close(self) -> None:
+        self.con.close()
+
+    def load(self, events: Iterable[Event], tmpdir: str | None = None) -> int:
+        if self._locked:
+            raise AqlError("the table is locked for querying; load before the first query")
+        return table.load_events(self.con, events, self.mapping, tmpdir=tmpdir).events
+
+    def prepare(self) -> None:
+        """Build the view, macros and reference sets, find "now", then lock the connection."""
+        if self._locked:
+            return
+        if not table.has_events(self.con):
+            if self.db_path:
+                raise UsageError(f"{self.db_path} holds no events table: load events into it first")
+            table.load_events(self.con, [], self.mapping)
+        self.columns = table.create_view(self.con, self.mapping, self.sysmon_logsourcetypeid)
+        self.con.execute("CREATE OR REPLACE TEMP TABLE aql_refsets (name VARCHAR, value VARCHAR)")
+        if self.reference_sets:
+            self.con.executemany("INSERT INTO aql_refsets VALUES (?, ?)", _read_sets(self.reference_sets))
+        for macro in MACROS:
+            self.con.execute(macro)
+        newest = self.con.execute(f"SELECT max(starttime) FROM {table.BASE}").fetchall()[0][0]
+        if self.fixed_now_ms is not None:
+            self.now_ms, self.now_source = self.fixed_now_ms, "--now"
+        elif newest is not None:
+            self.now_ms, self.now_source = int(newest), "newest event"
+        else:
+            self.now_ms, self.now_source = int(datetime.now(UTC).timestamp() * 1000), "clock (no events)"
+        guard.lock(self.con)
+        self._locked = True
+
+    def translate(self, query: str) -> tuple[str, tuple[int | None, int | None]]:
+        self.prepare()
+        guard.precheck(query)
+        trees, clause = parse(query)
+        tree = guard.check(trees)
+        t = translate(tree, clause, self.columns, self.now_ms, self.options)
+        return t.sql, t.time_range
+
+    def query(self, query: str) -> Result:
+        sql, rng = self.translate(query)
+        # The temporary view and macros live on this connection only (not on cursors).
+        try:
+            rel = self.con.execute(sql)
+            columns = [d[0] for d in rel.description]
+            rows = rel.fetchall()
+        except duckdb.Error as exc:
+            first = str(exc).splitlines()[0]
+            raise AqlError(f"query failed: {first}") from exc
+        return Result(columns, rows, self.now_ms, self.now_source, sql, rng)
+
+
+def _read_sets(path: str) -> list[tuple[str, str]]:
+    """Reference sets from YAML/JSON ``{set name: [values]}`` (a CSV-free, explicit format)."""
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise UsageError(f"cannot read reference sets {path}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise UsageError(f"reference sets {path}: expected {{set name: [values]}}")
+    out: list[tuple[str, str]] = []
+    for name, values in data.items():
+        for v in values if isinstance(values, list) else [values]:
+            out.append((str(name), str(v)))
+    return out

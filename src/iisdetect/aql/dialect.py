@@ -1,0 +1,123 @@
+"""AQL as a sqlglot dialect, plus the trailing time clause (``LAST`` / ``START ... STOP``).
+
+AQL facts used (feasibility.md 1.2): single quotes delimit strings and aliases, a quote inside a
+string is doubled, a backslash is an ordinary character; double quotes delimit identifiers;
+``MATCHES``/``IMATCHES`` are regex operators; the time clause comes last, after ``LIMIT``.
+Every function stays an anonymous call here (only the SQL aggregates keep their meaning), so
+:mod:`iisdetect.aql.translate` decides what each name means and refuses unknown ones.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import sqlglot
+from sqlglot import exp, parser, tokens
+from sqlglot.dialects.dialect import Dialect, NormalizationStrategy
+from sqlglot.errors import ParseError, TokenError
+from sqlglot.tokens import TokenType
+
+from iisdetect.aql.errors import AqlSyntaxError
+
+_AGGREGATES = {"COUNT", "SUM", "MIN", "MAX", "AVG"}
+
+
+class AQL(Dialect):
+    NORMALIZATION_STRATEGY = NormalizationStrategy.CASE_INSENSITIVE
+    NULL_ORDERING = "nulls_are_last"
+
+    class Tokenizer(tokens.Tokenizer):
+        QUOTES = ["'"]
+        IDENTIFIERS = ['"']
+        STRING_ESCAPES = ["'"]  # backslash stays literal
+        KEYWORDS = {
+            **tokens.Tokenizer.KEYWORDS,
+            "MATCHES": TokenType.RLIKE,
+            "IMATCHES": TokenType.IRLIKE,
+        }
+
+    class Parser(parser.Parser):
+        FUNCTIONS = {k: v for k, v in parser.Parser.FUNCTIONS.items() if k in _AGGREGATES}
+        FUNCTION_PARSERS: dict = {}
+        NO_PAREN_FUNCTIONS: dict = {}
+
+
+@dataclass(frozen=True)
+class TimeClause:
+    """``LAST n unit`` (``last_ms``) or ``START``/``STOP`` as epoch ms bounds (stop exclusive)."""
+
+    text: str
+    last_ms: int | None = None
+    start_ms: int | None = None
+    stop_ms: int | None = None  # None: STOP omitted, meaning "now"
+
+
+_UNIT_MS = {"MINUTE": 60_000, "HOUR": 3_600_000, "DAY": 86_400_000}
+_TIME_RE = re.compile(
+    r"\s+(LAST\s+(?P<n>\d+)\s+(?P<unit>MINUTES?|HOURS?|DAYS?)"
+    r"|START\s+(?P<start>'[^']*'|\d+)(?:\s+STOP\s+(?P<stop>'[^']*'|\d+))?)\s*;?\s*$",
+    re.IGNORECASE,
+)
+_FORMATS = (
+    ("%Y-%m-%d %H:%M:%S", True),
+    ("%Y-%m-%d %H:%M", False),
+    ("%Y/%m/%d %H:%M:%S", True),
+    ("%Y/%m/%d-%H:%M:%S", True),
+    ("%Y:%m:%d-%H:%M:%S", True),
+    ("%Y/%m/%d %H:%M", False),
+)
+
+
+def _instant(token: str) -> tuple[int, bool]:
+    """Epoch ms of a START/STOP operand (UTC), and whether it names a second within a minute."""
+    if not token.startswith("'"):
+        ms = int(token)
+        return ms, ms % 60_000 != 0
+    text = token[1:-1].strip()
+    if text.endswith("Z"):
+        text = text[:-1]
+    for fmt, seconds in _FORMATS:
+        try:
+            dt = datetime.strptime(text, fmt).replace(tzinfo=UTC)
+        except ValueError:
+            continue
+        return int(dt.timestamp() * 1000), seconds
+    raise AqlSyntaxError(f"cannot read time {token} (use 'yyyy-MM-dd HH:mm[:ss]' or epoch milliseconds)")
+
+
+def split_time_clause(query: str) -> tuple[str, TimeClause | None]:
+    """Strip a trailing time clause. START/STOP keep whole-minute granularity (IBM's example:
+    START 15:51:20 STOP 17:00:20 covers 15:51:00 to 17:00:59; a STOP given to the minute only is
+    exclusive)."""
+    m = _TIME_RE.search(query)
+    if not m:
+        return query.rstrip().rstrip(";"), None
+    rest = query[: m.start()]
+    text = m.group(1)
+    if m.group("n"):
+        unit = m.group("unit").upper().rstrip("S")
+        return rest, TimeClause(text, last_ms=int(m.group("n")) * _UNIT_MS[unit])
+    start, _ = _instant(m.group("start"))
+    start -= start % 60_000
+    stop = None
+    if m.group("stop"):
+        stop, with_seconds = _instant(m.group("stop"))
+        stop -= stop % 60_000
+        if with_seconds:
+            stop += 60_000
+    return rest, TimeClause(text, start_ms=start, stop_ms=stop)
+
+
+def parse(query: str) -> tuple[list[exp.Expression], TimeClause | None]:
+    """Parse AQL into sqlglot statements (a list: the guard refuses more than one)."""
+    body, clause = split_time_clause(query)
+    try:
+        trees = [t for t in sqlglot.parse(body, read=AQL) if t is not None]
+    except (ParseError, TokenError) as exc:
+        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise AqlSyntaxError(f"AQL syntax error: {msg}") from exc
+    if not trees:
+        raise AqlSyntaxError("empty query")
+    return trees, clause

@@ -1,0 +1,240 @@
+"""Events -> a DuckDB ``events`` table shaped like QRadar's, plus its lookup tables.
+
+Storage is one base table, ``aql_events_base``: QRadar's columns (``starttime``/``devicetime`` in
+epoch milliseconds, ``logsourceid``, ``devicetype``, ``qid``, ``category``, ``username``,
+``sourceip``, ``destinationip``, ``eventcount``), the System fields (``EventID`` as a string, as
+QRadar's property is) and every EventData field under its Windows name. ``events`` is a view laid
+over it at query time from :mod:`iisdetect.aql.mapping`, so IBM property names ("Process Path",
+"Command", ...), ``logsourcetypeid`` and ``payload`` follow the current mapping and switches
+without reloading. ``flows`` is an empty table.
+
+Loading streams the events once into a temporary NDJSON file and reads it with DuckDB's
+``read_json`` and explicit columns (the fastest path measured in feasibility.md 3.4); event values
+never enter SQL text.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import duckdb
+import orjson
+
+from iisdetect.aql.mapping import QRadarMapping
+from iisdetect.events import Event
+
+BASE = "aql_events_base"
+#: Columns of the base table that are not EventData (lower-cased for collision checks).
+FIXED = (
+    "starttime", "devicetime", "logsourceid", "devicetype", "qid", "category", "eventcount",
+    "username", "sourceip", "destinationip", "Channel", "Provider_Name", "EventID", "Computer",
+    "TimeCreated", "EventRecordID", "UserID", "iisdetect_source", "iisdetect_locator",
+)  # fmt: skip
+#: Names the view adds; EventData fields may not take them either.
+VIEW_ONLY = ("logsourcetypeid", "payload", "endtime", "highlevelcategory", "Event ID")
+_RESERVED = {n.lower() for n in FIXED + VIEW_ONLY}
+_INT_COLUMNS = {"logsourceid": "INTEGER", "qid": "BIGINT", "category": "INTEGER", "EventRecordID": "BIGINT"}
+
+
+def quote(name: str) -> str:
+    """A DuckDB identifier, always quoted (names come from data: never trust them)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def sql_str(value: str) -> str:
+    """A DuckDB string literal for names the emulator itself chooses (mapping, lookups)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+@dataclass
+class LoadResult:
+    events: int = 0
+    columns: list[str] = field(default_factory=list)
+
+
+class _Renamer:
+    """EventData key -> base column: case-insensitive unique, clear of QRadar's own columns."""
+
+    def __init__(self) -> None:
+        self.by_lower: dict[str, str] = {}
+        self.cache: dict[str, str] = {}
+        self.order: list[str] = []
+
+    def __call__(self, key: str) -> str:
+        col = self.cache.get(key)
+        if col is None:
+            low = key.lower()
+            if low in _RESERVED or low.startswith("eventdata."):
+                key2 = "EventData." + key
+                low = key2.lower()
+            else:
+                key2 = key
+            col = self.by_lower.get(low)
+            if col is None:
+                col = self.by_lower[low] = key2
+                self.order.append(col)
+            self.cache[key] = col
+        return col
+
+
+def load_events(
+    con: duckdb.DuckDBPyConnection,
+    events: Iterable[Event],
+    mapping: QRadarMapping,
+    tmpdir: str | None = None,
+) -> LoadResult:
+    """(Re)create the base and lookup tables from ``events``. Returns counts and data columns."""
+    rename = _Renamer()
+    computers: dict[str, int] = {}
+    qids: dict[tuple[str, int], tuple[int, str, int]] = {}
+    synthetic = mapping.synthetic_qid_base
+    result = LoadResult()
+    fd, path = tempfile.mkstemp(prefix="iisdetect-aql-", suffix=".ndjson", dir=tmpdir)
+    try:
+        with os.fdopen(fd, "wb", buffering=1 << 20) as out:
+            dumps = orjson.dumps
+            for ev in events:
+                ls = computers.get(ev.computer)
+                if ls is None:
+                    ls = computers[ev.computer] = mapping.first_log_source_id + len(computers)
+                qkey = (ev.provider.lower(), ev.event_id)
+                q = qids.get(qkey)
+                if q is None:
+                    q = mapping.qids.get(qkey)
+                    if q is None:
+                        name = f"{ev.provider or ev.channel} EventID {ev.event_id}"
+                        q = (synthetic + len(qids), name, mapping.default_category)
+                    qids[qkey] = q
+                row = {rename(k): v for k, v in ev.data.items()}
+                row.update(
+                    Channel=ev.channel, Provider_Name=ev.provider, EventID=str(ev.event_id),
+                    Computer=ev.computer, TimeCreated=ev.time_created, EventRecordID=ev.record_id,
+                    UserID=ev.user_sid, iisdetect_source=ev.source, iisdetect_locator=ev.locator,
+                    logsourceid=ls, qid=q[0], category=q[2],
+                )  # fmt: skip
+                out.write(dumps(row))
+                out.write(b"\n")
+                result.events += 1
+        result.columns = list(rename.order)
+        _create_tables(con, path, result.columns, mapping, computers, qids)
+    finally:
+        os.unlink(path)
+    return result
+
+
+def _first_non_empty(fields: tuple[str, ...], present: set[str]) -> str:
+    cols = [f"NULLIF({quote(f)}, '')" for f in fields if f.lower() in present]
+    if not cols:
+        return "CAST(NULL AS VARCHAR)"
+    return cols[0] if len(cols) == 1 else f"COALESCE({', '.join(cols)})"
+
+
+def _create_tables(con, path, data_cols, mapping, computers, qids) -> None:
+    json_cols: dict[str, str] = {c: "VARCHAR" for c in data_cols}
+    for c in ("Channel", "Provider_Name", "EventID", "Computer", "TimeCreated", "UserID"):
+        json_cols[c] = "VARCHAR"
+    json_cols.update({"iisdetect_source": "VARCHAR", "iisdetect_locator": "VARCHAR", **_INT_COLUMNS})
+    spec = "{" + ", ".join(f"{sql_str(k)}: {sql_str(v)}" for k, v in json_cols.items()) + "}"
+    present = {c.lower() for c in data_cols}
+    t = "epoch_ms(TRY_CAST(NULLIF(TimeCreated, '') AS TIMESTAMPTZ))"
+    select = [
+        f"{t} AS starttime", f"{t} AS devicetime", "logsourceid",
+        f"CAST({mapping.default_devicetype} AS INTEGER) AS devicetype", "qid", "category",
+        "CAST(1 AS INTEGER) AS eventcount",
+        *(f"{_first_non_empty(mapping.columns.get(c, ()), present)} AS {c}"
+          for c in ("username", "sourceip", "destinationip")),
+        "Channel", "Provider_Name", "EventID", "Computer", "TimeCreated", "EventRecordID", "UserID",
+        "iisdetect_source", "iisdetect_locator", *(quote(c) for c in data_cols),
+    ]  # fmt: skip
+    con.execute(f"DROP VIEW IF EXISTS events; DROP TABLE IF EXISTS {BASE}")
+    # The path is ours (mkstemp); parameters are not accepted for table-function file names.
+    con.execute(
+        f"CREATE TABLE {BASE} AS SELECT {', '.join(select)} FROM read_json({sql_str(path)}, "
+        f"format='newline_delimited', columns={spec}, maximum_object_size=134217728)"
+    )
+    con.execute("CREATE OR REPLACE TABLE aql_logsources (id INTEGER, name VARCHAR, devicetype INTEGER)")
+    con.executemany(
+        "INSERT INTO aql_logsources VALUES (?, ?, ?)",
+        [(i, mapping.log_source_name.format(computer=c), mapping.default_devicetype) for c, i in computers.items()],
+    )
+    con.execute("CREATE OR REPLACE TABLE aql_devicetypes (id INTEGER, name VARCHAR)")
+    con.executemany("INSERT INTO aql_devicetypes VALUES (?, ?)", list(mapping.devicetypes.items()))
+    con.execute("CREATE OR REPLACE TABLE aql_qids (qid BIGINT, name VARCHAR, category INTEGER)")
+    allq = {v[0]: v for v in mapping.qids.values()} | {v[0]: v for v in qids.values()}
+    con.executemany("INSERT INTO aql_qids VALUES (?, ?, ?)", list(allq.values()))
+    con.execute("CREATE OR REPLACE TABLE aql_categories (id INTEGER, name VARCHAR, high INTEGER)")
+    rows = [(k, n, h) for k, (n, h) in mapping.categories.items()]
+    rows += [(k, n, k) for k, n in mapping.high_level_categories.items()]
+    con.executemany("INSERT INTO aql_categories VALUES (?, ?, ?)", rows)
+
+
+def base_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
+    rows = con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
+        [BASE],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def has_events(con: duckdb.DuckDBPyConnection) -> bool:
+    n = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [BASE]).fetchall()
+    return bool(n[0][0])
+
+
+def create_view(con: duckdb.DuckDBPyConnection, mapping: QRadarMapping, sysmon_type_id: int | None) -> list[str]:
+    """(Re)create the temporary ``events`` view and empty ``flows``; returns the view's columns."""
+    base = base_columns(con)
+    fixed = {c.lower() for c in FIXED}
+    data_cols = [c for c in base if c.lower() not in fixed]
+    by_lower = {c.lower(): c for c in base}
+    sel: list[str] = []
+    names: list[str] = []
+
+    def add(expr: str, name: str) -> None:
+        sel.append(f"{expr} AS {quote(name)}")
+        names.append(name)
+
+    ibm = mapping.ibm_sources()
+    ibm_lower = {p.lower(): {s.lower() for s in srcs} for p, srcs in ibm.items()}
+    for c in base:
+        low = c.lower()
+        if low in {"iisdetect_source", "iisdetect_locator", "timecreated"}:
+            continue
+        if low not in fixed and low in ibm_lower and low not in ibm_lower[low]:
+            add(quote(c), "EventData." + c)  # an IBM property of that name wins (e.g. Filename)
+        else:
+            add(quote(c), c)
+    add("starttime", "endtime")
+    add("CAST(category / 1000 * 1000 AS INTEGER)", "highlevelcategory")
+    add('"EventID"', "Event ID")
+    sysmon = ", ".join(sql_str(ch.lower()) for ch in mapping.sysmon_channels) or "NULL"
+    type_id = mapping.default_devicetype if sysmon_type_id is None else int(sysmon_type_id)
+    add(f'CASE WHEN lower("Channel") IN ({sysmon}) THEN {type_id} ELSE devicetype END', "logsourcetypeid")
+    tab = "chr(9)"
+    parts = [
+        "'<13>' || strftime(make_timestamp(starttime * 1000), '%b %d %H:%M:%S') || ' ' || \"Computer\""
+        " || ' AgentDevice=WindowsLog'",
+        "'AgentLogFile=' || \"Channel\"",
+        "'Source=' || \"Provider_Name\"", "'Computer=' || \"Computer\"", "'EventID=' || \"EventID\"",
+        "'RecordNumber=' || CAST(\"EventRecordID\" AS VARCHAR)",
+        *(f"CASE WHEN {quote(c)} IS NOT NULL THEN {sql_str(c + '=')} || {quote(c)} END" for c in data_cols),
+    ]  # fmt: skip
+    add(f"concat_ws({tab}, {', '.join(parts)}) || {tab}", "payload")
+    taken = {n.lower() for n in names}
+    for f in mapping.known_windows_fields():
+        if f.lower() not in taken and f.lower() not in ibm_lower:
+            add("CAST(NULL AS VARCHAR)", f)
+            taken.add(f.lower())
+    for prop, sources in ibm.items():
+        have = [by_lower[s.lower()] for s in sources if s.lower() in by_lower]
+        if prop.lower() in taken:
+            continue  # a Windows or QRadar column of that very name already exists (e.g. Signed)
+        expr = _first_non_empty(tuple(have), {h.lower() for h in have})
+        add(expr, prop)
+        taken.add(prop.lower())
+    con.execute(f"CREATE OR REPLACE TEMP VIEW events AS SELECT {', '.join(sel)} FROM {BASE}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE flows AS SELECT {', '.join(sel)} FROM {BASE} LIMIT 0")
+    return names
