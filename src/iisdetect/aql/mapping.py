@@ -27,7 +27,7 @@ class QRadarMapping:
     sysmon_channels: tuple[str, ...]
     log_source_name: str
     first_log_source_id: int
-    qids: dict[tuple[str, int], tuple[int, str, int]]  # (provider lower, eid) -> qid, name, category
+    qids: dict[tuple[str, int], tuple[int, int]]  # (provider lower, eid) -> qid, category
     synthetic_qid_base: int
     default_category: int
     categories: dict[int, tuple[str, int]]
@@ -74,7 +74,7 @@ def _build(raw: dict[str, Any]) -> QRadarMapping:
             log_source_name=str(raw["log_source_name"]),
             first_log_source_id=int(raw["first_log_source_id"]),
             qids={
-                (str(q["provider"]).lower(), int(q["event_id"])): (int(q["qid"]), str(q["name"]), int(q["category"]))
+                (str(q["provider"]).lower(), int(q["event_id"])): (int(q["qid"]), int(q["category"]))
                 for q in raw["qids"]
             },
             synthetic_qid_base=int(raw["synthetic_qid_base"]),

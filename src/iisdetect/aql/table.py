@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import duckdb
 import orjson
 
+from iisdetect.alerts import event_name, user_name
 from iisdetect.aql.mapping import QRadarMapping
 from iisdetect.events import Event
 
@@ -88,7 +89,7 @@ def load_events(
 ) -> LoadResult:
     """(Re)create the base and lookup tables from ``events``. Returns counts and data columns."""
     rename = _Renamer()
-    computers: dict[str, int] = {}
+    sources: dict[tuple[str, str], int] = {}
     qids: dict[tuple[str, int], tuple[int, str, int]] = {}
     synthetic = mapping.synthetic_qid_base
     result = LoadResult()
@@ -97,29 +98,28 @@ def load_events(
         with os.fdopen(fd, "wb", buffering=1 << 20) as out:
             dumps = orjson.dumps
             for ev in events:
-                ls = computers.get(ev.computer)
+                skey = (ev.channel, ev.computer)
+                ls = sources.get(skey)
                 if ls is None:
-                    ls = computers[ev.computer] = mapping.first_log_source_id + len(computers)
+                    ls = sources[skey] = mapping.first_log_source_id + len(sources)
                 qkey = (ev.provider.lower(), ev.event_id)
                 q = qids.get(qkey)
                 if q is None:
-                    q = mapping.qids.get(qkey)
-                    if q is None:
-                        name = f"{ev.provider or ev.channel} EventID {ev.event_id}"
-                        q = (synthetic + len(qids), name, mapping.default_category)
-                    qids[qkey] = q
+                    known = mapping.qids.get(qkey)
+                    num, cat = known if known else (synthetic + len(qids), mapping.default_category)
+                    q = qids[qkey] = (num, event_name(ev), cat)
                 row = {rename(k): v for k, v in ev.data.items()}
                 row.update(
                     Channel=ev.channel, Provider_Name=ev.provider, EventID=str(ev.event_id),
                     Computer=ev.computer, TimeCreated=ev.time_created, EventRecordID=ev.record_id,
                     UserID=ev.user_sid, iisdetect_source=ev.source, iisdetect_locator=ev.locator,
-                    logsourceid=ls, qid=q[0], category=q[2],
+                    logsourceid=ls, qid=q[0], category=q[2], username=user_name(ev),
                 )  # fmt: skip
                 out.write(dumps(row))
                 out.write(b"\n")
                 result.events += 1
         result.columns = list(rename.order)
-        _create_tables(con, path, result.columns, mapping, computers, qids)
+        _create_tables(con, path, result.columns, mapping, sources, qids)
     finally:
         os.unlink(path)
     return result
@@ -132,20 +132,21 @@ def _first_non_empty(fields: tuple[str, ...], present: set[str]) -> str:
     return cols[0] if len(cols) == 1 else f"COALESCE({', '.join(cols)})"
 
 
-def _create_tables(con, path, data_cols, mapping, computers, qids) -> None:
+def _create_tables(con, path, data_cols, mapping, sources, qids) -> None:
     json_cols: dict[str, str] = {c: "VARCHAR" for c in data_cols}
     for c in ("Channel", "Provider_Name", "EventID", "Computer", "TimeCreated", "UserID"):
         json_cols[c] = "VARCHAR"
-    json_cols.update({"iisdetect_source": "VARCHAR", "iisdetect_locator": "VARCHAR", **_INT_COLUMNS})
+    json_cols.update({"iisdetect_source": "VARCHAR", "iisdetect_locator": "VARCHAR", "username": "VARCHAR"})
+    json_cols.update(_INT_COLUMNS)
     spec = "{" + ", ".join(f"{sql_str(k)}: {sql_str(v)}" for k, v in json_cols.items()) + "}"
     present = {c.lower() for c in data_cols}
     t = "epoch_ms(TRY_CAST(NULLIF(TimeCreated, '') AS TIMESTAMPTZ))"
     select = [
         f"{t} AS starttime", f"{t} AS devicetime", "logsourceid",
         f"CAST({mapping.default_devicetype} AS INTEGER) AS devicetype", "qid", "category",
-        "CAST(1 AS INTEGER) AS eventcount",
+        "CAST(1 AS INTEGER) AS eventcount", "username",
         *(f"{_first_non_empty(mapping.columns.get(c, ()), present)} AS {c}"
-          for c in ("username", "sourceip", "destinationip")),
+          for c in ("sourceip", "destinationip")),
         "Channel", "Provider_Name", "EventID", "Computer", "TimeCreated", "EventRecordID", "UserID",
         "iisdetect_source", "iisdetect_locator", *(quote(c) for c in data_cols),
     ]  # fmt: skip
@@ -158,13 +159,15 @@ def _create_tables(con, path, data_cols, mapping, computers, qids) -> None:
     con.execute("CREATE OR REPLACE TABLE aql_logsources (id INTEGER, name VARCHAR, devicetype INTEGER)")
     con.executemany(
         "INSERT INTO aql_logsources VALUES (?, ?, ?)",
-        [(i, mapping.log_source_name.format(computer=c), mapping.default_devicetype) for c, i in computers.items()],
+        [
+            (i, mapping.log_source_name.format(channel=ch, computer=c), mapping.default_devicetype)
+            for (ch, c), i in sources.items()
+        ],
     )
     con.execute("CREATE OR REPLACE TABLE aql_devicetypes (id INTEGER, name VARCHAR)")
     con.executemany("INSERT INTO aql_devicetypes VALUES (?, ?)", list(mapping.devicetypes.items()))
     con.execute("CREATE OR REPLACE TABLE aql_qids (qid BIGINT, name VARCHAR, category INTEGER)")
-    allq = {v[0]: v for v in mapping.qids.values()} | {v[0]: v for v in qids.values()}
-    con.executemany("INSERT INTO aql_qids VALUES (?, ?, ?)", list(allq.values()))
+    con.executemany("INSERT INTO aql_qids VALUES (?, ?, ?)", list(qids.values()))
     con.execute("CREATE OR REPLACE TABLE aql_categories (id INTEGER, name VARCHAR, high INTEGER)")
     rows = [(k, n, h) for k, (n, h) in mapping.categories.items()]
     rows += [(k, n, k) for k, n in mapping.high_level_categories.items()]

@@ -1,0 +1,128 @@
+"""``iisdetect aql``: run (or lint) a QRadar AQL query offline over Windows event logs."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.text import Text
+
+from iisdetect.accounting import RunStats
+from iisdetect.aql import Emulator, Options, ms_to_iso
+from iisdetect.aql.lint import lint
+from iisdetect.aql.mapping import load_mapping
+from iisdetect.aql.output import FORMATS, render
+from iisdetect.errors import UsageError
+from iisdetect.timeargs import parse_instant
+
+_UNIT = {"m": 60_000, "h": 3_600_000, "d": 86_400_000}
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "aql",
+        help="run a QRadar AQL query offline over event logs (or --lint it)",
+        description="Load events into a QRadar-shaped 'events' table (DuckDB) and run an AQL query on it. "
+        "Semantics, switches and limits: docs/aql.md.",
+    )
+    p.add_argument("args", nargs="*", metavar="QUERY|PATH", help="the AQL query (unless --file), then log paths")
+    p.add_argument("--file", metavar="F", help="read the query from file F ('-' = stdin)")
+    p.add_argument("--db", metavar="FILE", help="DuckDB file: load PATHs into it, or query what it holds")
+    p.add_argument("--lint", action="store_true", help="report the query's problems instead of running it")
+    p.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
+    p.add_argument("-o", "--output", metavar="FILE", help="write results to FILE instead of stdout")
+    p.add_argument("--now", metavar="T", help="'now' for LAST/NOW() (ISO, or 'now'); default: newest event")
+    p.add_argument(
+        "--backslash-escapes",
+        action="store_true",
+        help="read '\\\\' in string literals as one backslash (NOT real AQL; what the seed's author meant)",
+    )
+    p.add_argument(
+        "--sysmon-logsourcetypeid",
+        type=int,
+        metavar="N",
+        help="logsourcetypeid of Sysmon rows (default: their devicetype, 12, as on QRadar)",
+    )
+    p.add_argument(
+        "--seed-compat",
+        action="store_true",
+        help="the seed query's dialect: --backslash-escapes --sysmon-logsourcetypeid 1011",
+    )
+    p.add_argument("--matches-search", action="store_true", help="MATCHES/IMATCHES search instead of whole-string")
+    p.add_argument(
+        "--qradar-default-window",
+        action="store_true",
+        help="a query without LAST/START covers the last 5 minutes, as on QRadar (default: all events)",
+    )
+    p.add_argument("--reference-sets", metavar="FILE", help="YAML/JSON {set name: [values]} for REFERENCESETCONTAINS")
+    p.add_argument("--qradar-mapping", metavar="FILE", help="YAML laid over mapping/qradar.yaml")
+    p.add_argument("--show-sql", action="store_true", help="print the DuckDB SQL on stderr")
+    return p
+
+
+def _query_and_paths(args: argparse.Namespace) -> tuple[str, list[str]]:
+    if args.file:
+        try:
+            text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot read query file {args.file}: {exc.strerror}") from None
+        return text, list(args.args)
+    if not args.args:
+        raise UsageError("give a QUERY (or --file F)")
+    return args.args[0], list(args.args[1:])
+
+
+def run(args: argparse.Namespace) -> int:
+    query, paths = _query_and_paths(args)
+    err = Console(stderr=True, highlight=False)
+    mapping = load_mapping(args.qradar_mapping)
+    if args.lint:
+        findings = lint(query, mapping)
+        out = Console(highlight=False)
+        for f in findings:
+            out.print(Text(f.line()))
+        out.print(Text(f"{len(findings)} finding(s)"))
+        return 1 if any(f.severity == "error" for f in findings) else 0
+    if not paths and not args.db:
+        raise UsageError("give log PATHs to load, or --db FILE holding loaded events")
+    if args.db and not paths and not Path(args.db).is_file():
+        raise UsageError(f"--db {args.db} does not exist: load PATHs into it first")
+    type_id = args.sysmon_logsourcetypeid
+    if args.seed_compat and type_id is None:
+        type_id = 1011
+    now_ms = int(parse_instant(args.now).timestamp() * 1000) if args.now else None
+    options = Options(
+        backslash_escapes=args.backslash_escapes or args.seed_compat,
+        matches_search=args.matches_search,
+        default_last_ms=5 * 60_000 if args.qradar_default_window else None,
+    )
+    emu = Emulator(args.db, mapping, options, type_id, args.reference_sets, now_ms)
+    try:
+        stats = RunStats()
+        if paths:
+            from iisdetect.readers import iter_events
+
+            n = emu.load(iter_events(paths, stats))
+            err.print(Text(f"loaded {n} events ({stats.records_skipped} records skipped)"))
+        result = emu.query(query)
+    finally:
+        emu.close()
+    if args.show_sql:
+        err.print(Text(result.sql))
+    start, stop = result.time_range
+    window = "all events" if start is None else f"{ms_to_iso(start)} .. {ms_to_iso(stop)} (stop exclusive)"
+    err.print(Text(f"now = {ms_to_iso(result.now_ms)} ({result.now_source}); time range: {window}"))
+    meta = {"now": ms_to_iso(result.now_ms), "now_source": result.now_source, "time_range": [start, stop]}
+    if args.output:
+        try:
+            fh = open(args.output, "w", encoding="utf-8", newline="")  # noqa: SIM115
+        except OSError as exc:
+            raise UsageError(f"cannot write {args.output}: {exc.strerror}") from None
+        with fh:
+            render(args.format, result.columns, result.rows, fh, meta)
+    else:
+        render(args.format, result.columns, result.rows, sys.stdout, meta)
+    err.print(Text(f"{len(result.rows)} row(s)"))
+    return 0
