@@ -62,8 +62,6 @@ def sniff(head: bytes, name: str) -> tuple[Format, str]:
     kind = container_kind(head)
     if kind:
         return Format.UNKNOWN, f"{kind} container (members are sniffed one by one)"
-    if b"\x00" in head[:512] and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return Format.UNKNOWN, f"{name}: binary content, not a known log format"
     text = decode_head(head).lstrip()
     if not text:
         return Format.UNKNOWN, f"{name}: empty"
@@ -80,6 +78,8 @@ def sniff(head: bytes, name: str) -> tuple[Format, str]:
                 return fmt, f"JSON: first object's keys look like {fmt.value}"
             return Format.UNKNOWN, f"{name}: JSON of no known event shape"
         return _sniff_json_text(text, name)
+    if b"\x00" in head[:512]:
+        return Format.UNKNOWN, f"{name}: binary content, not a known log format"
     return Format.UNKNOWN, f"{name}: not EVTX, XML or JSON"
 
 

@@ -12,6 +12,7 @@ import io
 import os
 import sys
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -108,8 +109,21 @@ def is_utf16(head: bytes) -> bool:
 
 
 def read_head(src: Source) -> bytes:
+    """Up to HEAD_SIZE bytes; a stream that breaks early (truncated gzip) still gives its start."""
+    chunks: list[bytes] = []
+    total = 0
     with src.open() as f:
-        return f.read(HEAD_SIZE)
+        try:
+            while total < HEAD_SIZE:
+                block = f.read1(min(8192, HEAD_SIZE - total))  # type: ignore[attr-defined]
+                if not block:
+                    break
+                chunks.append(block)
+                total += len(block)
+        except (EOFError, OSError, zlib.error):
+            if not chunks:
+                raise
+    return b"".join(chunks)
 
 
 def file_source(path: str, display: str | None = None) -> Source:

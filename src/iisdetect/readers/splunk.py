@@ -60,7 +60,7 @@ def normalise_splunk(obj: Any, source: str, locator: str) -> Event | None:
     if not isinstance(row, dict):
         return None
     raw = row.get("_raw")
-    if isinstance(raw, str) and raw.lstrip().startswith("<Event"):
+    if isinstance(raw, str) and raw.lstrip().startswith("<"):
         return parse_event_xml(raw.strip().encode("utf-8"), source, locator)
     eid = _first(row, "EventCode", "EventID")
     if eid is None:

@@ -1,0 +1,155 @@
+"""EVTX reader on real files: exact counts (measured once, pinned), damaged files read to the end."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+
+from iisdetect.accounting import RunStats
+from iisdetect.readers import evtx as evtx_reader
+
+from .util import read_all
+
+SAMPLES = "omerbenamram-evtx/samples"
+
+# file -> (records_read, {skip reason: count}); pinned from a run of this reader, and equal to the
+# corpus manifest's ``records`` / ``parse_errors`` columns.
+PINNED = {
+    "security.evtx": (2261, {}),
+    "sysmon.evtx": (358, {"evtx chunk error": 8}),
+    "sample_with_a_bad_chunk_magic.evtx": (270, {"evtx chunk error": 2}),
+    "sample-with-zero-data-size-event.evtx": (335, {"evtx record error": 1}),
+    "2-vss_0-Microsoft-Windows-RemoteDesktopServices-RdpCoreTS%4Operational.evtx": (1910, {"evtx record error": 4}),
+}
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize("name", sorted(PINNED))
+def test_pinned_counts(corpus, name):
+    events, stats = read_all(corpus / SAMPLES / name)
+    read, reasons = PINNED[name]
+    assert len(events) == stats.records_read == read
+    assert dict(stats.skipped_by_reason) == reasons
+    assert stats.records_skipped == sum(reasons.values())
+    assert stats.files == 1 and stats.formats == {"evtx": 1} and stats.files_failed == 0
+
+
+@pytest.mark.corpus
+def test_damaged_file_is_read_past_the_bad_chunk(corpus):
+    from iisdetect.readers import iter_events
+
+    stats = RunStats()
+    after_error = 0
+    for _ in iter_events([str(corpus / SAMPLES / "sample_with_a_bad_chunk_magic.evtx")], stats):
+        after_error += stats.records_skipped > 0
+    assert stats.records_skipped == 2 and after_error > 0  # reading went on after chunk 6 failed
+    assert [s.locator for s in stats.skips] == ["after record 46741", "after record 45933"]
+    assert "chunk number 6" in stats.skips[0].detail and "chunk number 10" in stats.skips[1].detail
+
+
+@pytest.mark.corpus
+def test_sysmon_bad_chunks_located(corpus):
+    events, stats = read_all(corpus / SAMPLES / "sysmon.evtx")
+    skips = [s for s in stats.skips if s.reason == "evtx chunk error"]
+    assert [s.locator for s in skips] == ["after record 2099"] * 8
+    assert "chunk number 9" in skips[0].detail and "chunk number 16" in skips[-1].detail
+    assert all(e.locator == f"record {e.record_id}" for e in events)
+
+
+@pytest.mark.corpus
+def test_first_security_record_normalised(corpus):
+    events, _ = read_all(corpus / SAMPLES / "security.evtx")
+    first = events[0]
+    assert (first.channel, first.provider, first.event_id, first.record_id) == (
+        "Security",
+        "Microsoft-Windows-Security-Auditing",
+        4608,
+        1,
+    )
+    assert first.time_created == "2016-07-08T18:12:51.681640Z"
+    assert first.computer == "37L4247F27-25" and first.user_sid is None and first.data == {}
+    logon = events[1]
+    assert logon.event_id == 4624 and logon.data["LogonType"] == "0" and logon.data["ProcessName"] == ""
+    assert all(isinstance(v, str) for e in events for v in e.data.values())
+
+
+@pytest.mark.corpus
+def test_unnamed_data_become_params_and_userdata_flattened(corpus):
+    events, _ = read_all(corpus / SAMPLES / "system.evtx")
+    eventlog = next(e for e in events if e.provider == "EventLog" and e.event_id == 6009)
+    assert eventlog.data == {
+        "param1": "10.00.",
+        "param2": "15063",
+        "param3": "",
+        "param4": "Multiprocessor Free",
+        "param5": "0",
+    }
+    umdf = next(e for e in events if e.event_id == 10114)
+    assert umdf.data == {"Dependency": "WUDFPf"}
+
+
+@pytest.mark.corpus
+def test_evtx_by_content_not_name(corpus, tmp_path):
+    renamed = tmp_path / "notes.txt"
+    renamed.write_bytes((corpus / SAMPLES / "security.evtx").read_bytes())
+    events, stats = read_all(renamed)
+    assert len(events) == 2261 and stats.formats == {"evtx": 1}
+
+
+@pytest.mark.corpus
+def test_evtx_in_zip_and_gz(corpus, tmp_path):
+    import gzip
+
+    data = (corpus / SAMPLES / "sysmon.evtx").read_bytes()
+    zpath = tmp_path / "logs.zip"
+    with zipfile.ZipFile(zpath, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("host1/sysmon.evtx", data)
+        zf.writestr("README.md", "not data")
+    gpath = tmp_path / "sysmon.evtx.gz"
+    gpath.write_bytes(gzip.compress(data))
+    events, stats = read_all(zpath, gpath)
+    assert stats.records_read == 2 * 358 and stats.skipped_by_reason == {"evtx chunk error": 16}
+    assert {e.source for e in events} == {f"{zpath}!host1/sysmon.evtx", str(tmp_path / "sysmon.evtx")}
+    assert stats.formats == {"evtx": 2, "ignored": 1}
+
+
+def test_iterator_that_keeps_failing_is_abandoned(monkeypatch):
+    class Broken:
+        def __iter__(self):
+            return self
+
+        def __next__(self):
+            raise RuntimeError("Failed to parse chunk number 1: same thing again")
+
+    class Parser:
+        def records_json(self):
+            return Broken()
+
+    monkeypatch.setattr(evtx_reader, "open_parser", lambda src: Parser())
+    stats = RunStats()
+    assert list(evtx_reader.read(io.BytesIO(b""), "x.evtx", stats)) == []
+    assert stats.records_skipped == evtx_reader.MAX_SAME_ERROR
+    assert stats.warnings and "gave up" in stats.warnings[0]
+
+
+def test_bad_record_json_is_counted(monkeypatch):
+    records = iter(
+        [
+            {"event_record_id": 1, "data": "{not json"},
+            {"event_record_id": 2, "data": '{"Event": {"System": {}}}'},
+            {"event_record_id": 3, "data": '{"Event": {"System": {"EventID": 5, "Channel": "X"}}}'},
+        ]
+    )
+
+    class Parser:
+        def records_json(self):
+            return records
+
+    monkeypatch.setattr(evtx_reader, "open_parser", lambda src: Parser())
+    stats = RunStats()
+    events = list(evtx_reader.read(io.BytesIO(b""), "x.evtx", stats))
+    assert [e.event_id for e in events] == [5]
+    assert dict(stats.skipped_by_reason) == {"bad json": 1, "bad record": 1}
+    assert [s.locator for s in stats.skips] == ["record 1", "record 2"]

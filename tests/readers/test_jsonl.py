@@ -1,0 +1,59 @@
+"""JSON-lines loop: bad lines are counted with their line number, the file goes on."""
+
+from __future__ import annotations
+
+import json
+
+from .util import read_all
+
+GOOD = {"EventID": 1, "Channel": "Microsoft-Windows-Sysmon/Operational", "Hostname": "h", "Image": "a.exe"}
+
+
+def line(**kw) -> str:
+    return json.dumps({**GOOD, **kw}) + "\n"
+
+
+def test_truncated_line_and_garbage_are_counted(tmp_path):
+    p = tmp_path / "x.json"
+    text = line() + line()[:30] + "\n" + "\n" + "\x00\x01\xff garbage\n" + '"just a string"\n' + line(EventID=2)
+    p.write_bytes(text.encode("utf-8", "surrogateescape"))
+    events, stats = read_all(p)
+    assert [e.event_id for e in events] == [1, 2]
+    assert [(s.locator, s.reason) for s in stats.skips] == [
+        ("line 2", "bad json"),
+        ("line 4", "bad json"),
+        ("line 5", "not an event"),
+    ]
+    assert [e.locator for e in events] == ["line 1", "line 6"]
+    assert stats.records_read == 2 and stats.records_skipped == 3
+
+
+def test_record_that_cannot_be_normalised_is_a_bad_record(tmp_path):
+    p = tmp_path / "x.json"
+    p.write_text(line() + line(EventID="not-a-number") + line(EventID=3))
+    events, stats = read_all(p)
+    assert [e.event_id for e in events] == [1, 3]
+    assert [(s.locator, s.reason) for s in stats.skips] == [("line 2", "bad record")]
+    assert "ValueError" in stats.skips[0].detail
+
+
+def test_json_array_file(tmp_path):
+    p = tmp_path / "arr.json"
+    p.write_text("  [" + json.dumps(GOOD) + ", 5, " + json.dumps({**GOOD, "EventID": 2}) + "]")
+    events, stats = read_all(p)
+    assert [e.event_id for e in events] == [1, 2] and [e.locator for e in events] == ["item 1", "item 3"]
+    assert [(s.locator, s.reason) for s in stats.skips] == [("item 2", "not an event")]
+
+
+def test_broken_json_array_is_one_counted_skip(tmp_path):
+    p = tmp_path / "arr.json"
+    p.write_text("[" + json.dumps(GOOD) + ", {")
+    events, stats = read_all(p)
+    assert events == [] and [(s.locator, s.reason) for s in stats.skips] == [("file", "bad json")]
+
+
+def test_utf16_ndjson(tmp_path):
+    p = tmp_path / "ps.json"
+    p.write_bytes(("\ufeff" + line() + line(EventID=2, Image="é.exe")).encode("utf-16-le"))
+    events, stats = read_all(p)
+    assert [e.data["Image"] for e in events] == ["a.exe", "é.exe"] and stats.records_skipped == 0
