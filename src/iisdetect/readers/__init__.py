@@ -104,17 +104,16 @@ def iter_events(
     """Walk paths (files, folders recursively, '-' = stdin), sniff each, yield canonical Events.
 
     ``stats`` is updated as described in the module docstring; ``on_progress(nbytes)`` is called as
-    input bytes are consumed (per read chunk for plain files, per file for EVTX and container members).
+    input bytes are consumed (per 64 KiB read for plain files including EVTX, per member for containers).
     """
-    progress = on_progress or _noop
     plan = _plan(paths)
     for kind, item in plan:
         if kind == "dir":
             for path in walk_files(item):
-                yield from _read_source(file_source_safe(path, stats), stats, progress)
+                yield from _read_source(file_source_safe(path, stats), stats, on_progress)
         else:
             src, head = item
-            yield from _read_source(src, stats, progress, head)
+            yield from _read_source(src, stats, on_progress, head)
 
 
 def file_source_safe(path: str, stats: RunStats) -> Source | None:
@@ -125,7 +124,10 @@ def file_source_safe(path: str, stats: RunStats) -> Source | None:
         return None
 
 
-def _read_source(src: Source | None, stats: RunStats, progress: Progress, head: bytes | None = None) -> Iterator[Event]:
+def _read_source(
+    src: Source | None, stats: RunStats, on_progress: Progress | None, head: bytes | None = None
+) -> Iterator[Event]:
+    progress = on_progress or _noop
     if src is None:
         return
     try:
@@ -136,7 +138,7 @@ def _read_source(src: Source | None, stats: RunStats, progress: Progress, head: 
     if kind is not None:
         try:
             for member in expand_container(src, kind):
-                yield from _read_source(member, stats, progress)
+                yield from _read_source(member, stats, on_progress)
         except _CONTAINER_ERRORS as exc:
             stats.file_failed(src.name, "bad container", f"{type(exc).__name__}: {exc}")
         return
@@ -151,8 +153,11 @@ def _read_source(src: Source | None, stats: RunStats, progress: Progress, head: 
     reader = READERS[fmt]
     try:
         if fmt is Format.EVTX and src.path:
-            yield from reader(src.path, src.name, stats)
-            progress(src.size)
+            if on_progress is None:  # pyevtx reads the path natively: fastest
+                yield from reader(src.path, src.name, stats)
+                return
+            with open(src.path, "rb") as raw:  # ~2% slower, but the bar moves per 64 KiB chunk
+                yield from reader(CountingReader(raw, progress), src.name, stats)
             return
         with src.open() as raw:
             stream: Any = raw

@@ -21,14 +21,15 @@ from evtx import PyEvtxParser
 from ..accounting import RunStats
 from ..events import Event
 from .evtx_json import normalise_event
+from .sources import CountingReader
 
 MAX_CONSECUTIVE_ERRORS = 10_000
 MAX_SAME_ERROR = 20
 
 
 def open_parser(src: str | BinaryIO) -> PyEvtxParser:
-    """Parser on a filesystem path (native reads) or on a stream (zip member, gzip, stdin: buffered)."""
-    if isinstance(src, str):
+    """Parser on a path or a seekable counted file; other streams (zip member, gzip, stdin) are buffered."""
+    if isinstance(src, str | CountingReader):  # a path, or a plain file counted for the progress bar
         return PyEvtxParser(src)
     data = src.read()
     return PyEvtxParser(io.BytesIO(data))

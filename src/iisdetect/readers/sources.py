@@ -44,6 +44,15 @@ class CountingReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    def seekable(self) -> bool:  # pyevtx seeks between chunks
+        return self._raw.seekable()
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._raw.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._raw.tell()
+
     def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
         data = self._raw.read(len(b))
         n = len(data)
