@@ -32,7 +32,7 @@ class QRadarMapping:
     default_category: int
     categories: dict[int, tuple[str, int]]
     high_level_categories: dict[int, str]
-    export: dict[str, str]
+    export: dict[str, Any]
 
     def ibm_sources(self) -> dict[str, tuple[str, ...]]:
         """IBM property -> the Windows fields that fill it, in priority order."""
@@ -81,7 +81,7 @@ def _build(raw: dict[str, Any]) -> QRadarMapping:
             default_category=int(raw["default_category"]),
             categories={int(k): (str(v["name"]), int(v["high"])) for k, v in raw["categories"].items()},
             high_level_categories={int(k): str(v) for k, v in raw["high_level_categories"].items()},
-            export={str(k): str(v) for k, v in raw["export"].items()},
+            export=dict(raw["export"]),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise UsageError(f"QRadar mapping is malformed: {exc!r}") from exc

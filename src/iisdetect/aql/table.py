@@ -125,8 +125,14 @@ def load_events(
     return result
 
 
-def _first_non_empty(fields: tuple[str, ...], present: set[str]) -> str:
-    cols = [f"NULLIF({quote(f)}, '')" for f in fields if f.lower() in present]
+def _orig(col: str) -> str:
+    """The Windows name of a stored column (``EventData.Category`` -> ``Category``)."""
+    return col[len("EventData.") :] if col.startswith("EventData.") else col
+
+
+def _first_non_empty(fields: tuple[str, ...], present: dict[str, str]) -> str:
+    """SQL for the first non-empty of ``fields`` (Windows names; ``present``: lower name -> column)."""
+    cols = [f"NULLIF({quote(present[f.lower()])}, '')" for f in fields if f.lower() in present]
     if not cols:
         return "CAST(NULL AS VARCHAR)"
     return cols[0] if len(cols) == 1 else f"COALESCE({', '.join(cols)})"
@@ -139,7 +145,7 @@ def _create_tables(con, path, data_cols, mapping, sources, qids) -> None:
     json_cols.update({"iisdetect_source": "VARCHAR", "iisdetect_locator": "VARCHAR", "username": "VARCHAR"})
     json_cols.update(_INT_COLUMNS)
     spec = "{" + ", ".join(f"{sql_str(k)}: {sql_str(v)}" for k, v in json_cols.items()) + "}"
-    present = {c.lower() for c in data_cols}
+    present = {_orig(c).lower(): c for c in data_cols}
     t = "epoch_ms(TRY_CAST(NULLIF(TimeCreated, '') AS TIMESTAMPTZ))"
     select = [
         f"{t} AS starttime", f"{t} AS devicetime", "logsourceid",
@@ -192,7 +198,8 @@ def create_view(con: duckdb.DuckDBPyConnection, mapping: QRadarMapping, sysmon_t
     base = base_columns(con)
     fixed = {c.lower() for c in FIXED}
     data_cols = [c for c in base if c.lower() not in fixed]
-    by_lower = {c.lower(): c for c in base}
+    by_lower = {c.lower(): c for c in base if c.lower() not in fixed}
+    by_lower.update({_orig(c).lower(): c for c in base if c.startswith("EventData.")})
     sel: list[str] = []
     names: list[str] = []
 
@@ -211,7 +218,7 @@ def create_view(con: duckdb.DuckDBPyConnection, mapping: QRadarMapping, sysmon_t
         else:
             add(quote(c), c)
     add("starttime", "endtime")
-    add("CAST(category / 1000 * 1000 AS INTEGER)", "highlevelcategory")
+    add("CAST(category // 1000 * 1000 AS INTEGER)", "highlevelcategory")
     add('"EventID"', "Event ID")
     sysmon = ", ".join(sql_str(ch.lower()) for ch in mapping.sysmon_channels) or "NULL"
     type_id = mapping.default_devicetype if sysmon_type_id is None else int(sysmon_type_id)
@@ -232,10 +239,9 @@ def create_view(con: duckdb.DuckDBPyConnection, mapping: QRadarMapping, sysmon_t
             add("CAST(NULL AS VARCHAR)", f)
             taken.add(f.lower())
     for prop, sources in ibm.items():
-        have = [by_lower[s.lower()] for s in sources if s.lower() in by_lower]
         if prop.lower() in taken:
             continue  # a Windows or QRadar column of that very name already exists (e.g. Signed)
-        expr = _first_non_empty(tuple(have), {h.lower() for h in have})
+        expr = _first_non_empty(sources, by_lower)
         add(expr, prop)
         taken.add(prop.lower())
     con.execute(f"CREATE OR REPLACE TEMP VIEW events AS SELECT {', '.join(sel)} FROM {BASE}")

@@ -15,6 +15,7 @@ from iisdetect.aql.lint import lint
 from iisdetect.aql.mapping import load_mapping
 from iisdetect.aql.output import FORMATS, render
 from iisdetect.errors import UsageError
+from iisdetect.report.render import safe
 from iisdetect.timeargs import parse_instant
 
 _UNIT = {"m": 60_000, "h": 3_600_000, "d": 86_400_000}
@@ -80,10 +81,9 @@ def run(args: argparse.Namespace) -> int:
     mapping = load_mapping(args.qradar_mapping)
     if args.lint:
         findings = lint(query, mapping)
-        out = Console(highlight=False)
         for f in findings:
-            out.print(Text(f.line()))
-        out.print(Text(f"{len(findings)} finding(s)"))
+            sys.stdout.write(safe(f.line()) + "\n")
+        sys.stdout.write(f"{len(findings)} finding(s)\n")
         return 1 if any(f.severity == "error" for f in findings) else 0
     if not paths and not args.db:
         raise UsageError("give log PATHs to load, or --db FILE holding loaded events")
