@@ -57,3 +57,23 @@ def test_utf16_ndjson(tmp_path):
     p.write_bytes(("\ufeff" + line() + line(EventID=2, Image="é.exe")).encode("utf-16-le"))
     events, stats = read_all(p)
     assert [e.data["Image"] for e in events] == ["a.exe", "é.exe"] and stats.records_skipped == 0
+
+
+def test_pretty_printed_evtx_dump_output(tmp_path):
+    from .util import SHAPES
+
+    objs = [json.loads(x) for x in (SHAPES / "events.evtx.jsonl").read_text().splitlines()]
+    text = "".join(f"Record {i}\n{json.dumps(o, indent=2)}\n" for i, o in enumerate(objs, 1))
+    p = tmp_path / "dump.json"
+    p.write_text(text)
+    events, stats = read_all(p)
+    assert [e.event_id for e in events] == [7, 4688, 29] and stats.formats == {"evtx-json": 1}
+    starts = [i for i, ln in enumerate(text.splitlines(), 1) if ln == "{"]
+    assert [e.locator for e in events] == [f"line {n}" for n in starts]
+
+
+def test_pretty_printed_objects_without_headers_then_broken(tmp_path):
+    p = tmp_path / "pretty.json"
+    p.write_text("\n" + json.dumps(GOOD, indent=1) + "\n" + json.dumps(GOOD, indent=1)[:-3])
+    events, stats = read_all(p)
+    assert len(events) == 1 and [(s.reason, s.locator) for s in stats.skips] == [("bad json", f"line {2 + 6}")]

@@ -25,6 +25,8 @@ from .util import SHAPES
         (b"<?xml version='1.0'?><Events><Event xmlns='x'>", Format.XML),
         (b"<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'>", Format.XML),
         ("\ufeff<Events>".encode("utf-16-le"), Format.XML),
+        (b'Record 1\n{\n  "Event": {\n', Format.EVTX_JSON),
+        (b"<Export><Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'>", Format.XML),
         (b'{"name": "not an event"}\n', Format.UNKNOWN),
         (b"<html><body>", Format.UNKNOWN),
         (b"# README\n", Format.UNKNOWN),

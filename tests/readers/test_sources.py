@@ -120,3 +120,39 @@ def test_progress_and_total_bytes(tmp_path):
     assert len(events) == 6
     assert sum(seen) == total_input_bytes([str(tmp_path)]) == len(FLAT) + len(XML)
     assert total_input_bytes(["-", str(tmp_path / "a.json")]) == len(FLAT)
+
+
+def test_progress_inside_a_zip_is_smooth_and_exact(tmp_path):
+    lines = FLAT.splitlines(keepends=True)
+    payload = b"".join(line.replace(b'"Image"', b'"N%d":"x","Image"' % i) for i in range(3000) for line in lines)
+    z = tmp_path / "big.zip"
+    with zipfile.ZipFile(z, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("big.json", payload)
+    seen: list[int] = []
+    stats = RunStats()
+    n = sum(1 for _ in iter_events([str(z)], stats, on_progress=seen.append))
+    assert n == 9000 and stats.records_skipped == 0
+    assert sum(seen) == z.stat().st_size == total_input_bytes([str(z)])
+    assert len(seen) > 5  # moved during the member, not once at the end
+
+
+def test_gzip_on_stdin(monkeypatch):
+    fake_stdin(monkeypatch, gzip.compress(XML))
+    events, stats = read_all("-")
+    assert [e.event_id for e in events] == [7, 4688, 29] and stats.files == 1
+
+
+def test_folder_inside_walk_is_reported_when_unreadable(tmp_path, monkeypatch):
+    import os
+
+    (tmp_path / "a.json").write_bytes(FLAT)
+    real_walk = os.walk
+
+    def walk(top, onerror=None, **kw):
+        onerror(PermissionError(13, "Permission denied", str(tmp_path / "locked")))
+        yield from real_walk(top, **kw)
+
+    monkeypatch.setattr(os, "walk", walk)
+    events, stats = read_all(tmp_path)
+    assert len(events) == 3 and stats.files_failed == 1
+    assert stats.skips[0].source.endswith("locked") and stats.skips[0].reason == "unreadable"

@@ -38,7 +38,9 @@ from ..events import Event
 from . import ecs, evtx, evtx_json, flat_json, splunk, xml
 from .sniff import Format, sniff
 from .sources import (
+    Budget,
     CountingReader,
+    ScaledProgress,
     Source,
     Utf16ToUtf8,
     classify,
@@ -81,6 +83,10 @@ def _plan(paths: Sequence[str]) -> list[tuple[str, Any]]:
             kind, fmt, reason, _ = classify(src, head)
             if kind is None and fmt is Format.UNKNOWN:
                 raise InputError(f"stdin: unknown input format ({reason})")
+            if kind is not None:  # a container is opened more than once: buffer stdin
+                with src.open() as stream:
+                    data = stream.read()
+                src = Source("-", 0, lambda data=data: io.BytesIO(data))
             plan.append(("source", (src, head)))
         elif os.path.isdir(p):
             plan.append(("dir", p))
@@ -103,13 +109,19 @@ def iter_events(
 ) -> Iterator[Event]:
     """Walk paths (files, folders recursively, '-' = stdin), sniff each, yield canonical Events.
 
-    ``stats`` is updated as described in the module docstring; ``on_progress(nbytes)`` is called as
-    input bytes are consumed (per 64 KiB read for plain files including EVTX, per member for containers).
+    ``stats`` is updated as described in the module docstring. ``on_progress(nbytes)`` is called as
+    input bytes are consumed: per 64 KiB read for files on disk (EVTX included), scaled from the
+    decompressed bytes for zip members; each file on disk reports exactly its size in total (ignored
+    and failed files too), so the sum reaches :func:`total_input_bytes`.
     """
     plan = _plan(paths)
+
+    def walk_error(exc: OSError) -> None:
+        stats.file_failed(str(exc.filename), "unreadable", str(exc))
+
     for kind, item in plan:
         if kind == "dir":
-            for path in walk_files(item):
+            for path in walk_files(item, walk_error):
                 yield from _read_source(file_source_safe(path, stats), stats, on_progress)
         else:
             src, head = item
@@ -127,9 +139,21 @@ def file_source_safe(path: str, stats: RunStats) -> Source | None:
 def _read_source(
     src: Source | None, stats: RunStats, on_progress: Progress | None, head: bytes | None = None
 ) -> Iterator[Event]:
-    progress = on_progress or _noop
+    """One source (a file on disk gets a progress budget of exactly its size)."""
     if src is None:
         return
+    if on_progress is None or not src.path:
+        yield from _read_one(src, stats, on_progress, head)
+        return
+    budget = Budget(src.size, on_progress)
+    try:
+        yield from _read_one(src, stats, budget, head)
+    finally:
+        budget.finish()
+
+
+def _read_one(src: Source, stats: RunStats, on_progress: Progress | None, head: bytes | None) -> Iterator[Event]:
+    progress = on_progress or _noop
     try:
         kind, fmt, reason, head = classify(src, head)
     except _CONTAINER_ERRORS as exc:
@@ -147,6 +171,7 @@ def _read_source(
             stats.file_failed(src.name, "unknown format", reason)
         else:
             stats.formats["ignored"] += 1
+        progress(src.size)
         return
     stats.files += 1
     stats.formats[fmt.value] += 1
@@ -159,15 +184,22 @@ def _read_source(
             with open(src.path, "rb") as raw:  # ~2% slower, but the bar moves per 64 KiB chunk
                 yield from reader(CountingReader(raw, progress), src.name, stats)
             return
+        scaled = None
         with src.open() as raw:
             stream: Any = raw
-            if src.path and fmt is not Format.EVTX:
+            if on_progress is not None and src.path:
                 stream = io.BufferedReader(CountingReader(raw, progress), 1 << 16)
+            elif on_progress is not None and src.raw_size:
+                scaled = ScaledProgress(progress, src.size, src.raw_size)
+                stream = io.BufferedReader(CountingReader(raw, scaled), 1 << 16)
             if is_utf16(head):
                 stream = io.BufferedReader(Utf16ToUtf8(stream), 1 << 16)
             yield from reader(stream, src.name, stats)
         if not src.path:
-            progress(src.size)
+            if scaled is None:
+                progress(src.size)
+            else:
+                scaled.finish()
     except Exception as exc:  # I/O or decompression failure mid-file: keep what was read
         stats.file_failed(src.name, "read error", f"{type(exc).__name__}: {exc}")
 

@@ -41,40 +41,37 @@ def read(src: str | BinaryIO, source: str, stats: RunStats) -> Iterator[Event]:
     loads = orjson.loads
     normalise = normalise_event
     skip = stats.skip
-    read_count = 0
     errors = 0
     same = 0
     last_msg = ""
     last_id: int | None = None
-    try:
-        while True:
-            try:
-                rec = next(it)
-            except StopIteration:
-                break
-            except RuntimeError as exc:
-                msg = str(exc)
-                errors += 1
-                same = same + 1 if msg == last_msg else 1
-                last_msg = msg
-                reason = "evtx chunk error" if msg.startswith("Failed to parse chunk") else "evtx record error"
-                where = f"after record {last_id}" if last_id is not None else "before first record"
-                skip(source, where, reason, msg)
-                if errors >= MAX_CONSECUTIVE_ERRORS or same >= MAX_SAME_ERROR:
-                    stats.warn(f"{source}: gave up after {errors} consecutive EVTX errors ({msg[:120]})")
-                    break
-                continue
-            errors = 0
-            rid = rec["event_record_id"]
-            last_id = rid
-            try:
-                ev = normalise(loads(rec["data"])["Event"], source, f"record {rid}")
-            except orjson.JSONDecodeError as exc:
-                skip(source, f"record {rid}", "bad json", str(exc))
-            except Exception as exc:  # a record pyevtx rendered oddly never stops the file
-                skip(source, f"record {rid}", "bad record", f"{type(exc).__name__}: {exc}")
-            else:
-                read_count += 1
-                yield ev
-    finally:
-        stats.records_read += read_count
+    while True:
+        try:
+            rec = next(it)
+        except StopIteration:
+            return
+        except RuntimeError as exc:
+            msg = str(exc)
+            errors += 1
+            same = same + 1 if msg == last_msg else 1
+            last_msg = msg
+            chunk = msg.startswith("Failed to parse chunk")
+            reason = "evtx chunk error" if chunk else "evtx record error"
+            where = f"after record {last_id}" if last_id is not None else "before first record"
+            skip(source, where, reason, msg)
+            if errors >= MAX_CONSECUTIVE_ERRORS or same >= MAX_SAME_ERROR:
+                stats.warn(f"{source}: gave up after {errors} consecutive EVTX errors ({msg[:120]})")
+                return
+            continue
+        errors = 0
+        rid = rec["event_record_id"]
+        last_id = rid
+        try:
+            ev = normalise(loads(rec["data"])["Event"], source, f"record {rid}")
+        except orjson.JSONDecodeError as exc:
+            skip(source, f"record {rid}", "bad json", str(exc))
+        except Exception as exc:  # a record pyevtx rendered oddly never stops the file
+            skip(source, f"record {rid}", "bad record", f"{type(exc).__name__}: {exc}")
+        else:
+            stats.records_read += 1
+            yield ev

@@ -20,6 +20,7 @@ HEAD_SIZE = 64 * 1024
 EVTX_MAGIC = b"ElfFile\x00"
 GZIP_MAGIC = b"\x1f\x8b"
 ZIP_MAGIC = b"PK\x03\x04"
+_EVENT_NS = "schemas.microsoft.com/win/2004/08/events/event"
 
 
 class Format(Enum):
@@ -67,9 +68,11 @@ def sniff(head: bytes, name: str) -> tuple[Format, str]:
         return Format.UNKNOWN, f"{name}: empty"
     first = text[0]
     if first == "<":
-        if re.match(r"<(\?xml|!--|!DOCTYPE|([\w.-]+:)?Events?[\s>/])", text):
-            return Format.XML, "XML: starts with '<' and an <Event>/<Events>/<?xml prolog"
+        if re.match(r"<(\?xml|!--|!DOCTYPE|([\w.-]+:)?Events?[\s>/])", text) or _EVENT_NS in text:
+            return Format.XML, "XML: an <Event>/<Events> element, an <?xml prolog or the event namespace"
         return Format.UNKNOWN, f"{name}: XML but not Windows event XML"
+    if re.match(r"Record \d+\s*\n\s*\{", text):
+        return Format.EVTX_JSON, "evtx_dump JSON: 'Record N' headers before pretty-printed objects"
     if first in "{[":
         obj = _first_object(text)
         if obj is not None:

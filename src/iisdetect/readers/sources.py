@@ -32,6 +32,7 @@ class Source:
     size: int
     open: Callable[[], BinaryIO]
     path: str | None = None  # real filesystem path when there is one (EVTX reads it natively)
+    raw_size: int | None = None  # decompressed size of a zip member: scales its progress to ``size``
 
 
 class CountingReader(io.RawIOBase):
@@ -64,6 +65,46 @@ class CountingReader(io.RawIOBase):
     def close(self) -> None:
         self._raw.close()
         super().close()
+
+
+class ScaledProgress:
+    """Report decompressed bytes as a share of the compressed size, so the bar moves smoothly."""
+
+    def __init__(self, report: Callable[[int], None], size: int, raw_size: int) -> None:
+        self._report = report
+        self._size = size
+        self._raw = max(1, raw_size)
+        self._seen = 0
+        self._sent = 0
+
+    def __call__(self, n: int) -> None:
+        self._seen += n
+        target = min(self._size, self._seen * self._size // self._raw)
+        if target > self._sent:
+            self._report(target - self._sent)
+            self._sent = target
+
+    def finish(self) -> None:
+        if self._size > self._sent:
+            self._report(self._size - self._sent)
+            self._sent = self._size
+
+
+class Budget:
+    """Progress of one file on disk: never more than its size, topped up to it when done."""
+
+    def __init__(self, size: int, report: Callable[[int], None]) -> None:
+        self._left = size
+        self._report = report
+
+    def __call__(self, n: int) -> None:
+        n = min(n, self._left)
+        if n > 0:
+            self._left -= n
+            self._report(n)
+
+    def finish(self) -> None:
+        self(self._left)
 
 
 class PrefixedReader(io.RawIOBase):
@@ -148,9 +189,9 @@ def stdin_source() -> tuple[Source, bytes]:
     return Source("-", 0, lambda: stream), head
 
 
-def walk_files(folder: str) -> Iterator[str]:
-    """Every regular file under ``folder``, in a stable (sorted) order."""
-    for root, dirs, files in os.walk(folder):
+def walk_files(folder: str, onerror: Callable[[OSError], None] | None = None) -> Iterator[str]:
+    """Every file under ``folder``, in a stable (sorted) order; unreadable folders go to ``onerror``."""
+    for root, dirs, files in os.walk(folder, onerror=onerror):
         dirs.sort()
         for fname in sorted(files):
             yield os.path.join(root, fname)
@@ -185,6 +226,7 @@ def expand_container(src: Source, kind: str) -> Iterator[Source]:
                 f"{src.name}!{info.filename}",
                 info.compress_size,
                 lambda info=info: zf.open(info),  # type: ignore[misc]
+                raw_size=info.file_size,
             )
     finally:
         zf.close()

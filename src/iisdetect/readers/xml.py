@@ -126,44 +126,40 @@ def read(fobj: BinaryIO, source: str, stats: RunStats) -> Iterator[Event]:
     """Yield Events from a run of ``<Event>`` elements; count bad and unsafe elements."""
     buf = b""
     n = 0
-    read_count = 0
-    try:
+    while True:
+        chunk = fobj.read(CHUNK)
+        buf += chunk
+        pos = 0
         while True:
-            chunk = fobj.read(CHUNK)
-            buf += chunk
-            pos = 0
-            while True:
-                m = _START.search(buf, pos)
-                decl = _DECL.search(buf, pos, m.start() if m else len(buf))
-                if decl:
-                    stats.skip(source, f"element {n + 1}", "unsafe xml", _refuse(buf[decl.start() :]))
-                    return
-                if m is None:
-                    buf = buf[max(pos, len(buf) - 64) :] if chunk else b""
-                    break
-                end = _END.search(buf, m.end())
-                if end is None:
-                    buf = buf[m.start() :]
-                    break
-                n += 1
-                nxt = _START.search(buf, m.end(), end.start())
-                if nxt is not None:  # this element never closed: count it, resume at the next one
-                    stats.skip(source, f"element {n}", "bad xml", "unterminated <Event> element")
-                    pos = nxt.start()
-                    continue
-                pos = end.end()
-                try:
-                    ev = parse_event_xml(buf[m.start() : pos], source, f"element {n}")
-                except DefusedXmlException as exc:
-                    stats.skip(source, f"element {n}", "unsafe xml", f"{type(exc).__name__}: {exc}")
-                except Exception as exc:
-                    stats.skip(source, f"element {n}", "bad xml", f"{type(exc).__name__}: {exc}")
-                else:
-                    read_count += 1
-                    yield ev
-            if not chunk:
-                if _START.search(buf):
-                    stats.skip(source, f"element {n + 1}", "bad xml", "unterminated <Event> at end of input")
+            m = _START.search(buf, pos)
+            decl = _DECL.search(buf, pos, m.start() if m else len(buf))
+            if decl:
+                stats.skip(source, f"element {n + 1}", "unsafe xml", _refuse(buf[decl.start() :]))
                 return
-    finally:
-        stats.records_read += read_count
+            if m is None:
+                buf = buf[max(pos, len(buf) - 64) :] if chunk else b""
+                break
+            end = _END.search(buf, m.end())
+            if end is None:
+                buf = buf[m.start() :]
+                break
+            n += 1
+            nxt = _START.search(buf, m.end(), end.start())
+            if nxt is not None:  # this element never closed: count it, resume at the next one
+                stats.skip(source, f"element {n}", "bad xml", "unterminated <Event> element")
+                pos = nxt.start()
+                continue
+            pos = end.end()
+            try:
+                ev = parse_event_xml(buf[m.start() : pos], source, f"element {n}")
+            except DefusedXmlException as exc:
+                stats.skip(source, f"element {n}", "unsafe xml", f"{type(exc).__name__}: {exc}")
+            except Exception as exc:
+                stats.skip(source, f"element {n}", "bad xml", f"{type(exc).__name__}: {exc}")
+            else:
+                stats.records_read += 1
+                yield ev
+        if not chunk:
+            if _START.search(buf):
+                stats.skip(source, f"element {n + 1}", "bad xml", "unterminated <Event> at end of input")
+            return
