@@ -7,7 +7,8 @@ import pytest
 from iisdetect.aql.functions import java_date_pattern
 from tests.helpers import SECURITY, ev, image_load
 
-E = image_load(r"C:\Users\Public\evil.dll", time="2024-05-02T10:15:30.123456Z")
+E = image_load(r"C:\Users\Public\evil.dll")
+assert E.time_created == "2024-05-02T10:15:30.123456Z"
 
 
 def one(run, expr: str, events=None, **kw):
