@@ -188,8 +188,6 @@ def _parse_step(raw: Any, index: int, where: str, processes: dict[str, Any], pre
                 raise _fail(
                     where, f"{key}.known_miss.{rs}", f"malicious step expects nothing under '{rs}': document why"
                 )
-            if expect.get(rs) and known_miss.get(rs):
-                raise _fail(where, f"{key}.known_miss.{rs}", "a step cannot both expect detections and be a known miss")
     ee = raw.get("expect_events")
     if ee is not None and (not isinstance(ee, list) or not all(isinstance(i, int) and i >= 0 for i in ee)):
         raise _fail(where, f"{key}.expect_events", "must be a list of event indexes (0-based)")

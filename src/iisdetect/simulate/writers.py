@@ -13,7 +13,7 @@ control characters are replaced by U+FFFD (wevtutil would emit unparsable XML).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import IO
 
 import orjson
@@ -165,13 +165,20 @@ def ndjson(sim: SimEvent) -> bytes:
 RENDER = {"evtx-json": evtx_json, "xml": xml, "ecs": ecs, "ndjson": ndjson}
 
 
-def write(events: Iterable[SimEvent], fmt: str, out: IO[bytes]) -> int:
-    """Sequence and write ``events`` (streamed; nothing is kept) and return how many were written."""
+def write(
+    events: Iterable[SimEvent], fmt: str, out: IO[bytes], on_event: Callable[[SimEvent], None] | None = None
+) -> int:
+    """Sequence and write ``events`` (streamed; nothing is kept) and return how many were written.
+
+    ``on_event`` sees each event after it got its record id (the CLI writes the truth file with it).
+    """
     render = RENDER[fmt]
     n = 0
     buf: list[bytes] = []
     for sim in sequence(events):
         buf.append(render(sim))
+        if on_event is not None:
+            on_event(sim)
         n += 1
         if len(buf) >= 4096:
             out.write(b"".join(buf))
