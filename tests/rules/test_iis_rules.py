@@ -1,0 +1,461 @@
+# ruff: noqa: E501
+"""Default ruleset (rules/iis): per rule, positives and near-misses; each case lists EXACTLY the rules that fire.
+
+Asserting the full list of firing rules (by rule file) checks the intended rule fired and that every
+neighbouring rule stayed silent on the same event.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from iisdetect.engine.python import Detector
+from iisdetect.events import Event
+from iisdetect.rules import load_ruleset
+from tests.rules.iis_events import (
+    APPCMD,
+    CMD,
+    POWERSHELL_EXE,
+    W3WP,
+    app_2282,
+    file_create,
+    fired,
+    iis_29,
+    image_load,
+    ps_4104,
+    registry_set,
+    security_4663,
+    security_4688,
+    sysmon_process,
+)
+
+CMDR = "iis_module_registration_command"
+WEBSHELL = "iis_module_registration_by_webshell"
+SCRIPT = "iis_module_registration_script"
+ADDED = "iis_config_module_added"
+REMOVED = "iis_config_module_removed"
+LOG29 = "iis_logging_tamper_config"
+LOGCMD = "iis_logging_tamper_command"
+LOGPS = "iis_logging_tamper_script"
+FAILED = "iis_module_load_failed"
+CFGW = "iis_config_file_write"
+DLLW = "iis_dir_dll_write"
+LOAD = "iis_untrusted_module_load"
+REG = "iis_component_registration_registry"
+IISSETUP = r"C:\Windows\System32\inetsrv\iissetup.exe"
+GM = "/system.webServer/globalModules/add[@name='{}']"
+
+
+@pytest.fixture(scope="module")
+def detector() -> Detector:
+    return Detector(load_ruleset("iis"))
+
+
+def check(detector: Detector, ev: Event, expected: list[str]) -> None:
+    assert fired(detector, ev) == sorted(expected), ev
+
+
+# ------------------------------------------------------------------ registration commands (Sysmon 1)
+CMDLINES = [
+    # (command line, image, expected without a w3wp parent)
+    (rf"{APPCMD} install module /name:Backdoor /image:C:\Windows\Temp\b.dll", APPCMD, [CMDR]),
+    (r'"C:\Windows\System32\InetSRV\appcmd.exe"  INSTALL   MODULE -name:Backdoor -image:c:\x\b.dll', APPCMD, [CMDR]),
+    (rf'{APPCMD} add module /name:"Mgd" /type:"Evil.Module, Evil"', APPCMD, [CMDR]),
+    (rf"{APPCMD} set config -section:system.webServer/globalModules /+[name='X',image='c:\x.dll']", APPCMD, [CMDR]),
+    (rf'{APPCMD} set config "Default Web Site" /section:isapiFilters /+[name=\'F\',path=\'c:\f.dll\']', APPCMD, [CMDR]),
+    (rf"{APPCMD} set config /section:system.webServer/modules /+[name='M',type='T']", APPCMD, [CMDR]),
+    (
+        rf"{APPCMD} set config /section:handlers /+[name='I',path='*.x',verb='*',modules='IsapiModule',scriptProcessor='c:\i.dll']",
+        APPCMD,
+        [CMDR],
+    ),  # noqa: E501
+    (rf'{CMD} /c "{APPCMD} install module /name:Backdoor /image:c:\b.dll"', CMD, [CMDR]),  # via cmd.exe
+    (r"C:\Tools\gacutil.exe /i C:\Users\Public\Evil.dll", r"C:\Tools\gacutil.exe", [CMDR]),
+    (r"gacutil -if Evil.dll", r"C:\Tools\gacutil.exe", [CMDR]),
+    (rf"{POWERSHELL_EXE} -c New-WebGlobalModule -Name X -Image c:\x.dll", POWERSHELL_EXE, [CMDR]),
+    (
+        rf"{POWERSHELL_EXE} -c \"[System.EnterpriseServices.Internal.Publish]::new().GacInstall('c:\e.dll')\"",
+        POWERSHELL_EXE,
+        [CMDR],
+    ),  # noqa: E501
+    (
+        rf"{POWERSHELL_EXE} -c Add-WebConfigurationProperty -Filter system.webServer/globalModules -Name . -Value @{{name='X'}}",
+        POWERSHELL_EXE,
+        [CMDR],
+    ),  # noqa: E501
+    (rf"{POWERSHELL_EXE} -c New-WebManagedModule -Name M -Type Evil.M", POWERSHELL_EXE, [CMDR]),
+    # near-misses
+    (rf"{APPCMD} uninstall module Backdoor", APPCMD, []),
+    (rf"{APPCMD} list modules", APPCMD, []),
+    (rf'"{APPCMD}"  list vdir /text:physicalpath', APPCMD, []),  # corpus: IIS credential discovery
+    (rf"{APPCMD} set config /section:defaultDocument /+files.[value='x.htm']", APPCMD, []),
+    (rf"{APPCMD} add site /name:Shop /bindings:http/*:80: /physicalPath:c:\sites\shop", APPCMD, []),
+    (r"C:\Tools\gacutil.exe /l", r"C:\Tools\gacutil.exe", []),
+    (r"C:\Tools\gacutil.exe /u Evil", r"C:\Tools\gacutil.exe", []),
+    (rf"{POWERSHELL_EXE} -c Get-WebGlobalModule", POWERSHELL_EXE, []),
+    (rf"{POWERSHELL_EXE} -c Remove-WebGlobalModule -Name X", POWERSHELL_EXE, []),
+    (
+        rf"{POWERSHELL_EXE} -c Add-WebConfigurationProperty -Filter system.webServer/defaultDocument/files -Name .",
+        POWERSHELL_EXE,
+        [],
+    ),  # noqa: E501
+    (r"C:\Windows\System32\msiexec.exe /i C:\install\module.msi", r"C:\Windows\System32\msiexec.exe", []),
+]
+
+
+@pytest.mark.parametrize(("cmdline", "image", "expected"), CMDLINES)
+def test_registration_command_sysmon(detector: Detector, cmdline: str, image: str, expected: list[str]) -> None:
+    check(detector, sysmon_process(image, cmdline), expected)
+
+
+@pytest.mark.parametrize(("cmdline", "image", "expected"), CMDLINES)
+def test_registration_command_4688(detector: Detector, cmdline: str, image: str, expected: list[str]) -> None:
+    check(detector, security_4688(image, cmdline), expected)
+
+
+@pytest.mark.parametrize(("cmdline", "image", "expected"), CMDLINES)
+def test_registration_by_webshell(detector: Detector, cmdline: str, image: str, expected: list[str]) -> None:
+    """A w3wp.exe parent moves every positive to the web-shell rule (and only there)."""
+    want = [WEBSHELL] if expected else []
+    check(detector, sysmon_process(image, cmdline, parent=W3WP), want)
+    check(detector, security_4688(image, cmdline, parent=W3WP), want)
+
+
+def test_iissetup_parent_is_benign(detector: Detector) -> None:
+    cmd = rf"{APPCMD} install module /name:DefaultDocumentModule /image:%windir%\System32\inetsrv\defdoc.dll"
+    check(detector, sysmon_process(APPCMD, cmd, parent=IISSETUP), [])
+    check(detector, security_4688(APPCMD, cmd, parent=IISSETUP), [])
+    # the same command from a look-alike installer still fires
+    check(detector, sysmon_process(APPCMD, cmd, parent=r"C:\Users\Public\iissetup.exe"), [CMDR])
+
+
+def test_webshell_parent_needs_w3wp_suffix(detector: Detector) -> None:
+    cmd = rf"{APPCMD} install module /name:B /image:c:\b.dll"
+    check(detector, sysmon_process(APPCMD, cmd, parent=r"C:\Users\Public\notw3wp.exe.bak"), [CMDR])
+
+
+def test_process_rules_need_process_channels(detector: Detector) -> None:
+    ev = sysmon_process(APPCMD, rf"{APPCMD} install module /name:B /image:c:\b.dll")
+    ev.channel, ev.provider = "Microsoft-Windows-PowerShell/Operational", "Microsoft-Windows-PowerShell"
+    check(detector, ev, [])
+
+
+# ------------------------------------------------------------------ PowerShell 4104
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("New-WebGlobalModule -Name X -Image c:\\x.dll", [SCRIPT]),
+        ("Import-Module WebAdministration; Enable-WebGlobalModule -Name X", [SCRIPT]),
+        ("Set-WebGlobalModule -Name X -Image C:\\evil\\x.dll", [SCRIPT]),
+        ("New-WebManagedModule -Name M -Type 'Evil.M, Evil'", [SCRIPT]),
+        (
+            "[Reflection.Assembly]::LoadWithPartialName('System.EnterpriseServices') | Out-Null\n"
+            "$p = New-Object System.EnterpriseServices.Internal.Publish\n$p.GacInstall('C:\\t\\e.dll')",
+            [SCRIPT],
+        ),  # fmt: skip
+        (
+            "Add-WebConfigurationProperty -PSPath 'IIS:\\' -Filter system.webServer/isapiFilters -Name . "
+            "-Value @{name='F';path='c:\\f.dll'}",
+            [SCRIPT],
+        ),  # fmt: skip
+        ("Start-Process appcmd.exe -ArgumentList 'install module /name:B /image:c:\\b.dll'", [SCRIPT]),
+        (
+            "set-WebConfigurationProperty -PSPath 'IIS:\\Sites\\Default Web Site\\' "
+            "-filter 'system.webServer/httpLogging' -name dontLog -value $true",
+            [LOGPS],
+        ),  # fmt: skip
+        # near-misses
+        ("Get-WebGlobalModule | Select-Object Name, Image", []),
+        ("Remove-WebGlobalModule -Name DefaultDocumentModule_Atomic", []),
+        ("Add-WebConfigurationProperty -Filter system.webServer/defaultDocument/files -Name . -Value x.htm", []),
+        ("Get-WebConfigurationProperty -Filter system.webServer/httpLogging -Name dontLog", []),
+        ("set-WebConfigurationProperty -filter 'system.webServer/httpLogging' -name dontLog -value $false", []),
+        ("Import-Module WebAdministration", []),
+    ],
+)
+def test_script_blocks(detector: Detector, text: str, expected: list[str]) -> None:
+    check(detector, ps_4104(text), expected)
+
+
+# ------------------------------------------------------------------ IIS-Configuration EID 29
+@pytest.mark.parametrize(
+    ("configuration", "new", "old", "expected"),
+    [
+        (GM.format("Backdoor") + "/@name", "Backdoor", "", [ADDED]),
+        (GM.format("Backdoor") + "/@image", r"C:\Windows\Temp\b.dll", "", [ADDED]),
+        (GM.format("DefaultDocumentModule_Atomic") + "/@name", "DefaultDocumentModule_Atomic", "", [ADDED]),
+        ("/system.webServer/modules/add[@name='Mgd']/@type", "Evil.Module, Evil", "", [ADDED]),
+        ("/system.webServer/isapiFilters/add[@name='owaauth']/@path", r"C:\Exchange\owaauth.dll", "", [ADDED]),
+        ("/system.webServer/handlers/add[@name='x']/@scriptProcessor", r"C:\inetpub\x.dll", "", [ADDED]),
+        # a built-in name pointed at a non-standard DLL is not allow-listed
+        (GM.format("DefaultDocumentModule") + "/@image", r"C:\ProgramData\defdoc.dll", "", [ADDED]),
+        # near-misses: built-ins, the element-only record, FastCGI handler, ASP.NET handler
+        (GM.format("Backdoor"), "", "", []),
+        (GM.format("DefaultDocumentModule") + "/@name", "DefaultDocumentModule", "", []),
+        (GM.format("DefaultDocumentModule") + "/@image", r"%windir%\System32\inetsrv\defdoc.dll", "", []),
+        ('/system.webServer/modules/add[@name="UrlRoutingModule-4.0"]/@preCondition', "managedHandler", "", []),
+        ("/system.webServer/modules/add[@name='Session']/@name", "Session", "", []),
+        (
+            "/system.webServer/isapiFilters/add[@name='ASP.Net_4.0_64bit']/@path",
+            r"%windir%\Microsoft.NET\Framework64\v4.0.30319\aspnet_filter.dll",
+            "",
+            [],
+        ),  # fmt: skip
+        ("/system.webServer/handlers/add[@name='PHP']/@scriptProcessor", r"C:\PHP\php-cgi.exe", "", []),
+        ("/system.webServer/handlers/add[@name='x']/@path", "*.dll", "", []),
+        (
+            "/system.webServer/handlers/add[@name='PageHandlerFactory-ISAPI-4.0_64bit']/@scriptProcessor",
+            r"%windir%\Microsoft.NET\Framework64\v4.0.30319\aspnet_isapi.dll",
+            "",
+            [],
+        ),  # fmt: skip
+        ("/system.webServer/defaultDocument/files/add[@value='x.htm']/@value", "x.htm", "", []),
+        # removals
+        ("/system.webServer/modules/remove[@name='WebDAVModule']/@name", "WebDAVModule", "", [REMOVED]),
+        (GM.format("Backdoor"), "", "Backdoor", [REMOVED]),
+        (GM.format("Backdoor") + "/@image", "", r"C:\Windows\Temp\b.dll", [REMOVED]),
+        # logging tamper
+        ("/system.webServer/httpLogging/@dontLog", "true", "false", [LOG29]),
+        (
+            "/system.applicationHost/sites/site[@name='Default Web Site']/logFile/@logTargetW3C",
+            "File",
+            "File,ETW",
+            [LOG29],
+        ),  # noqa: E501
+        ("/system.applicationHost/sites/siteDefaults/logFile/@enabled", "false", "true", [LOG29]),
+        ("/system.webServer/httpLogging/@dontLog", "false", "true", []),
+        ("/system.applicationHost/sites/site[@name='Default Web Site']/logFile/@logTargetW3C", "File,ETW", "ETW", []),
+        ("/system.applicationHost/sites/site[@name='Default Web Site']/logFile/@logTargetW3C", "File,ETW", "File", []),
+    ],
+)
+def test_eid29(detector: Detector, configuration: str, new: str, old: str, expected: list[str]) -> None:
+    check(detector, iis_29(configuration, new, old), expected)
+
+
+def test_eid29_needs_its_event_id_and_channel(detector: Detector) -> None:
+    ev = iis_29(GM.format("Backdoor") + "/@name", "Backdoor")
+    ev.event_id = 50
+    check(detector, ev, [])
+    ev = iis_29(GM.format("Backdoor") + "/@name", "Backdoor")
+    ev.channel, ev.provider = "Application", "SomethingElse"
+    check(detector, ev, [])
+    # provider alone is enough (a forwarded copy that lost its channel name)
+    ev = iis_29(GM.format("Backdoor") + "/@name", "Backdoor")
+    ev.channel = "ForwardedEvents"
+    check(detector, ev, [ADDED])
+
+
+# ------------------------------------------------------------------ Application 2282
+def test_module_load_failed(detector: Detector) -> None:
+    check(detector, app_2282(r"C:\Windows\System32\inetsrv\b.dll"), [FAILED])
+    check(detector, app_2282(r"C:\x\b.dll", provider="W3SVC-WP"), [FAILED])
+    check(detector, app_2282(r"C:\x\b.dll", provider="MsiInstaller"), [])  # another provider's 2282
+
+
+# ------------------------------------------------------------------ command-line logging tamper
+@pytest.mark.parametrize(
+    ("cmdline", "expected"),
+    [
+        # the corpus event (PanacheSysmon_vs_AtomicRedTeam01.evtx record 505), verbatim
+        (
+            r'"C:\Windows\system32\cmd.exe" /c "C:\Windows\System32\inetsrv\appcmd.exe set config " '
+            r'"Default /section:httplogging /dontLog:true"',
+            [LOGCMD],
+        ),  # fmt: skip
+        (rf'{APPCMD} set config "Default Web Site" -section:system.webServer/httpLogging -dontLog:"True"', [LOGCMD]),
+        (
+            rf"{POWERSHELL_EXE} -c Set-WebConfigurationProperty -Filter system.webServer/httpLogging -Name dontLog -Value $true",
+            [LOGCMD],
+        ),  # noqa: E501
+        (rf"{APPCMD} set config /section:httplogging /dontLog:false", []),
+        (rf"{APPCMD} list config /section:httplogging", []),
+    ],
+)
+def test_logging_tamper_command(detector: Detector, cmdline: str, expected: list[str]) -> None:
+    check(detector, sysmon_process(CMD, cmdline, parent=POWERSHELL_EXE), expected)
+    check(detector, security_4688(CMD, cmdline, parent=POWERSHELL_EXE), expected)
+    check(detector, sysmon_process(CMD, cmdline, parent=IISSETUP), [])
+
+
+# ------------------------------------------------------------------ config file writes
+@pytest.mark.parametrize(
+    ("target", "image", "expected"),
+    [
+        (r"C:\Windows\System32\inetsrv\config\applicationHost.config", r"C:\Windows\System32\notepad.exe", [CFGW]),
+        (r"C:\Windows\System32\inetsrv\config\applicationHost.config", APPCMD, [CFGW]),
+        (r"C:\inetpub\wwwroot\web.config", r"C:\Users\Public\drop.exe", [CFGW]),
+        (r"C:\Windows\System32\inetsrv\config\redirection.config", r"C:\Windows\System32\cmd.exe", [CFGW]),
+        # svchost writing anything but a CFGHISTORY snapshot still fires
+        (r"C:\Windows\System32\inetsrv\config\applicationHost.config", r"C:\Windows\System32\svchost.exe", [CFGW]),
+        (
+            r"C:\inetpub\history\CFGHISTORY_0000000008\applicationHost.config",
+            r"C:\Windows\System32\notepad.exe",
+            [CFGW],
+        ),  # noqa: E501
+        # near-misses
+        (r"C:\inetpub\history\CFGHISTORY_0000000008\applicationHost.config", r"C:\Windows\system32\svchost.exe", []),
+        (
+            r"C:\Windows\Microsoft.NET\Framework64\v4.0.30319\Config\web.config",
+            r"C:\Windows\WinSxS\amd64_microsoft-windows-servicingstack_31bf3856ad364e35_10.0.20348.2washed\TiWorker.exe",
+            [],
+        ),  # noqa: E501
+        (r"C:\Windows\System32\inetsrv\config\applicationHost.config", IISSETUP, []),
+        (r"C:\inetpub\temp\appPools\DefaultAppPool\DefaultAppPool.config", r"C:\Windows\System32\svchost.exe", []),
+        (r"C:\inetpub\wwwroot\web.config.bak", r"C:\Windows\System32\notepad.exe", []),
+        (r"C:\Windows\System32\inetsrv\config\administration.config", r"C:\Windows\System32\notepad.exe", []),
+    ],
+)
+def test_config_file_write(detector: Detector, target: str, image: str, expected: list[str]) -> None:
+    check(detector, file_create(target, image), expected)
+    check(detector, security_4663(target, image), expected)
+
+
+def test_config_write_4663_needs_write_access(detector: Detector) -> None:
+    target = r"C:\Windows\System32\inetsrv\config\applicationHost.config"
+    check(detector, security_4663(target, r"C:\Windows\System32\notepad.exe", access_mask="0x1"), [])
+    check(detector, security_4663(target, r"C:\Windows\System32\notepad.exe", access_mask="0x6"), [CFGW])
+
+
+# ------------------------------------------------------------------ DLL writes
+@pytest.mark.parametrize(
+    ("target", "image", "expected"),
+    [
+        (r"C:\Windows\System32\inetsrv\evil.dll", r"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe", [DLLW]),
+        (r"C:\inetpub\wwwroot\bin\Evil.dll", r"C:\Windows\System32\cmd.exe", [DLLW]),
+        (r"D:\Web\wwwroot\shop\bin\Evil.dll", r"C:\Windows\explorer.exe", [DLLW]),
+        (
+            r"C:\Windows\Microsoft.NET\assembly\GAC_MSIL\Evil\v4.0_1.0.0.0__abc\Evil.dll",
+            r"C:\Tools\gacutil.exe",
+            [DLLW],
+        ),  # noqa: E501
+        (r"C:\Windows\assembly\GAC_MSIL\Evil\1.0.0.0__abc\Evil.dll", r"C:\Tools\gacutil.exe", [DLLW]),
+        # the seed's substring exclusion exempted these; full paths do not
+        (r"C:\Windows\System32\inetsrv\evil.dll", IISSETUP, [DLLW]),
+        (r"C:\Windows\System32\inetsrv\evil.dll", r"C:\Users\Public\evilsetup.exe", [DLLW]),
+        (r"C:\Windows\System32\inetsrv\evil.dll", r"C:\Users\Public\msiexec.exe", [DLLW]),
+        (r"C:\Windows\System32\inetsrv\evil.dll", r"C:\Users\Public\TiWorker.exe", [DLLW]),
+        # near-misses
+        (r"C:\Windows\System32\inetsrv\rewrite.dll", r"C:\Windows\System32\msiexec.exe", []),
+        (r"C:\Windows\SysWOW64\inetsrv\rewrite.dll", r"C:\Windows\SysWOW64\msiexec.exe", []),
+        (
+            r"C:\Windows\System32\inetsrv\iiscore.dll",
+            r"C:\Windows\WinSxS\amd64_microsoft-windows-servicingstack_31bf3856ad364e35_10.0.20348.2washed\TiWorker.exe",
+            [],
+        ),  # noqa: E501
+        (r"C:\Windows\System32\inetsrv\iiscore.dll", r"C:\Windows\servicing\TrustedInstaller.exe", []),
+        (
+            r"C:\Windows\Microsoft.NET\Framework64\v4.0.30319\Temporary ASP.NET Files\owa\8e05b027\e164d\App_Web_x.dll",
+            W3WP,
+            [],
+        ),  # noqa: E501
+        (r"C:\inetpub\wwwroot\App_Data\notes.txt", r"C:\Windows\System32\cmd.exe", []),
+        (r"C:\inetpub\wwwroot\x.dll", r"C:\Windows\System32\cmd.exe", []),  # not in bin
+        (r"C:\Windows\System32\evil.dll", r"C:\Windows\System32\certutil.exe", []),
+    ],
+)
+def test_dll_write(detector: Detector, target: str, image: str, expected: list[str]) -> None:
+    check(detector, file_create(target, image), expected)
+
+
+# ------------------------------------------------------------------ w3wp image loads
+DEFENDER = r"C:\ProgramData\Microsoft\Windows Defender\Platform\4.18.26010.5-0"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "expected"),
+    [
+        ({"image_loaded": r"C:\Windows\System32\inetsrv\evil.dll", "signed": False}, [LOAD]),
+        ({"image_loaded": r"C:\Windows\System32\inetsrv\owaauth.dll", "signature": "Evil Corp"}, [LOAD]),
+        ({"image_loaded": r"C:\Windows\System32\inetsrv\x.dll", "status": "Expired"}, [LOAD]),
+        ({"image_loaded": r"C:\Users\Public\x.dll", "signature": "Microsoft Windows"}, [LOAD]),
+        ({"image_loaded": r"C:\Windows\Temp\x.dll", "signature": "Microsoft Corporation"}, [LOAD]),
+        ({"image_loaded": DEFENDER + r"\MpOAV.dll", "signed": False}, [LOAD]),  # unsigned Defender look-alike
+        ({"image_loaded": r"C:\ProgramData\Evil\MpOAV.dll", "signature": "Microsoft Corporation"}, [LOAD]),
+        ({"image_loaded": r"C:\Program Files\dynaTrace\agent\lib64\dtagent.dll", "signature": "Dynatrace LLC"}, [LOAD]),
+        # near-misses
+        ({"image_loaded": r"C:\Windows\System32\inetsrv\defdoc.dll"}, []),
+        (
+            {
+                "image_loaded": r"C:\Windows\Microsoft.NET\assembly\GAC_64\System.Web\v4.0_4.0.0.0__b03f5f7f11d50a3a\System.Web.dll",  # noqa: E501
+                "signature": "Microsoft Corporation",
+            },
+            [],
+        ),  # fmt: skip
+        ({"image_loaded": DEFENDER + r"\MpOAV.dll", "signature": "Microsoft Corporation"}, []),
+        ({"image_loaded": DEFENDER + r"\MpClient.dll", "signature": "Microsoft Corporation"}, []),
+        (
+            {
+                "image_loaded": r"C:\Windows\assembly\NativeImages_v4.0.30319_64\System.Web\0c4b\System.Web.ni.dll",
+                "signed": False,
+            },
+            [],
+        ),  # noqa: E501
+        (
+            {
+                "image_loaded": r"C:\Windows\Microsoft.NET\Framework64\v4.0.30319\Temporary ASP.NET Files\root\1\2\App_Web_x.dll",
+                "signed": False,
+            },
+            [],
+        ),  # noqa: E501
+        (
+            {
+                "image_loaded": r"C:\Windows\System32\inetsrv\evil.dll",
+                "signed": False,
+                "image": r"C:\Windows\System32\svchost.exe",
+            },
+            [],
+        ),  # noqa: E501
+        (
+            {
+                "image_loaded": r"C:\Windows\System32\inetsrv\evil.dll",
+                "signed": False,
+                "image": r"C:\Temp\w3wp.exe.bak",
+            },
+            [],
+        ),  # noqa: E501
+    ],
+)
+def test_untrusted_load(detector: Detector, kwargs: dict, expected: list[str]) -> None:
+    check(detector, image_load(**kwargs), expected)
+
+
+# ------------------------------------------------------------------ legacy registry
+@pytest.mark.parametrize(
+    ("target", "details", "image", "expected"),
+    [
+        (
+            r"HKLM\System\CurrentControlSet\Services\W3SVC\Parameters\Filter DLLs\FilterDLLs",
+            r"C:\evil\f.dll",
+            r"C:\Windows\regedit.exe",
+            [REG],
+        ),  # fmt: skip
+        (
+            r"HKLM\System\CurrentControlSet\Services\W3SVC\Parameters\ServiceDll",
+            r"C:\Users\Public\iisw3adm.dll",
+            r"C:\Windows\System32\reg.exe",
+            [REG],
+        ),  # fmt: skip
+        # near-misses: value name does not point at a DLL, installer, non-IIS key
+        (
+            r"HKLM\System\CurrentControlSet\Services\W3SVC\Performance\Library",
+            r"C:\Windows\system32\inetsrv\w3ctrs.dll",
+            r"C:\Windows\regedit.exe",
+            [],
+        ),  # fmt: skip
+        (
+            r"HKLM\System\CurrentControlSet\Services\W3SVC\Parameters\ServiceDll",
+            r"%windir%\system32\inetsrv\iisw3adm.dll",
+            r"C:\Windows\servicing\TrustedInstaller.exe",
+            [],
+        ),  # fmt: skip
+        (r"HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Run\Path", r"C:\x\a.dll", r"C:\Windows\regedit.exe", []),
+    ],
+)
+def test_registry(detector: Detector, target: str, details: str, image: str, expected: list[str]) -> None:
+    check(detector, registry_set(target, details, image), expected)
+
+
+def test_every_rule_has_a_positive_here() -> None:
+    """Guard: a new rule file must get cases in this module."""
+    stems = {r.path.rsplit("/", 1)[-1].removesuffix(".yml") for r in load_ruleset("iis")}
+    assert stems == {CMDR, WEBSHELL, SCRIPT, ADDED, REMOVED, LOG29, LOGCMD, LOGPS, FAILED, CFGW, DLLW, LOAD, REG}
