@@ -162,3 +162,15 @@ def test_known_fields_absent_from_data_are_null(run) -> None:
 
 def test_flows_is_empty(run) -> None:
     assert run([image_load("x.dll")], "SELECT * FROM flows").rows == []
+
+
+def test_group_by_alias_wins_over_a_column_of_that_name(run) -> None:
+    """'Name' is also a Windows field column: GROUP BY name must mean the SELECT alias (AQL)."""
+    events = [image_load("a.dll"), image_load("b.dll"), file_create(r"C:\inetpub\x.dll", "cmd.exe")]
+    r = run(events, "SELECT QIDNAME(qid) AS name, COUNT(*) AS n FROM events GROUP BY name HAVING n > 1 ORDER BY n")
+    assert r.rows == [("Image loaded", 2)]
+
+
+def test_unknown_function_is_named_before_its_arguments(run) -> None:
+    with pytest.raises(UnknownName, match="function 'foo'"):
+        run([image_load("x.dll")], "SELECT foo(nosuchfield) FROM events")

@@ -49,6 +49,10 @@ def translate(
     ctx = Context(now_ms=now_ms)
     tree = tree.copy()
 
+    for fn in tree.find_all(exp.Anonymous):  # name an unknown function before its arguments
+        if str(fn.this).upper() not in FUNCTIONS:
+            raise UnknownName("function", str(fn.this))
+
     def fix(node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.Column):
             if node.table:
@@ -76,7 +80,23 @@ def translate(
             return exp.Anonymous(this=fn, expressions=args)
         return node
 
+    # GROUP BY / HAVING / ORDER BY name SELECT columns first (AQL), WHERE names properties first.
+    # DuckDB binds GROUP BY/HAVING names to table columns first, so an alias there is replaced by
+    # its (translated) expression; ORDER BY keeps the alias, which DuckDB binds first.
+    later = {key: tree.args.get(key) for key in ("group", "having", "order")}
+    for key in later:
+        tree.set(key, None)
     tree = _post_order(tree, fix)
+    by_alias = {a.alias.lower(): a.this for a in tree.expressions if isinstance(a, exp.Alias)}
+
+    def fix_late(node: exp.Expression, substitute: bool) -> exp.Expression:
+        if isinstance(node, exp.Column) and not node.table and node.name.lower() in by_alias:
+            return by_alias[node.name.lower()].copy() if substitute else exp.Column(this=_ident(node.name))
+        return fix(node)
+
+    for key, value in later.items():
+        if value is not None:
+            tree.set(key, _post_order(value, lambda n, k=key: fix_late(n, k != "order")))
     tree, rng = _time_filter(tree, clause, now_ms, options)
     return Translation(sql=tree.sql(dialect="duckdb"), time_range=rng)
 

@@ -77,7 +77,7 @@ def _query_and_paths(args: argparse.Namespace) -> tuple[str, list[str]]:
 
 def run(args: argparse.Namespace) -> int:
     query, paths = _query_and_paths(args)
-    err = Console(stderr=True, highlight=False)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
     mapping = load_mapping(args.qradar_mapping)
     if args.lint:
         findings = lint(query, mapping)

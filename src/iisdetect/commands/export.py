@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"cannot write {args.output}: {exc.strerror}") from None
     else:
         sys.stdout.write(query)
-    err = Console(stderr=True, highlight=False)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
     for r in rules:
         err.print(Text(f"{r.detection_type}: {r.title} ({r.id})"))
     err.print(Text(f"{len(rules)} rule(s) exported"))
