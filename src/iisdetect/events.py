@@ -130,7 +130,12 @@ class Event:
         return parse_time(self.time_created)
 
 
-_FRACTION = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:\.(\d+))?\s*(Z|[+-]\d{2}:?\d{2})?$")
+#: Field ranges are checked by the pattern itself (cheap), so impossible dates from damaged records
+#: never reach :func:`parse_time`; only days 29-31 need a calendar check.
+_FRACTION = re.compile(
+    r"^(\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01]))[T ]((?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d)"
+    r"(?:\.(\d+))?\s*(Z|[+-]\d{2}:?\d{2})?$"
+)
 
 
 def normalise_time(raw: Any) -> str:
@@ -144,7 +149,10 @@ def normalise_time(raw: Any) -> str:
         return ""
     if isinstance(raw, int | float) and not isinstance(raw, bool):
         seconds = raw / 1000.0 if raw > 1e11 else float(raw)
-        return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        try:
+            return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        except (OverflowError, OSError, ValueError):  # out of range or NaN: unknown, not fatal
+            return ""
     text = str(raw).strip()
     m = _FRACTION.match(text)
     if not m:
@@ -152,9 +160,17 @@ def normalise_time(raw: Any) -> str:
     date, clock, frac, tz = m.groups()
     frac = ((frac or "") + "000000")[:6]
     if tz in (None, "Z", "+00:00", "+0000", "-00:00"):
+        if date[8:10] > "28":  # 29-31: does the day exist in that month?
+            try:
+                datetime(int(date[:4]), int(date[5:7]), int(date[8:10]))
+            except ValueError:
+                return ""
         return f"{date}T{clock}.{frac}Z"
-    dt = datetime.fromisoformat(f"{date}T{clock}.{frac}{tz if ':' in tz else tz[:3] + ':' + tz[3:]}")
-    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    try:
+        dt = datetime.fromisoformat(f"{date}T{clock}.{frac}{tz if ':' in tz else tz[:3] + ':' + tz[3:]}")
+        return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    except (OverflowError, ValueError):
+        return ""
 
 
 def parse_time(text: str) -> datetime:

@@ -77,3 +77,18 @@ def test_pretty_printed_objects_without_headers_then_broken(tmp_path):
     p.write_text("\n" + json.dumps(GOOD, indent=1) + "\n" + json.dumps(GOOD, indent=1)[:-3])
     events, stats = read_all(p)
     assert len(events) == 1 and [(s.reason, s.locator) for s in stats.skips] == [("bad json", f"line {2 + 6}")]
+
+
+def test_impossible_time_keeps_the_event_with_unknown_time(tmp_path):
+    """A damaged timestamp must not drop the event nor reach parse_time() later (events.py fix)."""
+    p = tmp_path / "t.json"
+    p.write_text(
+        line(TimeCreated="2024-13-45T00:00:00Z")
+        + line(TimeCreated="2023-02-29 10:00:00")
+        + line(TimeCreated="2024-01-01T25:00:00+02:00")
+        + line(TimeCreated="2024-02-29T10:00:00Z")
+    )
+    events, stats = read_all(p)
+    assert stats.records_skipped == 0
+    assert [e.time_created for e in events] == ["", "", "", "2024-02-29T10:00:00.000000Z"]
+    assert [e.timestamp.year for e in events] == [1, 1, 1, 2024]
