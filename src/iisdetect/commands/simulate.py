@@ -78,10 +78,7 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise UsageError(f"cannot create output folder {out_dir}: {exc}") from None
     ext = FORMATS[args.format]
-    if args.merge:
-        groups = [(args.merge, scenarios)]
-    else:
-        groups = [(scn.id, [scn]) for scn in scenarios]
+    groups = [(args.merge, scenarios)] if args.merge else [(scn.id, [scn]) for scn in scenarios]
     for name, members in groups:
         streams = [
             scenario_stream(s, args.seed, args.background_events if i == 0 else 0) for i, s in enumerate(members)

@@ -1,0 +1,46 @@
+"""Ground-truth sanity: the truth is declared by hand, complete, and consistent."""
+
+from __future__ import annotations
+
+from iisdetect.simulate import load_scenarios
+from iisdetect.simulate.build import scenario_events
+from iisdetect.simulate.schema import DETECTION_TYPES
+
+
+def test_event_keys_unique_and_every_malicious_event_has_an_expectation() -> None:
+    keys: set[str] = set()
+    for scn in load_scenarios():
+        events = scenario_events(scn, 1)
+        assert events, scn.id
+        for sim in events:
+            t = sim.truth
+            assert t.event_key not in keys
+            keys.add(t.event_key)
+            assert t.scenario == scn.id
+            if t.malicious:
+                iis = set(t.expect.get("iis", ())) | set(t.allow.get("iis", ()))
+                assert iis, t.event_key
+                for rs in ("iis", "seed"):
+                    declared = t.expect.get(rs) or t.allow.get(rs) or t.known_miss.get(rs)
+                    assert declared, (t.event_key, rs)
+            else:
+                assert not any(t.expect.values()), t.event_key
+                assert not any(t.allow.values()), t.event_key
+            for rs, types in list(t.expect.items()) + list(t.known_fp.items()):
+                assert set(types) <= DETECTION_TYPES[rs]
+
+
+def test_attack_scenarios_have_malicious_events_and_benign_have_none() -> None:
+    for scn in load_scenarios():
+        n = sum(e.truth.malicious for e in scenario_events(scn, 1))
+        if scn.kind == "benign":
+            assert n == 0, scn.id
+        elif not scn.id.startswith(("seed_test1", "seed_test3")):
+            assert n > 0, scn.id
+
+
+def test_appcmd_install_emits_one_eid29_per_attribute() -> None:
+    (scn,) = load_scenarios(["art_t1505_004_1_appcmd_install"])
+    eid29 = [e for e in scenario_events(scn, 1) if e.event.event_id == 29]
+    assert len(eid29) == 4  # TRR0029 lab: four records for one appcmd install module
+    assert {e.event.data["Configuration"].rsplit("/@", 1)[1] for e in eid29} == {"name", "image", "lockItem"}
