@@ -39,6 +39,8 @@ def test_splunk_multivalue_and_numeric_eventtype():
 def test_splunk_channel_from_source_and_raw_xml_is_defused():
     e = normalise_splunk({"EventCode": "1", "source": "WinEventLog:System", "_time": 1714644930.5}, "s", "l")
     assert e.channel == "System" and e.time_created == "2024-05-02T10:15:30.500000Z"
+    e = normalise_splunk({"EventCode": "1", "_time": "1714644930.500"}, "s", "l")
+    assert e.time_created == "2024-05-02T10:15:30.500000Z"
     bomb = '<!DOCTYPE x [<!ENTITY a "b">]><Event><System><EventID>1</EventID></System></Event>'
     try:
         normalise_splunk({"_raw": bomb, "EventCode": "1"}, "s", "l")

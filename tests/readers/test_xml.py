@@ -107,3 +107,12 @@ def test_small_chunks_split_elements_anywhere(monkeypatch):
     stats = RunStats()
     events = list(xml_reader.read(io.BytesIO(data), "s", stats))
     assert [e.event_id for e in events] == [7, 4688, 29] and stats.records_skipped == 0
+
+
+def test_namespace_prefix_declared_on_the_root(tmp_path):
+    body = ev(4688, "<EventData><Data Name='CommandLine' xsi:nil='false'>appcmd</Data></EventData>")
+    prefixed = body.replace("<", "<e:").replace("<e:/", "</e:").replace(f"e:Event {NS}", "e:Event")
+    text = f"<e:Events xmlns:e='http://schemas.microsoft.com/win/2004/08/events/event'>{prefixed}</e:Events>"
+    events, stats = read_all(write(tmp_path, text))
+    assert stats.records_skipped == 0
+    assert [(e.event_id, e.data) for e in events] == [(4688, {"CommandLine": "appcmd"})]

@@ -75,6 +75,8 @@ def normalise_splunk(obj: Any, source: str, locator: str) -> Event | None:
     time = _first(row, "SystemTime", "TimeCreated", "_time")
     if isinstance(time, str):
         time = time.strip("'\"")
+        if time.replace(".", "", 1).isdigit():  # ``_time`` as epoch seconds in a string
+            time = float(time)
     rid = _first(row, "RecordNumber", "EventRecordID")
     sid = _first(row, "Sid", "UserID")
     return Event(

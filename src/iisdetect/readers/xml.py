@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from typing import Any, BinaryIO
-from xml.etree.ElementTree import Element
+from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser, fromstring
@@ -101,9 +101,23 @@ def element_to_event(root: Element, source: str, locator: str) -> Event:
     return Event(channel, provider, eid, computer, time, rid, sid, data, source, locator)
 
 
+_PREFIXED_TAG = re.compile(rb"(</?)[\w.-]+:")
+_PREFIXED_ATTR = re.compile(rb"(\s)[\w.-]+:([\w.-]+\s*=)")
+
+
 def parse_event_xml(text: bytes | str, source: str, locator: str) -> Event:
-    """Parse one ``<Event>`` document safely (defusedxml) and normalise it (Splunk ``_raw`` too)."""
-    root = fromstring(text, forbid_dtd=True)
+    """Parse one ``<Event>`` document safely (defusedxml) and normalise it (Splunk ``_raw`` too).
+
+    A segment cut out of ``<e:Events xmlns:e=..>`` uses a prefix declared outside it: on an
+    "unbound prefix" error the prefixes are dropped (namespaces are ignored anyway) and it is retried.
+    """
+    try:
+        root = fromstring(text, forbid_dtd=True)
+    except ParseError as exc:
+        if "unbound prefix" not in str(exc):
+            raise
+        raw = text.encode("utf-8") if isinstance(text, str) else text
+        root = fromstring(_PREFIXED_ATTR.sub(rb"\1\2", _PREFIXED_TAG.sub(rb"\1", raw)), forbid_dtd=True)
     if _local(root.tag) != "Event":
         raise ValueError(f"root element is <{_local(root.tag)}>, not <Event>")
     return element_to_event(root, source, locator)
