@@ -153,3 +153,16 @@ def test_bad_record_json_is_counted(monkeypatch):
     assert [e.event_id for e in events] == [5]
     assert dict(stats.skipped_by_reason) == {"bad json": 1, "bad record": 1}
     assert [s.locator for s in stats.skips] == ["record 1", "record 2"]
+
+
+@pytest.mark.corpus
+def test_oversized_evtx_member_is_a_failed_file_not_a_memory_bomb(corpus, tmp_path, monkeypatch):
+    from iisdetect.readers import sources
+
+    monkeypatch.setattr(sources, "MAX_BUFFER", 100_000)
+    zpath = tmp_path / "big.zip"
+    with zipfile.ZipFile(zpath, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("security.evtx", (corpus / SAMPLES / "security.evtx").read_bytes())
+    events, stats = read_all(zpath)
+    assert events == [] and stats.files_failed == 1
+    assert stats.skips[0].reason == "read error" and "cannot be buffered" in stats.skips[0].detail

@@ -20,6 +20,16 @@ Accounting scheme (``RunStats``):
   ``not an event``, ``bad xml``, ``unsafe xml``) and a locator.
 * Command-line arguments are checked before anything is yielded: a missing path, an unreadable
   file, or a file (or stdin) of unknown format raises :class:`~iisdetect.errors.InputError`.
+
+Normalisation decisions shared by every shape (so the same event is equal from any of them):
+
+* unnamed ``<Data>`` are named ``param1``, ``param2``... (Winlogbeat's names); an empty ``<Binary>``
+  is dropped, a non-empty one kept as ``Binary``; ``<UserData>`` is flattened to its leaf elements;
+  empty or null values are ``""``; numbers and booleans are rendered as Windows XML does.
+* locators: ``record N`` (EVTX EventRecordID), ``after record N`` (an EVTX chunk/record error),
+  ``line N`` (JSON lines, or the first line of a pretty-printed object), ``item N`` (JSON array),
+  ``element N`` (XML, counting every ``<Event>`` including bad ones), ``file`` (whole-file problems).
+* stdin (``-``) takes any format; a container or EVTX on stdin is buffered in memory (bounded).
 """
 
 from __future__ import annotations
@@ -48,6 +58,7 @@ from .sources import (
     file_source,
     is_data_name,
     is_utf16,
+    read_bounded,
     stdin_source,
     walk_files,
 )
@@ -85,7 +96,10 @@ def _plan(paths: Sequence[str]) -> list[tuple[str, Any]]:
                 raise InputError(f"stdin: unknown input format ({reason})")
             if kind is not None:  # a container is opened more than once: buffer stdin
                 with src.open() as stream:
-                    data = stream.read()
+                    try:
+                        data = read_bounded(stream, "stdin")
+                    except OSError as exc:
+                        raise InputError(f"stdin: {exc}") from None
                 src = Source("-", 0, lambda data=data: io.BytesIO(data))
             plan.append(("source", (src, head)))
         elif os.path.isdir(p):

@@ -21,7 +21,7 @@ from evtx import PyEvtxParser
 from ..accounting import RunStats
 from ..events import Event
 from .evtx_json import normalise_event
-from .sources import CountingReader
+from .sources import CountingReader, read_bounded
 
 MAX_CONSECUTIVE_ERRORS = 10_000
 MAX_SAME_ERROR = 20
@@ -31,8 +31,7 @@ def open_parser(src: str | BinaryIO) -> PyEvtxParser:
     """Parser on a path or a seekable counted file; other streams (zip member, gzip, stdin) are buffered."""
     if isinstance(src, str | CountingReader):  # a path, or a plain file counted for the progress bar
         return PyEvtxParser(src)
-    data = src.read()
-    return PyEvtxParser(io.BytesIO(data))
+    return PyEvtxParser(io.BytesIO(read_bounded(src, "EVTX stream")))
 
 
 def read(src: str | BinaryIO, source: str, stats: RunStats) -> Iterator[Event]:

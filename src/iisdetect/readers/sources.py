@@ -23,6 +23,18 @@ from .sniff import HEAD_SIZE, Format, container_kind, sniff
 #: (``stats.file_failed``); any other unknown file (LICENSE, README.md, *.yaml) is quietly ignored.
 DATA_EXTENSIONS = (".evtx", ".json", ".jsonl", ".ndjson", ".xml", ".log", ".gz", ".zip")
 
+#: Largest stream buffered in memory (an EVTX or a zip inside a container, stdin EVTX): beyond it the
+#: member is counted as failed rather than risking a decompression bomb.
+MAX_BUFFER = 1 << 30
+
+
+def read_bounded(stream: BinaryIO, what: str) -> bytes:
+    """``stream.read()`` up to MAX_BUFFER; OSError beyond (the caller counts the file as failed)."""
+    data = stream.read(MAX_BUFFER + 1)
+    if len(data) > MAX_BUFFER:
+        raise OSError(f"{what} larger than {MAX_BUFFER >> 20} MiB cannot be buffered in memory")
+    return data
+
 
 @dataclass(slots=True)
 class Source:
@@ -218,7 +230,7 @@ def expand_container(src: Source, kind: str) -> Iterator[Source]:
         zf = zipfile.ZipFile(src.path)
     else:
         with src.open() as raw:
-            zf = zipfile.ZipFile(io.BytesIO(raw.read()))
+            zf = zipfile.ZipFile(io.BytesIO(read_bounded(raw, "nested zip")))
     try:
         members = [i for i in zf.infolist() if not i.is_dir()]
         for info in members:
