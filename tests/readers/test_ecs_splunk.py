@@ -48,3 +48,10 @@ def test_splunk_channel_from_source_and_raw_xml_is_defused():
         assert "Forbidden" in type(exc).__name__
     else:
         raise AssertionError("DTD in _raw was not refused")
+
+
+def test_splunk_type_dropped_only_when_it_is_the_classic_level():
+    e = normalise_splunk({"EventCode": "1", "Type": "Information", "Other": "x"}, "s", "l")
+    assert e.data == {"Other": "x"}
+    e = normalise_splunk({"EventCode": "1", "Type": "Manual", "EventType": "SetValue"}, "s", "l")
+    assert e.data == {"Type": "Manual", "EventType": "SetValue"}

@@ -166,3 +166,14 @@ def test_oversized_evtx_member_is_a_failed_file_not_a_memory_bomb(corpus, tmp_pa
     events, stats = read_all(zpath)
     assert events == [] and stats.files_failed == 1
     assert stats.skips[0].reason == "read error" and "cannot be buffered" in stats.skips[0].detail
+
+
+@pytest.mark.corpus
+def test_evtx_on_stdin(corpus, monkeypatch):
+    import sys
+
+    data = (corpus / SAMPLES / "sample-with-zero-data-size-event.evtx").read_bytes()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+    events, stats = read_all("-")
+    assert len(events) == 335 and dict(stats.skipped_by_reason) == {"evtx record error": 1}
+    assert {e.source for e in events} == {"-"}

@@ -7,8 +7,9 @@ are used: ``EventCode``/``EventID``, ``LogName``/``Channel`` or the channel name
 ``ComputerName``/``Computer``/``host``, ``SystemTime``/``TimeCreated``/``_time``,
 ``RecordNumber``/``EventRecordID``, ``Sid``/``UserID``; every other non-Splunk field is EventData
 (Splunk internals: ``_*``, ``date_*``, ``punct``, ``index``, ``linecount``, ``splunk_server*``,
-``eventtype``, ``tag*``, ``time*pos``). A classic-WinEventLog numeric ``EventType`` is dropped,
-Sysmon's textual one kept. Multivalue fields (lists) are joined with ``", "``.
+``eventtype``, ``tag*``, ``time*pos``). A classic-WinEventLog numeric ``EventType`` and level-name
+``Type`` (Information, Audit Success...) are dropped; Sysmon's ``EventType`` or another ``Type`` kept.
+Multivalue fields (lists) are joined with ``", "``.
 """
 
 from __future__ import annotations
@@ -28,9 +29,15 @@ SPLUNK_KEYS = frozenset(
         # Windows System-part fields as Splunk extracts them
         "LogName", "Channel", "SourceName", "Name", "EventCode", "EventID", "ComputerName", "Computer",
         "RecordNumber", "EventRecordID", "Sid", "SidType", "UserID", "SystemTime", "TimeCreated",
-        "Type", "TaskCategory", "OpCode", "Opcode", "Keywords", "Level", "Task", "Version", "Guid",
+        "TaskCategory", "OpCode", "Opcode", "Keywords", "Level", "Task", "Version", "Guid",
         "ProcessID", "ThreadID", "Message", "Qualifiers", "Correlation", "ActivityID",
     }
+)  # fmt: skip
+
+
+CLASSIC_TYPES = frozenset(
+    {"Information", "Warning", "Error", "Critical", "Verbose", "Audit Success", "Audit Failure", "Success Audit",
+     "Failure Audit"}
 )  # fmt: skip
 
 
@@ -72,6 +79,8 @@ def normalise_splunk(obj: Any, source: str, locator: str) -> Event | None:
     }
     if data.get("EventType", "x").isdigit():
         del data["EventType"]
+    if data.get("Type") in CLASSIC_TYPES:  # classic WinEventLog's level name, not an EventData "Type"
+        del data["Type"]
     time = _first(row, "SystemTime", "TimeCreated", "_time")
     if isinstance(time, str):
         time = time.strip("'\"")
