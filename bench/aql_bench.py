@@ -34,6 +34,8 @@ def base_events(n: int) -> list[Event]:
 
 
 def cycled(base: list[Event], total: int) -> Iterator[Event]:
+    """``base`` again and again until ``total``: each cycle on its own host, every event moved to one
+    day (same time of day), so that the seed's 24-hour window covers nearly all of them."""
     n = 0
     cycle = 0
     while True:
@@ -41,7 +43,8 @@ def cycled(base: list[Event], total: int) -> Iterator[Event]:
         for e in base:
             if n >= total:
                 return
-            yield Event(e.channel, e.provider, e.event_id, host, e.time_created, n, e.user_sid, e.data, "bench", "")
+            t = "2024-05-02" + e.time_created[10:]
+            yield Event(e.channel, e.provider, e.event_id, host, t, n, e.user_sid, e.data, "bench", "")
             n += 1
         cycle += 1
 

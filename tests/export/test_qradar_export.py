@@ -129,3 +129,35 @@ def test_roundtrip_default_ruleset_hand_events() -> None:
            log=SECURITY),
     ]  # fmt: skip
     _roundtrip(rules, events)
+
+
+def _tuned_default_rules():
+    _default_rules()
+    from pathlib import Path
+
+    from iisdetect.tuning import load_tuning
+
+    path = Path(__file__).resolve().parents[2] / "examples" / "tuning.example.yaml"
+    if not path.is_file():
+        pytest.skip("examples/tuning.example.yaml not available")
+    return load_ruleset("iis", tuning=load_tuning(path))
+
+
+def test_roundtrip_default_ruleset_with_tuning() -> None:
+    rules = _tuned_default_rules()
+    q = export_rules(rules)
+    assert "DATEFORMAT(starttime, 'yyyy-MM-dd''T''HH:mm:ss.SSS')" in q  # maintenance windows
+    total = 0
+    for _, events in _scenario_events():
+        total += len(_roundtrip(rules, events))
+    assert total > 0
+
+
+def test_tuning_maintenance_window_suppresses_in_aql_too() -> None:
+    """A DLL write by the deployment account inside the Saturday window is dropped by both engines."""
+    rules = _tuned_default_rules()
+    data = dict(file_create(r"C:\inetpub\wwwroot\bin\x.dll", r"C:\Tools\deploy.exe").data, User="CORP\\svc_webdeploy")
+    inside = ev(11, data, time="2024-05-04T23:30:00.000000Z")  # a Saturday, 22:00-02:00 UTC
+    outside = ev(11, data, time="2024-05-08T23:30:00.000000Z")  # a Wednesday
+    native = _roundtrip(rules, [inside, outside])
+    assert [r["event_time"] for r in native] == ["2024-05-08 23:30:00"]

@@ -11,6 +11,9 @@ Modules: ``dialect`` (parsing, time clause), ``translate`` (AQL -> DuckDB), ``fu
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -66,17 +69,24 @@ class Emulator:
         self.sysmon_logsourcetypeid = sysmon_logsourcetypeid
         self.reference_sets = reference_sets
         self.fixed_now_ms = now_ms
-        self.con = duckdb.connect(db_path or ":memory:")
+        # Without --db the table lives in a temporary database file, not in memory: DuckDB compresses
+        # stored tables and its buffer manager keeps RSS bounded (in-memory tables are neither).
+        self._tmpdir = None if db_path else tempfile.mkdtemp(prefix="iisdetect-aql-")
+        path = db_path or os.path.join(self._tmpdir, "events.duckdb")  # type: ignore[arg-type]
+        self.con = duckdb.connect(path)
         self.columns: list[str] = []
         self._locked = False
 
     def close(self) -> None:
         self.con.close()
+        if self._tmpdir:
+            shutil.rmtree(self._tmpdir, ignore_errors=True)
+            self._tmpdir = None
 
     def load(self, events: Iterable[Event], tmpdir: str | None = None) -> int:
         if self._locked:
             raise AqlError("the table is locked for querying; load before the first query")
-        return table.load_events(self.con, events, self.mapping, tmpdir=tmpdir).events
+        return table.load_events(self.con, events, self.mapping, tmpdir=tmpdir or self._tmpdir).events
 
     def prepare(self) -> None:
         """Build the view, macros and reference sets, find "now", then lock the connection."""

@@ -57,7 +57,8 @@ class Renderer:
         self.mapping = mapping or load_mapping()
 
     def field(self, name: str) -> str:
-        return prop(self.mapping.ibm_name(name))
+        expr = (self.mapping.export.get("expressions") or {}).get(name)
+        return str(expr) if expr else prop(self.mapping.ibm_name(name))
 
     # -- leaves ---------------------------------------------------------------------------
     def like(self, column: str, parts: Sequence[object], cased: bool) -> str:
