@@ -55,3 +55,17 @@ def test_splunk_type_dropped_only_when_it_is_the_classic_level():
     assert e.data == {"Other": "x"}
     e = normalise_splunk({"EventCode": "1", "Type": "Manual", "EventType": "SetValue"}, "s", "l")
     assert e.data == {"Type": "Manual", "EventType": "SetValue"}
+
+
+def test_elasticsearch_hit_wrapper(tmp_path):
+    import json
+
+    from .util import SHAPES, read_all
+
+    docs = [json.loads(x) for x in (SHAPES / "events.ecs.json").read_text().splitlines()]
+    p = tmp_path / "hits.json"
+    hits = [{"_index": "winlogbeat-1", "_id": str(i), "_source": d} for i, d in enumerate(docs)]
+    p.write_text("".join(json.dumps(h) + "\n" for h in hits))
+    wrapped, stats = read_all(p)
+    plain, _ = read_all(SHAPES / "events.ecs.json")
+    assert stats.formats == {"ecs": 1} and wrapped == plain and len(plain) == 3

@@ -4,6 +4,7 @@ Both the nested shape (``{"winlog": {"event_data": {...}}}``) and the dotted sha
 exports write (``{"winlog.event_data.Image": ...}``) are accepted: dotted keys are folded into the
 nested form first. Winlogbeat already names unnamed ``<Data>`` ``param1``.., matching our XML/EVTX
 choice. ``winlog.user_data`` is flattened like UserData (its ``xml_name`` key dropped).
+Elasticsearch hits (``{"_index": .., "_source": {...}}``) are unwrapped.
 Time: ``winlog.time_created`` when present, else ``@timestamp`` (Winlogbeat sets it to TimeCreated).
 """
 
@@ -44,6 +45,8 @@ def _nest(obj: dict) -> dict:
 def normalise_ecs(obj: Any, source: str, locator: str) -> Event | None:
     if type(obj) is not dict:
         return None
+    if "_source" in obj and isinstance(obj["_source"], dict):  # Elasticsearch hit / _search export
+        obj = obj["_source"]
     if any("." in k for k in obj):
         obj = _nest(obj)
     win = obj.get("winlog")

@@ -93,7 +93,9 @@ def classify_keys(obj: dict) -> Format:
     ev = obj.get("Event")
     if isinstance(ev, dict) and "System" in ev:
         return Format.EVTX_JSON
-    if isinstance(obj.get("winlog"), dict) or any(k.startswith("winlog.") for k in obj):
+    src = obj.get("_source")  # an Elasticsearch hit wrapping the document
+    doc = src if isinstance(src, dict) else obj
+    if isinstance(doc.get("winlog"), dict) or any(k.startswith("winlog.") for k in doc):
         return Format.ECS
     if isinstance(obj.get("result"), dict) or "_raw" in obj or "sourcetype" in obj or "EventCode" in obj:
         return Format.SPLUNK_JSON
