@@ -89,6 +89,7 @@ def load_events(
 ) -> LoadResult:
     """(Re)create the base and lookup tables from ``events``. Returns counts and data columns."""
     rename = _Renamer()
+    safe: set[str] = set()  # EventData names stored under their own name
     sources: dict[tuple[str, str], int] = {}
     qids: dict[tuple[str, int], tuple[int, str, int]] = {}
     synthetic = mapping.synthetic_qid_base
@@ -108,13 +109,20 @@ def load_events(
                     known = mapping.qids.get(qkey)
                     num, cat = known if known else (synthetic + len(qids), mapping.default_category)
                     q = qids[qkey] = (num, event_name(ev), cat)
-                row = {rename(k): v for k, v in ev.data.items()}
-                row.update(
-                    Channel=ev.channel, Provider_Name=ev.provider, EventID=str(ev.event_id),
-                    Computer=ev.computer, TimeCreated=ev.time_created, EventRecordID=ev.record_id,
-                    UserID=ev.user_sid, iisdetect_source=ev.source, iisdetect_locator=ev.locator,
-                    logsourceid=ls, qid=q[0], category=q[2], username=user_name(ev),
-                )  # fmt: skip
+                data = ev.data
+                if not safe.issuperset(data):
+                    for k in data:
+                        if rename(k) == k:
+                            safe.add(k)
+                    if not safe.issuperset(data):
+                        data = {rename(k): v for k, v in data.items()}
+                row = {
+                    **data,
+                    "Channel": ev.channel, "Provider_Name": ev.provider, "EventID": str(ev.event_id),
+                    "Computer": ev.computer, "TimeCreated": ev.time_created, "EventRecordID": ev.record_id,
+                    "UserID": ev.user_sid, "iisdetect_source": ev.source, "iisdetect_locator": ev.locator,
+                    "logsourceid": ls, "qid": q[0], "category": q[2], "username": user_name(ev),
+                }  # fmt: skip
                 out.write(dumps(row))
                 out.write(b"\n")
                 result.events += 1
