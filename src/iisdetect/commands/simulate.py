@@ -8,9 +8,11 @@ benign background).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import heapq
 import sys
 from pathlib import Path
+from typing import IO
 
 import orjson
 
@@ -35,6 +37,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", metavar="DIR", default="simulated", help="output folder (default: simulated)")
     p.add_argument("--merge", metavar="NAME", help="write all selected scenarios into one file NAME.<ext>")
     p.add_argument("--background-events", type=int, default=0, metavar="N", help="benign background per file")
+    p.add_argument("--no-truth", action="store_true", help="do not write the NAME.truth.jsonl files")
     p.add_argument("--seed", type=int, default=1, metavar="N", help="random seed (default: 1)")
     p.add_argument("--scenario-dir", metavar="DIR", help=f"read scenarios from DIR (default: {SCENARIO_DIR})")
     return p
@@ -85,12 +88,14 @@ def run(args: argparse.Namespace) -> int:
         ]
         merged = heapq.merge(*streams, key=lambda e: e.event.time_created)
         data_path, truth_path = out_dir / f"{name}.{ext}", out_dir / f"{name}.truth.jsonl"
-        with data_path.open("wb") as data, truth_path.open("wb") as truth:
+        with data_path.open("wb") as data, contextlib.ExitStack() as stack:
+            truth = None if args.no_truth else stack.enter_context(truth_path.open("wb"))
 
-            def on_event(sim: SimEvent, truth: object = truth) -> None:
-                if sim.truth.scenario != "background":
-                    truth.write(_truth_line(sim))  # type: ignore[attr-defined]
+            def on_event(sim: SimEvent, truth: IO[bytes] | None = truth) -> None:
+                if truth is not None and sim.truth.scenario != "background":
+                    truth.write(_truth_line(sim))
 
             count = write(merged, args.format, data, on_event)
-        sys.stderr.write(f"{data_path}: {count} events ({truth_path.name})\n")
+        note = "" if args.no_truth else f" (truth: {truth_path.name})"
+        sys.stderr.write(f"{data_path}: {count} events{note}\n")
     return 0

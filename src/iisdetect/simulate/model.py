@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from iisdetect.events import Event
 
@@ -79,6 +80,7 @@ def digest(*parts: str) -> bytes:
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).digest()
 
 
+@lru_cache(maxsize=8192)
 def file_hashes(path: str, variant: str = "") -> str:
     """Sysmon ``Hashes`` for a file: same path (and variant, e.g. a servicing version) -> same value.
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator
+from functools import lru_cache
 from typing import IO
 
 import orjson
@@ -23,7 +24,6 @@ from iisdetect.simulate.model import SimEvent, digest
 FORMATS: dict[str, str] = {"evtx-json": "evtx.jsonl", "xml": "xml", "ecs": "ecs.jsonl", "ndjson": "ndjson"}
 _NS = "http://schemas.microsoft.com/win/2004/08/events/event"
 _CTRL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-_TEXT = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
 _ATTR = str.maketrans(
     {"&": "&amp;", "<": "&lt;", ">": "&gt;", "'": "&apos;", "\r": "&#13;", "\n": "&#10;", "\t": "&#9;"}
 )
@@ -76,20 +76,31 @@ def evtx_json(sim: SimEvent) -> bytes:
 
 
 def _t(value: str) -> str:
-    return _CTRL.sub("\ufffd", value).translate(_TEXT)
+    """Escape element text. ``str.replace`` chains are several times faster than ``translate``."""
+    if "&" in value:
+        value = value.replace("&", "&amp;")
+    if "<" in value:
+        value = value.replace("<", "&lt;")
+    if ">" in value:
+        value = value.replace(">", "&gt;")
+    if not value.isprintable():  # CR must survive XML end-of-line normalisation
+        value = _CTRL.sub("\ufffd", value).replace("\r", "&#13;")
+    return value
 
 
-def _a(value: object) -> str:
-    return _CTRL.sub("\ufffd", str(value)).translate(_ATTR)
+@lru_cache(maxsize=4096)
+def _a(value: str) -> str:
+    """Escape a single-quoted attribute value (names and ids repeat: cached)."""
+    return _CTRL.sub("\ufffd", value).translate(_ATTR)
 
 
 def xml(sim: SimEvent) -> bytes:
     """``wevtutil qe /f:xml`` shape (single-quoted attributes, 7-digit SystemTime), one per line."""
     ev, sy = sim.event, sim.system
-    guid = f" Guid='{_a(sy.provider.guid)}'" if sy.provider.guid else ""
+    guid = f" Guid='{_a(sy.provider.guid or '')}'" if sy.provider.guid else ""
     qual = f" Qualifiers='{sy.qualifiers}'" if sy.qualifiers is not None else ""
     stamp = ev.time_created[:-1] + "0Z" if ev.time_created else ""
-    sec = f"<Security UserID='{_a(ev.user_sid)}'/>" if ev.user_sid else "<Security/>"
+    sec = f"<Security UserID='{_a(ev.user_sid or '')}'/>" if ev.user_sid else "<Security/>"
     parts = [
         f"<Event xmlns='{_NS}'><System><Provider Name='{_a(ev.provider)}'{guid}/>",
         f"<EventID{qual}>{ev.event_id}</EventID><Version>{sy.version}</Version><Level>{sy.level}</Level>",
