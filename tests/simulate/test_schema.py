@@ -118,3 +118,21 @@ def test_file_level_errors(tmp_path: Path) -> None:
 def test_every_bundled_file_is_named_after_its_id() -> None:
     for path in SCENARIO_DIR.glob("*.yaml"):
         assert load_file(path).id == path.stem
+
+
+def test_simulate_cli_writes_data_and_truth(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import csv
+
+    from iisdetect.cli import main
+
+    out = tmp_path / "out"
+    assert main(["simulate", "seed_test2_write_dll_inetsrv", "--format", "xml", "-o", str(out)]) == 0
+    assert (out / "seed_test2_write_dll_inetsrv.xml").read_bytes().startswith(b"<Event xmlns=")
+    with (out / "seed_test2_write_dll_inetsrv.truth.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    malicious = [r for r in rows if r["malicious"] == "true"]
+    assert len(rows) == 4 and len(malicious) == 1
+    assert malicious[0]["expect_seed"] == "IIS_Dir_DLL_Write" and malicious[0]["event_id"] == "11"
+    assert main(["simulate", "-o", str(out)]) == 2
+    assert main(["simulate", "nope", "-o", str(out)]) == 2
+    assert "unknown scenario" in capsys.readouterr().err

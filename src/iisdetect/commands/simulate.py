@@ -1,20 +1,19 @@
 """``iisdetect simulate``: write scenario telemetry (with ground truth) in a real tool's format.
 
 Why a truth file beside the data: anyone can hunt over the generated logs with any tool and score
-the result against ``<name>.truth.jsonl`` (one line per scenario event; every record not listed is
-benign background).
+the result against ``<name>.truth.csv`` (one row per scenario event; every record not listed is benign
+background). CSV, not JSON, so the log readers skip it when a whole output folder is hunted.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import csv
 import heapq
 import sys
 from pathlib import Path
-from typing import IO
-
-import orjson
+from typing import Any
 
 from iisdetect.errors import UsageError
 from iisdetect.simulate import SCENARIO_DIR, load_scenarios, scenario_stream
@@ -37,30 +36,28 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", metavar="DIR", default="simulated", help="output folder (default: simulated)")
     p.add_argument("--merge", metavar="NAME", help="write all selected scenarios into one file NAME.<ext>")
     p.add_argument("--background-events", type=int, default=0, metavar="N", help="benign background per file")
-    p.add_argument("--no-truth", action="store_true", help="do not write the NAME.truth.jsonl files")
+    p.add_argument("--no-truth", action="store_true", help="do not write the NAME.truth.csv files")
     p.add_argument("--seed", type=int, default=1, metavar="N", help="random seed (default: 1)")
     p.add_argument("--scenario-dir", metavar="DIR", help=f"read scenarios from DIR (default: {SCENARIO_DIR})")
     return p
 
 
-def _truth_line(sim: SimEvent) -> bytes:
+TRUTH_COLUMNS = (
+    "key", "scenario", "step", "malicious", "computer", "channel", "event_id", "record_id", "time",
+    "expect_iis", "expect_seed", "allow_iis", "allow_seed", "known_fp_iis", "known_fp_seed",
+    "known_miss_iis", "known_miss_seed",
+)  # fmt: skip
+
+
+def _truth_row(sim: SimEvent) -> list[object]:
+    """One CSV row per scenario event; detection types joined with ``;``."""
     t, ev = sim.truth, sim.event
-    doc = {
-        "key": t.event_key,
-        "scenario": t.scenario,
-        "step": t.step,
-        "malicious": t.malicious,
-        "computer": ev.computer,
-        "channel": ev.channel,
-        "event_id": ev.event_id,
-        "record_id": ev.record_id,
-        "time": ev.time_created,
-        "expect": {k: list(v) for k, v in t.expect.items() if v},
-        "allow": {k: list(v) for k, v in t.allow.items() if v},
-        "known_fp": {k: list(v) for k, v in t.known_fp.items()},
-        "known_miss": t.known_miss,
-    }
-    return orjson.dumps(doc) + b"\n"
+    row: list[object] = [t.event_key, t.scenario, t.step, "true" if t.malicious else "false", ev.computer,
+                         ev.channel, ev.event_id, ev.record_id, ev.time_created]  # fmt: skip
+    for field in (t.expect, t.allow, t.known_fp):
+        row += [";".join(field.get("iis", ())), ";".join(field.get("seed", ()))]
+    row += [t.known_miss.get("iis", ""), t.known_miss.get("seed", "")]
+    return row
 
 
 def run(args: argparse.Namespace) -> int:
@@ -87,13 +84,16 @@ def run(args: argparse.Namespace) -> int:
             scenario_stream(s, args.seed, args.background_events if i == 0 else 0) for i, s in enumerate(members)
         ]
         merged = heapq.merge(*streams, key=lambda e: e.event.time_created)
-        data_path, truth_path = out_dir / f"{name}.{ext}", out_dir / f"{name}.truth.jsonl"
+        data_path, truth_path = out_dir / f"{name}.{ext}", out_dir / f"{name}.truth.csv"
         with data_path.open("wb") as data, contextlib.ExitStack() as stack:
-            truth = None if args.no_truth else stack.enter_context(truth_path.open("wb"))
+            writer = None
+            if not args.no_truth:
+                writer = csv.writer(stack.enter_context(truth_path.open("w", encoding="utf-8", newline="")))
+                writer.writerow(TRUTH_COLUMNS)
 
-            def on_event(sim: SimEvent, truth: IO[bytes] | None = truth) -> None:
-                if truth is not None and sim.truth.scenario != "background":
-                    truth.write(_truth_line(sim))
+            def on_event(sim: SimEvent, writer: Any = writer) -> None:
+                if writer is not None and sim.truth.scenario != "background":
+                    writer.writerow(_truth_row(sim))
 
             count = write(merged, args.format, data, on_event)
         note = "" if args.no_truth else f" (truth: {truth_path.name})"
