@@ -28,12 +28,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "report alerts grouped into per-host incidents, and end with an accounting on stderr.",
     )
     p.add_argument("paths", nargs="+", metavar="PATH", help="log files or folders; '-' reads stdin")
-    p.add_argument(
-        "--ruleset", choices=sorted(RULESETS), default="iis", help="built-in ruleset (default: iis)"
-    )
-    p.add_argument(
-        "--rules", action="append", default=[], metavar="PATH", help="extra Sigma rule file/folder"
-    )
+    p.add_argument("--ruleset", choices=sorted(RULESETS), default="iis", help="built-in ruleset (default: iis)")
+    p.add_argument("--rules", action="append", default=[], metavar="PATH", help="extra Sigma rule file/folder")
     p.add_argument("--no-ruleset", action="store_true", help="use only the rules given with --rules")
     p.add_argument("--tuning", metavar="FILE", help="YAML allow-list (see examples/tuning.example.yaml)")
     p.add_argument("--show-suppressed", action="store_true", help="also output alerts the tuning suppressed")
@@ -113,15 +109,15 @@ def open_output(path: str | None) -> Iterator[IO[str]]:
 
 def run(args: argparse.Namespace) -> int:
     opts = options_from(args)
-    err = Console(stderr=True, highlight=False)
+    err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 100)
     with progress_bar(list(args.paths), not args.no_progress) as advance:
         opts.on_progress = advance  # type: ignore[assignment]
         result = hunt(opts)
     suppressed = result.suppressed if args.show_suppressed else []
     with open_output(args.output) as out:
         if args.format == "table":
-            width = 100 if out is not sys.stdout else None
-            console = Console(file=out, width=width or min(Console().width, 160), highlight=False)
+            tty = out is sys.stdout and sys.stdout.isatty()
+            console = Console(file=out, width=min(Console().width, 160) if tty else 100, highlight=False)
             render_table(result.alerts, result.incidents, console)
             if suppressed:
                 console.print(f"\nSuppressed by tuning ({len(suppressed)}):")

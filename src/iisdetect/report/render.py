@@ -60,41 +60,58 @@ def groups(alerts: list[Alert], incidents: list[Any]) -> list[tuple[Any | None, 
 
 
 def evidence(alert: Alert) -> str:
-    """The one thing an analyst looks at first: what was loaded, written, set or run."""
+    """The one thing an analyst looks at first: what was loaded, written, set, configured or run."""
     c = alert.columns()
-    obj = c["loaded_dll"] or c["file_path"] or c["registry_key"] or c["CommandLine"]
     d = alert.event.data
-    obj = obj or d.get("ScriptBlockText") or d.get("Configuration") or d.get("ModuleDll") or ""
-    if c["registry_key"] and c["registry_value"]:
-        obj = f"{obj} = {c['registry_value']}"
-    proc = c["initiating_process"] or ""
-    return f"{proc} -> {obj}" if proc and obj and obj != c["CommandLine"] else obj or proc
+    if c["loaded_dll"] or c["file_path"]:
+        obj = c["loaded_dll"] or c["file_path"]
+    elif c["registry_key"]:
+        obj = f"{c['registry_key']} = {c['registry_value'] or ''}"
+    elif d.get("Configuration"):
+        cfg = d["Configuration"].replace("/system.webServer/", "")
+        obj = f"{cfg} = {d.get('NewValue', '')}" if d.get("NewValue") else f"{cfg} (was {d.get('OldValue', '')})"
+    else:
+        obj = c["CommandLine"] or d.get("ScriptBlockText") or d.get("ModuleDll") or ""
+        return " ".join(obj.split())[:400] or (c["initiating_process"] or "")
+    proc = (c["initiating_process"] or "").rsplit("\\", 1)[-1]
+    return f"{proc}: {obj}" if proc else obj
+
+
+def _short_type(detection_type: str) -> str:
+    return detection_type[4:] if detection_type.startswith("IIS_") else detection_type
 
 
 def render_table(alerts: list[Alert], incidents: list[Any], console: Console) -> None:
+    """Incident header lines, each followed by its alerts; fits a 100-column terminal."""
     if not alerts:
         console.print("No alerts.")
         return
-    table = Table(show_lines=False, expand=False, pad_edge=False, header_style="bold")
-    table.add_column("Time (UTC)", no_wrap=True, width=19)
-    table.add_column("Level", no_wrap=True, width=6)
-    table.add_column("Detection", overflow="fold", max_width=26)
-    table.add_column("Evidence", overflow="fold", ratio=1)
     for inc, members in groups(alerts, incidents):
         if inc is not None:
-            head = Text(f"{inc.id} {inc.host} [{inc.level}] {len(members)} alert(s): ", style="bold")
-            head.append(safe(inc.summary), style="bold")
-            table.add_row(Text(safe(inc.first)[:19].replace("T", " ")), "", "", head, end_section=False)
+            head = Text(f"{inc.id}  ", style="bold")
+            head.append(f"{inc.level.upper()}", style=LEVEL_STYLE.get(inc.level, "") + " bold")
+            head.append(f"  {safe(inc.host)}  {safe(inc.first)[:19].replace('T', ' ')} .. ")
+            head.append(f"{safe(inc.last)[11:19]}  {len(members)} alert(s)")
+            console.print(head)
+            console.print(Text("  " + safe(inc.summary), style="dim"))
+        table = Table(box=None, pad_edge=False, padding=(0, 1), header_style="bold", show_header=True)
+        table.add_column("  Time (UTC)", no_wrap=True, width=21)
+        table.add_column("Level", no_wrap=True)
+        table.add_column("Detection", no_wrap=True)
+        table.add_column("Evidence", overflow="fold", ratio=1)
         for a in members:
-            c = a.columns()
             table.add_row(
-                Text(c["event_time"]),
-                Text(a.level[:6], style=LEVEL_STYLE.get(a.level, "")),
-                Text(safe(a.detection_type)),
-                Text(f"{safe(a.event.computer)}: {safe(evidence(a))}"),
+                Text("  " + alert_time(a)),
+                Text(a.level, style=LEVEL_STYLE.get(a.level, "")),
+                Text(safe(_short_type(a.detection_type))),
+                Text(safe(evidence(a))),
             )
-        table.add_section()
-    console.print(table)
+        console.print(table)
+        console.print()
+
+
+def alert_time(alert: Alert) -> str:
+    return alert.columns()["event_time"]
 
 
 def alert_record(alert: Alert) -> dict[str, Any]:
