@@ -19,7 +19,6 @@ from sqlglot import exp
 from iisdetect.aql.dialect import TimeClause
 from iisdetect.aql.errors import AqlError, UnknownName
 from iisdetect.aql.functions import FUNCTIONS, Context
-from iisdetect.aql.table import quote
 
 
 @dataclass(frozen=True)
@@ -133,11 +132,3 @@ def _time_filter(
     where = tree.args.get("where")
     tree.where(exp.and_(exp.Paren(this=where.this), cond) if where else cond, append=False, copy=False)
     return tree, (start, stop)
-
-
-def lookup_column(columns: list[str], name: str) -> str:
-    """Canonical spelling of a column (case-insensitive), or raise naming it."""
-    for c in columns:
-        if c.lower() == name.lower():
-            return quote(c)
-    raise UnknownName("property", name)

@@ -18,8 +18,6 @@ from iisdetect.errors import UsageError
 from iisdetect.report.render import safe
 from iisdetect.timeargs import parse_instant
 
-_UNIT = {"m": 60_000, "h": 3_600_000, "d": 86_400_000}
-
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = sub.add_parser(
