@@ -158,6 +158,11 @@ def test_process_rules_need_process_channels(detector: Detector) -> None:
             "-Value @{name='F';path='c:\\f.dll'}",
             [SCRIPT],
         ),  # fmt: skip
+        (
+            "New-IISConfigCollectionElement -ConfigCollection (Get-IISConfigSection -SectionPath "
+            "'system.webServer/globalModules' | Get-IISConfigCollection) -ConfigAttribute @{name='X';image='c:\\x.dll'}",
+            [SCRIPT],
+        ),
         ("Start-Process appcmd.exe -ArgumentList 'install module /name:B /image:c:\\b.dll'", [SCRIPT]),
         (
             "set-WebConfigurationProperty -PSPath 'IIS:\\Sites\\Default Web Site\\' "
