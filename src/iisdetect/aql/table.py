@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -81,11 +82,16 @@ class _Renamer:
         return col
 
 
+#: Events per NDJSON batch: DuckDB parses one batch on a worker thread while Python writes the next.
+BATCH = 250_000
+
+
 def load_events(
     con: duckdb.DuckDBPyConnection,
     events: Iterable[Event],
     mapping: QRadarMapping,
     tmpdir: str | None = None,
+    batch: int = BATCH,
 ) -> LoadResult:
     """(Re)create the base and lookup tables from ``events``. Returns counts and data columns."""
     rename = _Renamer()
@@ -94,42 +100,62 @@ def load_events(
     qids: dict[tuple[str, int], tuple[int, str, int]] = {}
     synthetic = mapping.synthetic_qid_base
     result = LoadResult()
-    fd, path = tempfile.mkstemp(prefix="iisdetect-aql-", suffix=".ndjson", dir=tmpdir)
+    inserter = _Inserter(con, mapping)
+    dumps = orjson.dumps
+    out = None
     try:
-        with os.fdopen(fd, "wb", buffering=1 << 20) as out:
-            dumps = orjson.dumps
-            for ev in events:
-                skey = (ev.channel, ev.computer)
-                ls = sources.get(skey)
-                if ls is None:
-                    ls = sources[skey] = mapping.first_log_source_id + len(sources)
-                qkey = (ev.provider.lower(), ev.event_id)
-                q = qids.get(qkey)
-                if q is None:
-                    known = mapping.qids.get(qkey)
-                    num, cat = known if known else (synthetic + len(qids), mapping.default_category)
-                    q = qids[qkey] = (num, event_name(ev), cat)
-                data = ev.data
+        in_batch = 0
+        for ev in events:
+            if out is None:
+                fd, path = tempfile.mkstemp(prefix="iisdetect-aql-", suffix=".ndjson", dir=tmpdir)
+                out = os.fdopen(fd, "wb", buffering=1 << 20)
+            skey = (ev.channel, ev.computer)
+            ls = sources.get(skey)
+            if ls is None:
+                ls = sources[skey] = mapping.first_log_source_id + len(sources)
+            qkey = (ev.provider.lower(), ev.event_id)
+            q = qids.get(qkey)
+            if q is None:
+                known = mapping.qids.get(qkey)
+                num, cat = known if known else (synthetic + len(qids), mapping.default_category)
+                q = qids[qkey] = (num, event_name(ev), cat)
+            data = ev.data
+            if not safe.issuperset(data):
+                for k in data:
+                    if rename(k) == k:
+                        safe.add(k)
                 if not safe.issuperset(data):
-                    for k in data:
-                        if rename(k) == k:
-                            safe.add(k)
-                    if not safe.issuperset(data):
-                        data = {rename(k): v for k, v in data.items()}
-                row = {
-                    **data,
-                    "Channel": ev.channel, "Provider_Name": ev.provider, "EventID": str(ev.event_id),
-                    "Computer": ev.computer, "TimeCreated": ev.time_created, "EventRecordID": ev.record_id,
-                    "UserID": ev.user_sid, "iisdetect_source": ev.source, "iisdetect_locator": ev.locator,
-                    "logsourceid": ls, "qid": q[0], "category": q[2], "username": user_name(ev),
-                }  # fmt: skip
-                out.write(dumps(row))
-                out.write(b"\n")
-                result.events += 1
-        result.columns = list(rename.order)
-        _create_tables(con, path, result.columns, mapping, sources, qids)
+                    data = {rename(k): v for k, v in data.items()}
+            row = {
+                **data,
+                "Channel": ev.channel, "Provider_Name": ev.provider, "EventID": str(ev.event_id),
+                "Computer": ev.computer, "TimeCreated": ev.time_created, "EventRecordID": ev.record_id,
+                "UserID": ev.user_sid, "iisdetect_source": ev.source, "iisdetect_locator": ev.locator,
+                "logsourceid": ls, "qid": q[0], "category": q[2], "username": user_name(ev),
+            }  # fmt: skip
+            out.write(dumps(row))
+            out.write(b"\n")
+            result.events += 1
+            in_batch += 1
+            if in_batch >= batch:
+                out.close()
+                out = None
+                inserter.submit(path, rename.order)
+                in_batch = 0
+        if out is not None:
+            out.close()
+            out = None
+            inserter.submit(path, rename.order)
+        inserter.wait()
+        if not inserter.created:
+            inserter.insert(None, [])
     finally:
-        os.unlink(path)
+        if out is not None:
+            out.close()
+            os.unlink(path)
+        inserter.wait(raise_error=False)
+    result.columns = list(rename.order)
+    _lookup_tables(con, mapping, sources, qids)
     return result
 
 
@@ -146,46 +172,95 @@ def _first_non_empty(fields: tuple[str, ...], present: dict[str, str]) -> str:
     return cols[0] if len(cols) == 1 else f"COALESCE({', '.join(cols)})"
 
 
-def _create_tables(con, path, data_cols, mapping, sources, qids) -> None:
-    json_cols: dict[str, str] = {c: "VARCHAR" for c in data_cols}
-    for c in ("Channel", "Provider_Name", "EventID", "Computer", "TimeCreated", "UserID"):
-        json_cols[c] = "VARCHAR"
-    json_cols.update({"iisdetect_source": "VARCHAR", "iisdetect_locator": "VARCHAR", "username": "VARCHAR"})
-    json_cols.update(_INT_COLUMNS)
-    spec = "{" + ", ".join(f"{sql_str(k)}: {sql_str(v)}" for k, v in json_cols.items()) + "}"
-    present = {_orig(c).lower(): c for c in data_cols}
-    t = "epoch_ms(TRY_CAST(NULLIF(TimeCreated, '') AS TIMESTAMPTZ))"
-    select = [
-        f"{t} AS starttime", f"{t} AS devicetime", "logsourceid",
-        f"CAST({mapping.default_devicetype} AS INTEGER) AS devicetype", "qid", "category",
-        "CAST(1 AS INTEGER) AS eventcount", "username",
-        *(f"{_first_non_empty(mapping.columns.get(c, ()), present)} AS {c}"
-          for c in ("sourceip", "destinationip")),
-        "Channel", "Provider_Name", "EventID", "Computer", "TimeCreated", "EventRecordID", "UserID",
-        "iisdetect_source", "iisdetect_locator", *(quote(c) for c in data_cols),
-    ]  # fmt: skip
-    con.execute(f"DROP VIEW IF EXISTS events; DROP TABLE IF EXISTS {BASE}")
-    # The path is ours (mkstemp); parameters are not accepted for table-function file names.
-    con.execute(
-        f"CREATE TABLE {BASE} AS SELECT {', '.join(select)} FROM read_json({sql_str(path)}, "
-        f"format='newline_delimited', columns={spec}, maximum_object_size=134217728)"
+class _Inserter:
+    """Inserts finished NDJSON batches on one worker thread (DuckDB releases the GIL meanwhile)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, mapping: QRadarMapping) -> None:
+        self.con = con
+        self.mapping = mapping
+        self.created = False
+        self.cols: list[str] = []
+        self.thread: threading.Thread | None = None
+        self.error: BaseException | None = None
+
+    def submit(self, path: str, data_cols: list[str]) -> None:
+        self.wait()
+        self.thread = threading.Thread(target=self._run, args=(path, list(data_cols)), daemon=True)
+        self.thread.start()
+
+    def wait(self, raise_error: bool = True) -> None:
+        if self.thread is not None:
+            self.thread.join()
+            self.thread = None
+        if self.error is not None and raise_error:
+            err, self.error = self.error, None
+            raise err
+
+    def _run(self, path: str, data_cols: list[str]) -> None:
+        try:
+            self.insert(path, data_cols)
+        except BaseException as exc:  # re-raised on the caller's thread by wait()
+            self.error = exc
+        finally:
+            os.unlink(path)
+
+    def insert(self, path: str | None, data_cols: list[str]) -> None:
+        json_cols: dict[str, str] = {c: "VARCHAR" for c in data_cols}
+        for c in ("Channel", "Provider_Name", "EventID", "Computer", "TimeCreated", "UserID"):
+            json_cols[c] = "VARCHAR"
+        json_cols.update({"iisdetect_source": "VARCHAR", "iisdetect_locator": "VARCHAR", "username": "VARCHAR"})
+        json_cols.update(_INT_COLUMNS)
+        present = {_orig(c).lower(): c for c in data_cols}
+        t = "epoch_ms(TRY_CAST(NULLIF(TimeCreated, '') AS TIMESTAMPTZ))"
+        select = [
+            f"{t} AS starttime", f"{t} AS devicetime", "logsourceid",
+            f"CAST({self.mapping.default_devicetype} AS INTEGER) AS devicetype", "qid", "category",
+            "CAST(1 AS INTEGER) AS eventcount", "username",
+            *(f"{_first_non_empty(self.mapping.columns.get(c, ()), present)} AS {c}"
+              for c in ("sourceip", "destinationip")),
+            "Channel", "Provider_Name", "EventID", "Computer", "TimeCreated", "EventRecordID", "UserID",
+            "iisdetect_source", "iisdetect_locator", *(quote(c) for c in data_cols),
+        ]  # fmt: skip
+        if path is None:  # no events at all: an empty table of the right shape
+            cols = ", ".join(f"CAST(NULL AS {v}) AS {quote(k)}" for k, v in json_cols.items())
+            source = f"(SELECT {cols} LIMIT 0)"
+        else:
+            spec = "{" + ", ".join(f"{sql_str(k)}: {sql_str(v)}" for k, v in json_cols.items()) + "}"
+            # The path is ours (mkstemp); table functions take no parameters for file names.
+            source = (
+                f"read_json({sql_str(path)}, format='newline_delimited', columns={spec}, maximum_object_size=134217728)"
+            )
+        if not self.created:
+            self.con.execute(f"DROP VIEW IF EXISTS events; DROP TABLE IF EXISTS {BASE}")
+            self.con.execute(f"CREATE TABLE {BASE} AS SELECT {', '.join(select)} FROM {source}")
+            self.created = True
+            self.cols = list(data_cols)
+            return
+        for c in data_cols:
+            if c not in self.cols:
+                self.con.execute(f"ALTER TABLE {BASE} ADD COLUMN {quote(c)} VARCHAR")
+                self.cols.append(c)
+        self.con.execute(f"INSERT INTO {BASE} BY NAME SELECT {', '.join(select)} FROM {source}")
+
+
+def _lookup_tables(con, mapping, sources, qids) -> None:
+    logsources = [
+        (i, mapping.log_source_name.format(channel=ch, computer=c), mapping.default_devicetype)
+        for (ch, c), i in sources.items()
+    ]
+    categories = [(k, n, h) for k, (n, h) in mapping.categories.items()]
+    categories += [(k, n, k) for k, n in mapping.high_level_categories.items()]
+    tables = (
+        ("aql_logsources", "id INTEGER, name VARCHAR, devicetype INTEGER", logsources),
+        ("aql_devicetypes", "id INTEGER, name VARCHAR", list(mapping.devicetypes.items())),
+        ("aql_qids", "qid BIGINT, name VARCHAR, category INTEGER", list(qids.values())),
+        ("aql_categories", "id INTEGER, name VARCHAR, high INTEGER", categories),
     )
-    con.execute("CREATE OR REPLACE TABLE aql_logsources (id INTEGER, name VARCHAR, devicetype INTEGER)")
-    con.executemany(
-        "INSERT INTO aql_logsources VALUES (?, ?, ?)",
-        [
-            (i, mapping.log_source_name.format(channel=ch, computer=c), mapping.default_devicetype)
-            for (ch, c), i in sources.items()
-        ],
-    )
-    con.execute("CREATE OR REPLACE TABLE aql_devicetypes (id INTEGER, name VARCHAR)")
-    con.executemany("INSERT INTO aql_devicetypes VALUES (?, ?)", list(mapping.devicetypes.items()))
-    con.execute("CREATE OR REPLACE TABLE aql_qids (qid BIGINT, name VARCHAR, category INTEGER)")
-    con.executemany("INSERT INTO aql_qids VALUES (?, ?, ?)", list(qids.values()))
-    con.execute("CREATE OR REPLACE TABLE aql_categories (id INTEGER, name VARCHAR, high INTEGER)")
-    rows = [(k, n, h) for k, (n, h) in mapping.categories.items()]
-    rows += [(k, n, k) for k, n in mapping.high_level_categories.items()]
-    con.executemany("INSERT INTO aql_categories VALUES (?, ?, ?)", rows)
+    for name, columns, rows in tables:
+        con.execute(f"CREATE OR REPLACE TABLE {name} ({columns})")
+        if rows:
+            marks = ", ".join("?" * len(rows[0]))
+            con.executemany(f"INSERT INTO {name} VALUES ({marks})", rows)
 
 
 def base_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
