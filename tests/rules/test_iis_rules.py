@@ -190,7 +190,8 @@ def test_script_blocks(detector: Detector, text: str, expected: list[str]) -> No
         (GM.format("Backdoor") + "/@image", r"C:\Windows\Temp\b.dll", "", [ADDED]),
         (GM.format("DefaultDocumentModule_Atomic") + "/@name", "DefaultDocumentModule_Atomic", "", [ADDED]),
         ("/system.webServer/modules/add[@name='Mgd']/@type", "Evil.Module, Evil", "", [ADDED]),
-        ("/system.webServer/isapiFilters/add[@name='owaauth']/@path", r"C:\Exchange\owaauth.dll", "", [ADDED]),
+        ("/system.webServer/isapiFilters/filter[@name='OwaAuth']/@name", "OwaAuth", "", [ADDED]),
+        ("/system.webServer/isapiFilters/filter[@name='owaauth']/@path", r"C:\Exchange\owaauth.dll", "", [ADDED]),
         ("/system.webServer/handlers/add[@name='x']/@scriptProcessor", r"C:\inetpub\x.dll", "", [ADDED]),
         # a built-in name pointed at a non-standard DLL is not allow-listed
         (GM.format("DefaultDocumentModule") + "/@image", r"C:\ProgramData\defdoc.dll", "", [ADDED]),
@@ -201,7 +202,7 @@ def test_script_blocks(detector: Detector, text: str, expected: list[str]) -> No
         ('/system.webServer/modules/add[@name="UrlRoutingModule-4.0"]/@preCondition', "managedHandler", "", []),
         ("/system.webServer/modules/add[@name='Session']/@name", "Session", "", []),
         (
-            "/system.webServer/isapiFilters/add[@name='ASP.Net_4.0_64bit']/@path",
+            "/system.webServer/isapiFilters/filter[@name='ASP.Net_4.0_64bit']/@path",
             r"%windir%\Microsoft.NET\Framework64\v4.0.30319\aspnet_filter.dll",
             "",
             [],
@@ -218,6 +219,8 @@ def test_script_blocks(detector: Detector, text: str, expected: list[str]) -> No
         # removals
         ("/system.webServer/modules/remove[@name='WebDAVModule']/@name", "WebDAVModule", "", [REMOVED]),
         (GM.format("Backdoor"), "", "Backdoor", [REMOVED]),
+        ("/system.webServer/isapiFilters/filter[@name='OwaAuth']/@path", "", r"C:\x\owaauth.dll", [REMOVED]),
+        ("/system.webServer/isapiFilters/filter[@name='OwaAuth']", "", "", []),
         (GM.format("Backdoor") + "/@image", "", r"C:\Windows\Temp\b.dll", [REMOVED]),
         # logging tamper
         ("/system.webServer/httpLogging/@dontLog", "true", "false", [LOG29]),
@@ -272,6 +275,20 @@ def test_module_load_failed(detector: Detector) -> None:
             rf"{POWERSHELL_EXE} -c Set-WebConfigurationProperty -Filter system.webServer/httpLogging -Name dontLog -Value $true",
             [LOGCMD],
         ),  # noqa: E501
+        (
+            rf'{APPCMD} set config -section:system.applicationHost/sites /siteDefaults.logFile.logTargetW3C:"File" /commit:apphost',
+            [LOGCMD],
+        ),
+        (
+            rf'{APPCMD} set config -section:system.applicationHost/sites /[name=\'Default Web Site\'].logFile.enabled:"False"',
+            [LOGCMD],
+        ),
+        (
+            rf'{APPCMD} set config -section:system.applicationHost/sites /siteDefaults.logFile.logTargetW3C:"File,ETW" /commit:apphost',
+            [],
+        ),
+        (rf"{APPCMD} set config -section:system.applicationHost/sites /siteDefaults.logFile.logTargetW3C:ETW", []),
+        (rf"{APPCMD} set config -section:system.applicationHost/sites /siteDefaults.logFile.enabled:true", []),
         (rf"{APPCMD} set config /section:httplogging /dontLog:false", []),
         (rf"{APPCMD} list config /section:httplogging", []),
     ],
@@ -334,6 +351,8 @@ def test_config_write_4663_needs_write_access(detector: Detector) -> None:
             [DLLW],
         ),  # noqa: E501
         (r"C:\Windows\assembly\GAC_MSIL\Evil\1.0.0.0__abc\Evil.dll", r"C:\Tools\gacutil.exe", [DLLW]),
+        (r"C:\Program Files\Microsoft\Exchange Server\V15\ClientAccess\Owa\bin\owaauth.dll", W3WP, [DLLW]),
+        (r"D:\Sites\shop\bin\Evil.dll", W3WP, [DLLW]),  # any bin folder, when the worker writes it
         # the seed's substring exclusion exempted these; full paths do not
         (r"C:\Windows\System32\inetsrv\evil.dll", IISSETUP, [DLLW]),
         (r"C:\Windows\System32\inetsrv\evil.dll", r"C:\Users\Public\evilsetup.exe", [DLLW]),
@@ -355,6 +374,8 @@ def test_config_write_4663_needs_write_access(detector: Detector) -> None:
         ),  # noqa: E501
         (r"C:\inetpub\wwwroot\App_Data\notes.txt", r"C:\Windows\System32\cmd.exe", []),
         (r"C:\inetpub\wwwroot\x.dll", r"C:\Windows\System32\cmd.exe", []),  # not in bin
+        (r"D:\Sites\shop\bin\Shop.dll", r"C:\Windows\System32\Robocopy.exe", []),  # not a known site root
+        (r"C:\Windows\Temp\x.dll", W3WP, []),  # worker writes outside bin: not this rule
         (r"C:\Windows\System32\evil.dll", r"C:\Windows\System32\certutil.exe", []),
     ],
 )
@@ -428,6 +449,12 @@ def test_untrusted_load(detector: Detector, kwargs: dict, expected: list[str]) -
 @pytest.mark.parametrize(
     ("target", "details", "image", "expected"),
     [
+        (
+            r"HKLM\System\CurrentControlSet\Services\W3SVC\Parameters\Filter DLLs",
+            r"C:\Exchange\owaauth.dll",
+            W3WP,
+            [REG],
+        ),
         (
             r"HKLM\System\CurrentControlSet\Services\W3SVC\Parameters\Filter DLLs\FilterDLLs",
             r"C:\evil\f.dll",
