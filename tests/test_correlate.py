@@ -99,6 +99,16 @@ def test_registration_then_load_of_same_module_raises_level(detector: Detector) 
     assert "confirmed install" in inc.summary
 
 
+def test_alias_keys_raise_the_whole_change(detector: Detector) -> None:
+    """The EID 29 @name record names the module, the @image record ties it to the DLL that w3wp loads."""
+    burst = module_add_burst("Backdoor", EVIL, time="2026-11-20T10:00:00.000000Z", modules=False)
+    alerts = alerts_for(detector, [*burst, load("2026-11-20T10:05:00.000000Z")])
+    (inc,) = correlate(alerts)
+    assert inc.joined and inc.module == "iisbackdoor.dll"
+    assert [a.level for a in alerts] == ["high", "high", "high"]
+    assert [is_duplicate(a) for a in alerts] == [False, True, False]
+
+
 def test_webshell_registration_plus_load_reaches_critical(detector: Detector) -> None:
     ws = at(
         sysmon_process(

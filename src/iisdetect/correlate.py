@@ -14,8 +14,9 @@ Design (docs/rules.md, "Correlation"):
 - **Raised level.** An incident holding both a *registration* (command, script, EID 29 add, config
   write, registry) and an *activity* for the same module (untrusted load, DLL write, load failure; a
   config write counts for whatever module the incident is about) is a confirmed install: the alerts on
-  both sides are raised one level (``alerts.raise_level``, noted in ``alert.notes``) and the incident
-  level is the highest alert level.
+  both sides (including those naming the module by an alias, e.g. the EID 29 ``@name`` record of a DLL
+  joined through its ``@image`` record, and duplicates) are raised one level (``alerts.raise_level``,
+  noted in ``alert.notes``) and the incident level is the highest alert level.
 - **EID 29 bursts.** IIS audits each attribute of one change separately. Within an incident, EID 29
   alerts of the same rule about the same module (element key) within ``BURST`` of the first are
   duplicates: they stay in ``incident.alerts`` (nothing is dropped) but carry a note starting with
@@ -201,10 +202,16 @@ def _incident(members: list[Alert], member_keys: list[list[str]]) -> Incident:
     shared = reg_keys & act_keys
     joined = bool(shared) or (config_write and bool(act_keys))
     if joined:
-        what = ", ".join(sorted(shared or act_keys))
+        # keys that name the same module (a name and its DLL seen together in one alert) count as one
+        core = shared or act_keys
+        aliases = set(core)
+        for ks in member_keys:
+            if core & set(ks):
+                aliases.update(ks)
+        what = ", ".join(sorted(core))
         for a, ks in zip(members, member_keys, strict=True):
             side = a.detection_type in REGISTRATION_TYPES or a.detection_type in ACTIVITY_TYPES
-            if side and not is_duplicate(a) and (set(ks) & (shared or act_keys) or not ks):
+            if side and (aliases & set(ks) or not ks):
                 old = a.level
                 a.level = raise_level(a.level)
                 a.notes.append(f"level {old} -> {a.level}: registration and load/write of {what} on one host")
