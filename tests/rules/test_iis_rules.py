@@ -65,6 +65,11 @@ CMDLINES = [
     (rf'{APPCMD} set config "Default Web Site" /section:isapiFilters /+[name=\'F\',path=\'c:\f.dll\']', APPCMD, [CMDR]),
     (rf"{APPCMD} set config /section:system.webServer/modules /+[name='M',type='T']", APPCMD, [CMDR]),
     (
+        rf"{APPCMD}  set config /section:isapiCgiRestriction /+[path='C:\x\e.dll',allowed='True'] /commit:apphost",
+        APPCMD,
+        [CMDR],
+    ),
+    (
         rf"{APPCMD} set config /section:handlers /+[name='I',path='*.x',verb='*',modules='IsapiModule',scriptProcessor='c:\i.dll']",
         APPCMD,
         [CMDR],
@@ -193,6 +198,15 @@ def test_script_blocks(detector: Detector, text: str, expected: list[str]) -> No
         ("/system.webServer/isapiFilters/filter[@name='OwaAuth']/@name", "OwaAuth", "", [ADDED]),
         ("/system.webServer/isapiFilters/filter[@name='owaauth']/@path", r"C:\Exchange\owaauth.dll", "", [ADDED]),
         ("/system.webServer/handlers/add[@name='x']/@scriptProcessor", r"C:\inetpub\x.dll", "", [ADDED]),
+        ("/system.webServer/security/isapiCgiRestriction/add[@path='C:\\x\\e.dll']/@path", r"C:\x\e.dll", "", [ADDED]),
+        ("/system.webServer/security/isapiCgiRestriction/add[@path='C:\\x\\e.dll']/@allowed", "true", "", []),
+        (
+            "/system.webServer/security/isapiCgiRestriction/add[@path='x']/@path",
+            r"%windir%\Microsoft.NET\Framework64\v4.0.30319\aspnet_isapi.dll",
+            "",
+            [],
+        ),
+        ("/system.webServer/security/isapiCgiRestriction/add[@path='x']/@path", r"C:\PHP\php-cgi.exe", "", []),
         # a built-in name pointed at a non-standard DLL is not allow-listed
         (GM.format("DefaultDocumentModule") + "/@image", r"C:\ProgramData\defdoc.dll", "", [ADDED]),
         # near-misses: built-ins, the element-only record, FastCGI handler, ASP.NET handler
