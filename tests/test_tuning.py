@@ -7,10 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from iisdetect.accounting import RunStats
+from iisdetect.cli import main
 from iisdetect.engine import ir
 from iisdetect.engine.python import Detector
 from iisdetect.errors import UsageError
 from iisdetect.events import Event
+from iisdetect.readers import iter_events
 from iisdetect.rules import load_ruleset
 from iisdetect.tuning import Tuning, load_tuning, parse_tuning
 from tests.rules.iis_events import (
@@ -302,15 +305,44 @@ def test_example_entries_suppress_what_they_describe(rules: list[ir.CompiledRule
         rf'{APPCMD} install module /name:"Dynatrace Webserver Agent (64bit)" /image:"C:\Program Files\dynaTrace\agent\lib64\dtagent.dll"',
     )
     assert suppressed_by(rules, dyn_install, t) == ["dynatrace-webserver-agent-registration"]
-    assert suppressed_by(rules, DYNATRACE, t) == ["dynatrace-agent-load"]
+    dyn_load = image_load(
+        r"C:\Program Files\Dynatrace\Dynatrace Agent 7.2\agent\lib64\dtagent.dll", signature="Dynatrace LLC"
+    )
+    assert suppressed_by(rules, dyn_load, t) == ["apm-agents-in-w3wp"]
     rewrite = iis_29(
         "/system.webServer/globalModules/add[@name='RewriteModule']/@image",
         r"%SystemRoot%\system32\inetsrv\rewrite.dll",
     )
     assert suppressed_by(rules, rewrite, t) == ["microsoft-oob-modules"]
-    deploy = file_create(r"D:\Sites\shop\bin\Shop.dll", r"C:\Program Files\Octopus Deploy\Tentacle\Tentacle.exe")
-    # D:\Sites is outside the default DLL-write locations; the deployment still matters for C:\inetpub
-    inetpub = file_create(r"C:\inetpub\wwwroot\bin\Shop.dll", r"C:\Program Files\Octopus Deploy\Tentacle\Tentacle.exe")
-    assert hits(rules, deploy) == []
-    assert suppressed_by(rules, inetpub, t) == ["octopus-tentacle-deployments"]
+    deploy = file_create(
+        r"C:\inetpub\wwwroot\shop\bin\Shop.dll", r"C:\Program Files\IIS\Microsoft Web Deploy V3\MsDepSvc.exe"
+    )
+    assert suppressed_by(rules, deploy, t) == ["web-deploy-publishing"]
+    # near-misses: the same DLL unsigned, a deployment tool at a look-alike path, a module name prefix
+    assert suppressed_by(rules, image_load(dyn_load.data["ImageLoaded"], signed=False), t) == [None]
+    assert suppressed_by(rules, file_create(deploy.data["TargetFilename"], r"C:\Users\Public\MsDepSvc.exe"), t) == [
+        None
+    ]
+    prefix = iis_29("/system.webServer/globalModules/add[@name='RewriteModuleX']/@name", "RewriteModuleX")
+    assert suppressed_by(rules, prefix, t) == [None]
     assert suppressed_by(rules, UNSIGNED, t) == [None]
+
+
+def test_example_silences_benign_scenarios_but_no_attack(tmp_path: Path) -> None:
+    """Against `iisdetect simulate`: the example tuning removes every benign-scenario alert and no attack alert."""
+    assert main(["simulate", "--all", "-o", str(tmp_path), "--background-events", "0", "--no-truth"]) == 0
+    untuned = Detector(load_ruleset("iis"))
+    tuned = Detector(load_ruleset("iis", tuning=load_tuning(EXAMPLE)))
+    files = sorted(tmp_path.glob("*.jsonl"))
+    assert len(files) >= 15
+    silenced = 0
+    for f in files:
+        events = list(iter_events([str(f)], RunStats()))
+        before = sum(len(untuned.match(e)) for e in events)
+        after = sum(len(tuned.match(e)) for e in events)
+        if f.name.startswith("benign_"):
+            assert after == 0, f.name
+            silenced += before
+        else:
+            assert after == before, f.name
+    assert silenced >= 15  # the benign scenarios do fire untuned (APM agents, URL Rewrite, Web Deploy, dev box)
