@@ -7,9 +7,10 @@ large the input.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from iisdetect.alerts import Alert
 from iisdetect.engine.ir import CompiledRule
 from iisdetect.engine.python import Detector
 from iisdetect.errors import UsageError
-from iisdetect.events import parse_time
+from iisdetect.events import Event, parse_time
 from iisdetect.rules import load_rules
 
 
@@ -36,6 +37,7 @@ class HuntOptions:
     now: datetime | None = None
     correlate_window: timedelta | None = timedelta(hours=1)
     on_progress: Callable[[int], None] | None = None
+    jobs: int = 1
 
 
 @dataclass
@@ -65,47 +67,100 @@ def prepare_rules(opts: HuntOptions, stats: RunStats) -> tuple[list[CompiledRule
     return report.rules, tuning
 
 
+#: One event that fired: the event, ids of rules kept, and (rule id, tuning entry) pairs suppressed.
+Hit = tuple[Event, list[str], list[tuple[str, str]]]
+
+
+class Matcher:
+    """The per-event hot loop, shared by the one-process and the multi-process paths.
+
+    Untuned rules decide whether anything fired; tuned rules (tuning compiled into the IR, as the
+    exports carry it) decide what is kept, and the tuning names the entry that suppressed the rest.
+    """
+
+    def __init__(self, rules: list[CompiledRule], tuning: Any, since: str, until: str) -> None:
+        self.rules = rules
+        self.tuning = tuning
+        self.tuned = [tuning.apply(r) for r in rules] if tuning else rules
+        self.detector = Detector(rules)
+        self.tuned_detector = Detector(self.tuned) if tuning else None
+        self.since, self.until = since, until
+
+    def consume(self, events: Iterable[Event], hits: list[Hit], stats: RunStats) -> str:
+        """Match a stream, appending hits; returns the newest event time seen (for ``--last``)."""
+        newest = ""
+        since, until = self.since, self.until
+        match = self.detector.match
+        for event in events:
+            t = event.time_created
+            if t > newest:
+                newest = t
+            if (since and t < since) or (until and t > until):
+                stats.filtered_by_time += 1
+                continue
+            fired = match(event)
+            if not fired:
+                continue
+            if self.tuned_detector is None:
+                hits.append((event, [r.id for r in fired], []))
+                continue
+            kept_ids = {r.id for r in self.tuned_detector.match(event)}
+            kept = [r.id for r in fired if r.id in kept_ids]
+            gone = [
+                (r.id, self.tuning.suppressing_entry(r, event) or "(tuning)") for r in fired if r.id not in kept_ids
+            ]
+            hits.append((event, kept, gone))
+        return newest
+
+
+def build_matcher(ruleset: str | None, extra: tuple[str, ...], tuning: str | None, since: str, until: str) -> Matcher:
+    """Module-level so worker processes can build their own matcher (rules compiled once each)."""
+    opts = HuntOptions(paths=(), ruleset=ruleset, extra_rules=extra, tuning=tuning)
+    rules, tun = prepare_rules(opts, RunStats())
+    return Matcher(rules, tun, since, until)
+
+
 def hunt(opts: HuntOptions) -> HuntResult:
-    from iisdetect.readers import iter_events
+    from iisdetect.readers import iter_events, plan_files
 
     stats = RunStats()
     rules, tuning = prepare_rules(opts, stats)
-    tuned = [tuning.apply(r) for r in rules] if tuning else rules
-    tuned_by_id = {r.id: r for r in tuned}
-    detector = Detector(rules)
-    tuned_detector = Detector(tuned) if tuning else None
-
     since, until = opts.since, opts.until
     if opts.last is not None and opts.now is not None:
         since = max(since, opts.now - opts.last) if since else opts.now - opts.last
-    since_s = _iso(since)
-    until_s = _iso(until)
+    matcher = Matcher(rules, tuning, _iso(since), _iso(until))
 
-    alerts: list[Alert] = []
-    suppressed: list[tuple[Alert, str]] = []
+    hits: list[Hit] = []
     newest = ""
-    match = detector.match
-    for event in iter_events(opts.paths, stats, on_progress=opts.on_progress):
-        t = event.time_created
-        if t > newest:
-            newest = t
-        if (since_s and t < since_s) or (until_s and t > until_s):
-            stats.filtered_by_time += 1
-            continue
-        hits = match(event)
-        if not hits:
-            continue
-        kept = tuned_detector.match(event) if tuned_detector else hits
-        kept_ids = {r.id for r in kept}
-        for rule in hits:
-            if rule.id in kept_ids:
-                alerts.append(Alert(tuned_by_id[rule.id], event))
-            else:
-                entry = tuning.suppressing_entry(rule, event) or "(tuning)"
-                suppressed.append((Alert(rule, event), entry))
-                stats.suppressed_by_entry[entry] += 1
+    if opts.jobs > 1 and "-" not in opts.paths:
+        from iisdetect.parallel import plan_units, run_parallel
 
-    result = HuntResult(alerts, suppressed, [], stats, tuned, (since, until), newest)
+        units = plan_units(plan_files(opts.paths))
+        factory = partial(
+            build_matcher,
+            opts.ruleset,
+            tuple(opts.extra_rules),
+            str(opts.tuning) if opts.tuning else None,
+            matcher.since,
+            matcher.until,
+        )
+        for part in run_parallel(units, opts.jobs, factory):
+            hits.extend(part.hits)
+            stats.merge(part.stats)
+            newest = max(newest, part.newest)
+            if opts.on_progress:
+                opts.on_progress(part.nbytes)
+    else:
+        newest = matcher.consume(iter_events(opts.paths, stats, on_progress=opts.on_progress), hits, stats)
+
+    by_id = {r.id: r for r in matcher.tuned}
+    raw_by_id = {r.id: r for r in rules}
+    alerts = [Alert(by_id[rid], event) for event, kept, _ in hits for rid in kept]
+    suppressed = [(Alert(raw_by_id[rid], event), entry) for event, _, gone in hits for rid, entry in gone]
+    for _, entry in suppressed:
+        stats.suppressed_by_entry[entry] += 1
+
+    result = HuntResult(alerts, suppressed, [], stats, matcher.tuned, (since, until), newest)
     if opts.last is not None and opts.now is None:
         _apply_last(result, opts.last)
     for a in result.alerts:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -46,6 +47,13 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--window", default="1h", metavar="DURATION", help="correlation window (default: 1h)")
     p.add_argument("--no-correlate", action="store_true", help="list alerts without grouping into incidents")
     p.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=0,
+        metavar="N",
+        help="worker processes (default 0 = one per core when the input exceeds 256 MiB, else 1)",
+    )
     return p
 
 
@@ -70,7 +78,22 @@ def options_from(args: argparse.Namespace) -> HuntOptions:
         last=parse_duration(args.last) if args.last else None,
         now=parse_instant(args.now) if args.now else None,
         correlate_window=None if args.no_correlate else parse_duration(args.window),
+        jobs=choose_jobs(args.jobs, args.paths),
     )
+
+
+AUTO_PARALLEL_BYTES = 256 * 1024 * 1024
+
+
+def choose_jobs(jobs: int, paths: list[str]) -> int:
+    """Explicit N wins; auto uses every core only when the input is big enough to repay start-up."""
+    if jobs < 0:
+        raise UsageError("--jobs must be 0 (auto) or a positive number")
+    if jobs or "-" in paths:
+        return jobs or 1
+    from iisdetect.readers import total_input_bytes
+
+    return (os.cpu_count() or 1) if total_input_bytes(paths) > AUTO_PARALLEL_BYTES else 1
 
 
 @contextmanager

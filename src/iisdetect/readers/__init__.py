@@ -63,7 +63,7 @@ from .sources import (
     walk_files,
 )
 
-__all__ = ["Format", "READERS", "iter_events", "sniff", "total_input_bytes"]
+__all__ = ["Format", "READERS", "iter_events", "iter_file_events", "plan_files", "sniff", "total_input_bytes"]
 
 Reader = Callable[[Any, str, RunStats], Iterator[Event]]
 
@@ -140,6 +140,27 @@ def iter_events(
         else:
             src, head = item
             yield from _read_source(src, stats, on_progress, head)
+
+
+def plan_files(paths: Sequence[str]) -> list[str]:
+    """Validate command-line paths like :func:`iter_events`, then list the files to read (folders walked).
+
+    Used to split a run across processes; stdin cannot be split, so ``-`` is refused here.
+    """
+    if "-" in paths:
+        raise InputError("stdin ('-') cannot be read by several workers; use one job")
+    files: list[str] = []
+    for kind, item in _plan(paths):
+        if kind == "dir":
+            files.extend(walk_files(item))
+        else:
+            files.append(item[0].path or item[0].name)
+    return files
+
+
+def iter_file_events(path: str, stats: RunStats, on_progress: Callable[[int], None] | None = None) -> Iterator[Event]:
+    """One file with folder-walk semantics (unknown content is ignored or counted, never raised)."""
+    yield from _read_source(file_source_safe(path, stats), stats, on_progress)
 
 
 def file_source_safe(path: str, stats: RunStats) -> Source | None:

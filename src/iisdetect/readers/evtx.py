@@ -74,3 +74,35 @@ def read(src: str | BinaryIO, source: str, stats: RunStats) -> Iterator[Event]:
         else:
             stats.records_read += 1
             yield ev
+
+
+HEADER_SIZE, CHUNK_SIZE = 4096, 65536
+
+
+def chunk_count(path: str) -> int:
+    """Number of 64 KiB chunks after the 4 KiB header (by size; damaged chunks included)."""
+    import os
+
+    return max(0, (os.path.getsize(path) - HEADER_SIZE) // CHUNK_SIZE)
+
+
+def read_slice(path: str, first: int, count: int) -> bytes:
+    """Chunks ``first .. first+count-1`` of an EVTX file as a standalone EVTX image.
+
+    EVTX chunks are independent (templates and strings live inside each chunk), so a copy of the
+    file header with the chunk range, chunk count, dirty flag and CRC32 rewritten makes a valid
+    file that pyevtx parses on its own. This is how one large file is shared between processes.
+    """
+    import struct
+    import zlib
+
+    with open(path, "rb") as fh:
+        header = bytearray(fh.read(HEADER_SIZE))
+        fh.seek(HEADER_SIZE + first * CHUNK_SIZE)
+        body = fh.read(count * CHUNK_SIZE)
+    n = len(body) // CHUNK_SIZE
+    struct.pack_into("<QQ", header, 8, 0, max(0, n - 1))
+    struct.pack_into("<H", header, 42, n)
+    header[120] &= 0xFE
+    struct.pack_into("<I", header, 124, zlib.crc32(bytes(header[:120])))
+    return bytes(header) + body
