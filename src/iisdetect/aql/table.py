@@ -241,6 +241,7 @@ class _Inserter:
                 self.con.execute(f"ALTER TABLE {BASE} ADD COLUMN {quote(c)} VARCHAR")
                 self.cols.append(c)
         self.con.execute(f"INSERT INTO {BASE} BY NAME SELECT {', '.join(select)} FROM {source}")
+        self.con.execute("CHECKPOINT")  # bounds the WAL (else it is replayed in memory at close)
 
 
 def _lookup_tables(con, mapping, sources, qids) -> None:
