@@ -218,6 +218,7 @@ def test_every_alert_in_exactly_one_incident_and_ids_ordered(detector: Detector)
         (file_create(r"C:\inetpub\wwwroot\bin\Evil.dll", r"C:\Windows\System32\cmd.exe"), ["evil.dll"]),
         (app_2282(r"C:\Windows\System32\inetsrv\broken.dll"), ["broken.dll"]),
         (file_create(APPHOST, r"C:\Windows\System32\notepad.exe"), []),
+        (ps_4104("Set-WebConfigurationProperty -Filter system.webServer/httpLogging -Name dontLog -Value $true"), []),
     ],
 )
 def test_module_keys(detector: Detector, event: Event, keys: list[str]) -> None:

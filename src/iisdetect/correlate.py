@@ -87,10 +87,11 @@ def module_keys(alert: Alert) -> list[str]:
         v = d.get(fld)
         if v:
             dlls.extend(m.lower() for m in _DLL.findall(v))
-    for fld in ("CommandLine", "ScriptBlockText"):
-        v = d.get(fld)
-        if v:
-            names.extend(m.lower() for m in _NAME.findall(v) if not m.lower().endswith(".dll"))
+    if alert.detection_type in REGISTRATION_TYPES:  # elsewhere -Name is any parameter (-Name dontLog)
+        for fld in ("CommandLine", "ScriptBlockText"):
+            v = d.get(fld)
+            if v:
+                names.extend(m.lower() for m in _NAME.findall(v) if not m.lower().endswith(".dll"))
     conf = d.get("Configuration")
     if conf:
         names.extend(m.lower() for m in _ELEMENT.findall(conf))
