@@ -46,6 +46,8 @@ def test_or_merge_keeps_semantics() -> None:
     assert pred(ev(1, {"A": "prefix"}))
     assert pred(ev(1, {"B": "aqa"}))
     assert not pred(ev(1, {"A": "apre"}))
+    ends = compile_node(ir.Or((ir.Str("A", "endswith", ".DLL"), ir.Str("A", "endswith", ".exe"))))
+    assert ends(ev(1, {"A": "x.dll"})) and ends(ev(1, {"A": "X.EXE"})) and not ends(ev(1, {"A": "x.dll.txt"}))
 
 
 def _rule(source: ir.Source, node: ir.Node, rid: str = "r") -> ir.CompiledRule:
@@ -68,6 +70,11 @@ def test_dispatch_by_event_id_channel_or_provider() -> None:
         (ir.And((ir.Num("EventID", 29), ir.Const(True))), (29,)),
         (ir.Or((ir.Num("EventID", 1), ir.Num("EventID", 2))), (1, 2)),
         (ir.Or((ir.Num("EventID", 1), ir.Const(True))), ()),
+        (
+            ir.Or((ir.And((ir.Num("EventID", 29), ir.Const(True))), ir.And((ir.Num("EventID", 30), ir.Null("x"))))),
+            (29, 30),
+        ),
+        (ir.Not(ir.Num("EventID", 1)), ()),
     ],
 )
 def test_lift_event_ids(node: ir.Node, ids: tuple[int, ...]) -> None:
