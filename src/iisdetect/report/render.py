@@ -20,6 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from iisdetect.alerts import ALERT_COLUMNS, Alert
+from iisdetect.correlate import is_duplicate
 
 FORMATS = ("table", "json", "ndjson", "csv")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -100,11 +101,14 @@ def render_table(alerts: list[Alert], incidents: list[Any], console: Console) ->
         table.add_column("Detection", no_wrap=True)
         table.add_column("Evidence", overflow="fold", ratio=1)
         for a in members:
+            if is_duplicate(a):  # counted in the incident header and on its representative
+                continue
+            more = [n for n in a.notes if n.startswith("+")]
             table.add_row(
                 Text("  " + alert_time(a)),
                 Text(a.level, style=LEVEL_STYLE.get(a.level, "")),
                 Text(safe(_short_type(a.detection_type))),
-                Text(safe(evidence(a))),
+                Text(safe(evidence(a)) + (f"  [{safe(more[0])}]" if more else "")),
             )
         console.print(table)
         console.print()
@@ -117,6 +121,7 @@ def alert_time(alert: Alert) -> str:
 def alert_record(alert: Alert) -> dict[str, Any]:
     row = alert.columns()
     row["incident"] = alert.incident
+    row["notes"] = "; ".join(alert.notes)
     return row
 
 
@@ -156,7 +161,7 @@ def _csv_cell(value: Any) -> Any:
 
 
 def render_csv(alerts: list[Alert], incidents: list[Any], out: IO[str], suppressed: Iterable = ()) -> None:
-    cols = ("incident", "incident_level", *ALERT_COLUMNS, "suppressed_by")
+    cols = ("incident", "incident_level", *ALERT_COLUMNS, "notes", "suppressed_by")
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
