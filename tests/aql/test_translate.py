@@ -174,3 +174,9 @@ def test_group_by_alias_wins_over_a_column_of_that_name(run) -> None:
 def test_unknown_function_is_named_before_its_arguments(run) -> None:
     with pytest.raises(UnknownName, match="function 'foo'"):
         run([image_load("x.dll")], "SELECT foo(nosuchfield) FROM events")
+
+
+@pytest.mark.parametrize("expr", ["IF(1, 2, 3)", "Image::VARCHAR", "COALESCE(Image, 'x')", "TRIM(Image)"])
+def test_sql_functions_that_are_not_aql_are_refused(run, expr: str) -> None:
+    with pytest.raises(UnknownName, match="unknown function"):
+        run([image_load("x.dll")], f"SELECT {expr} FROM events")

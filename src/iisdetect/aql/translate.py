@@ -20,6 +20,9 @@ from iisdetect.aql.dialect import TimeClause
 from iisdetect.aql.errors import AqlError, UnknownName
 from iisdetect.aql.functions import FUNCTIONS, Context
 
+#: sqlglot's typed nodes that are AQL: aggregates, CASE and the regex operators.
+_SQL_FUNCS = (exp.Count, exp.Sum, exp.Min, exp.Max, exp.Avg, exp.Case, exp.RegexpLike, exp.RegexpILike)
+
 
 @dataclass(frozen=True)
 class Options:
@@ -48,9 +51,14 @@ def translate(
     ctx = Context(now_ms=now_ms)
     tree = tree.copy()
 
-    for fn in tree.find_all(exp.Anonymous):  # name an unknown function before its arguments
-        if str(fn.this).upper() not in FUNCTIONS:
-            raise UnknownName("function", str(fn.this))
+    for fn in tree.find_all(exp.Func):  # name an unknown function before its arguments
+        if isinstance(fn, exp.Anonymous):
+            if str(fn.this).upper() not in FUNCTIONS:
+                raise UnknownName("function", str(fn.this))
+        elif isinstance(fn, (exp.Connector, exp.Binary, exp.Unary, exp.Predicate, *_SQL_FUNCS)):
+            continue  # AND/OR, operators, aggregates, CASE
+        elif not (isinstance(fn, exp.If) and isinstance(fn.parent, exp.Case)):
+            raise UnknownName("function", fn.sql_name(), "not an AQL function or operator")
 
     def fix(node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.Column):
