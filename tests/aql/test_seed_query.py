@@ -165,3 +165,28 @@ def test_windows_temp_pattern_is_redundant_so_case_and_where_agree_on_loads() ->
     e = image_load(r"C:\Windows\Temp\x.dll")
     rows = aql_rows([e], SEED, **COMPAT)
     assert [r["detection_type"] for r in rows] == ["IIS_Non_Standard_Module_Load"]
+
+
+def _example_logs() -> list[str]:
+    root = Path(__file__).resolve().parents[2] / "examples"
+    skip = {".yaml", ".yml", ".md", ".txt", ".aql", ".csv", ".sh"}
+    return sorted(str(p) for p in root.rglob("*") if p.is_file() and p.suffix.lower() not in skip)
+
+
+def test_bundled_examples(seed_rules) -> None:
+    """Every log shipped in examples/, read by the real readers: verbatim seed + compat == native."""
+    from iisdetect.accounting import RunStats
+    from iisdetect.readers import iter_events
+
+    paths = _example_logs()
+    if not paths:
+        pytest.skip("no example logs bundled in examples/ yet")
+    total = 0
+    for path in paths:  # one host's story per file; the seed's 24 h window is relative to its newest event
+        events = list(iter_events([path], RunStats()))
+        assert events, path
+        native = native_rows(seed_rules, events)
+        got = aql_rows(events, SEED, **COMPAT)
+        assert as_counter(got) == as_counter(expected_from_native(native, max(e.time_created for e in events))), path
+        total += len(got)
+    assert total >= 5
