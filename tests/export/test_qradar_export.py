@@ -161,3 +161,17 @@ def test_tuning_maintenance_window_suppresses_in_aql_too() -> None:
     outside = ev(11, data, time="2024-05-08T23:30:00.000000Z")  # a Wednesday
     native = _roundtrip(rules, [inside, outside])
     assert [r["event_time"] for r in native] == ["2024-05-08 23:30:00"]
+
+
+@pytest.mark.parametrize("ruleset", ["seed", "iis"])
+def test_roundtrip_bundled_examples(ruleset: str) -> None:
+    from iisdetect.accounting import RunStats
+    from iisdetect.readers import iter_events
+    from tests.aql.test_seed_query import _example_logs
+
+    paths = _example_logs()
+    if not paths:
+        pytest.skip("no example logs bundled in examples/ yet")
+    rules = load_ruleset(ruleset) if ruleset == "seed" else _default_rules()
+    events = list(iter_events(paths, RunStats()))
+    assert len(_roundtrip(rules, events)) > 0
