@@ -125,7 +125,8 @@ class Renderer:
         return out
 
     def rule(self, rule: ir.CompiledRule) -> str:
-        parts = [f"({self.source(v.source)} AND {self.condition(v.condition)})" for v in rule.variants]
+        # The condition first: DuckDB evaluates the (costly) payload test only on rows that pass it.
+        parts = [f"({self.condition(v.condition)} AND {self.source(v.source)})" for v in rule.variants]
         if not parts:
             return "1 = 0"
         return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
