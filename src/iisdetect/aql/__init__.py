@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -74,13 +75,15 @@ class Emulator:
         self._tmpdir = None if db_path else tempfile.mkdtemp(prefix="iisdetect-aql-")
         path = db_path or os.path.join(self._tmpdir, "events.duckdb")  # type: ignore[arg-type]
         self.con = duckdb.connect(path)
+        if self._tmpdir:  # removed even if close() is never reached (an exception, Ctrl-C)
+            self._cleanup = weakref.finalize(self, shutil.rmtree, self._tmpdir, True)
         self.columns: list[str] = []
         self._locked = False
 
     def close(self) -> None:
         self.con.close()
         if self._tmpdir:
-            shutil.rmtree(self._tmpdir, ignore_errors=True)
+            self._cleanup()
             self._tmpdir = None
 
     def load(self, events: Iterable[Event], tmpdir: str | None = None) -> int:
