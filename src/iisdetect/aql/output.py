@@ -15,15 +15,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from iisdetect.report.render import safe
+from iisdetect.report.render import csv_cell, safe
 
 FORMATS = ("table", "json", "ndjson", "csv")
-
-
-def _csv_cell(value: Any) -> Any:
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return "" if value is None else value
 
 
 def render(fmt: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], out: IO[str], meta: dict[str, Any]) -> None:
@@ -45,4 +39,4 @@ def render(fmt: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], out:
         w = csv.writer(out)
         w.writerow(columns)
         for r in rows:
-            w.writerow([_csv_cell(v) for v in r])
+            w.writerow(["" if v is None else csv_cell(v) for v in r])

@@ -10,8 +10,10 @@ from rich.console import Console
 from rich.text import Text
 
 from iisdetect.aql.mapping import load_mapping
+from iisdetect.engine.ir import CompiledRule
 from iisdetect.errors import UsageError
 from iisdetect.rules import RULESETS, load_rules
+from iisdetect.tuning import load_tuning
 
 TARGETS = ("qradar",)
 _UNITS = {"m": "MINUTES", "h": "HOURS", "d": "DAYS"}
@@ -44,7 +46,8 @@ def _last(text: str | None) -> str | None:
     return f"{int(text[:-1])} {unit}"
 
 
-def load_export_rules(ruleset: str | None, extra: list[str], tuning_path: str | None) -> list:
+def load_export_rules(ruleset: str | None, extra: list[str], tuning_path: str | None) -> list[CompiledRule]:
+    """The rules as hunt would run them, tuning compiled in; any rule warning stops an export."""
     report = load_rules(ruleset, extra)
     if report.warnings:
         raise UsageError("; ".join(report.warnings))
@@ -54,13 +57,7 @@ def load_export_rules(ruleset: str | None, extra: list[str], tuning_path: str | 
         return report.rules
     if not Path(tuning_path).is_file():
         raise UsageError(f"tuning file not found: {tuning_path}")
-    try:
-        from iisdetect.tuning import load_tuning
-    except ImportError:
-        raise UsageError("--tuning: tuning support is not available in this build") from None
     tuning = load_tuning(tuning_path)
-    if not hasattr(tuning, "apply"):
-        raise UsageError("--tuning: this tuning file cannot be compiled into rules")
     return [tuning.apply(r) for r in report.rules]
 
 

@@ -154,7 +154,7 @@ def render_ndjson(alerts: list[Alert], incidents: list[Any], out: IO[str], suppr
         out.write(orjson.dumps({"type": "suppressed", "suppressed_by": entry, **alert_record(a)}).decode() + "\n")
 
 
-def _csv_cell(value: Any) -> Any:
+def csv_cell(value: Any) -> Any:
     if isinstance(value, str) and value[:1] in ("=", "+", "@", "\t", "\r"):
         return "'" + value
     return value
@@ -169,7 +169,7 @@ def render_csv(alerts: list[Alert], incidents: list[Any], out: IO[str], suppress
         for a in members:
             row = alert_record(a)
             row["incident_level"] = inc.level if inc is not None else ""
-            writer.writerow({k: _csv_cell(v) for k, v in row.items()})
+            writer.writerow({k: csv_cell(v) for k, v in row.items()})
     for a, entry in suppressed:
-        writer.writerow({k: _csv_cell(v) for k, v in {**alert_record(a), "suppressed_by": entry}.items()})
+        writer.writerow({k: csv_cell(v) for k, v in {**alert_record(a), "suppressed_by": entry}.items()})
     out.write(buf.getvalue())
