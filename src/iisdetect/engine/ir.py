@@ -152,3 +152,8 @@ def _collect_fields(node: Node, out: set[str]) -> None:
         _collect_fields(node.item, out)
     elif not isinstance(node, Const):
         out.add(node.field)
+
+
+def any_of(nodes: list[Node] | tuple[Node, ...]) -> Node:
+    """OR of nodes, without a one-item Or wrapper."""
+    return nodes[0] if len(nodes) == 1 else Or(tuple(nodes))
