@@ -8,9 +8,8 @@ ever written twice by hand.
 Semantics shared by all targets:
 - string matches are case-insensitive unless ``cased`` (Sigma's ``|cased`` modifier);
 - a missing field never matches a string/regex/number test (``Null`` tests absence/emptiness);
-- ``Glob`` uses Sigma wildcards ``*`` and ``?``; the value holds them with ``\\*``/``\\?``
-  already resolved into ``GLOB_STAR``/``GLOB_ONE`` markers is unnecessary: ``parts`` lists
-  literal strings and the two wildcard tokens.
+- ``Glob.parts`` lists literal strings and the wildcard tokens ``STAR`` (``*``) and ``ONE`` (``?``);
+  Sigma's escapes (``\\*``) are already resolved by pySigma, so literals never hold wildcards.
 """
 
 from __future__ import annotations
