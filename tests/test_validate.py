@@ -104,3 +104,40 @@ def test_cli_validate_fails_on_a_changed_expectation(tmp_path: object, capsys: p
     code = main(["validate", "--ruleset", "seed", "--scenario-dir", str(folder), "--background-events", "0"])
     assert code == 1
     assert "IIS_Non_Standard_Module_Load fired on a benign event" in capsys.readouterr().out
+
+
+def test_validate_with_tuning_scores_a_tuned_column(tmp_path, capsys) -> None:
+    """The example tuning silences the benign scenarios; a tuning that hides an attack fails validate."""
+    import orjson
+
+    from iisdetect.cli import main
+
+    scen = ["benign_apm_agents", "rgdoor_native_module"]
+    code = main(
+        [
+            "validate",
+            *scen,
+            "--ruleset",
+            "iis",
+            "--background-events",
+            "0",
+            "--format",
+            "json",
+            "--tuning",
+            "examples/tuning.example.yaml",
+        ]
+    )
+    doc = orjson.loads(capsys.readouterr().out)
+    assert code == 0 and doc["ok"]
+    assert doc["by_scenario"]["iis"]["benign_apm_agents"]["fp"] > 0
+    assert doc["by_scenario"]["iis+tuning"]["benign_apm_agents"]["fp"] == 0
+    assert doc["by_scenario"]["iis+tuning"]["rgdoor_native_module"]["fn"] == 0
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("entries:\n  - name: hide-everything-on-web\n    host: 'WEB*'\n")
+    code = main(
+        ["validate", *scen, "--ruleset", "iis", "--background-events", "0", "--format", "json", "--tuning", str(bad)]
+    )
+    doc = orjson.loads(capsys.readouterr().out)
+    assert code == 1 and not doc["ok"]
+    assert any("did not fire" in p["message"] for p in doc["problems"] if p["ruleset"] == "iis+tuning")

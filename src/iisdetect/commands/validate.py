@@ -19,7 +19,7 @@ from rich.table import Table
 from iisdetect.errors import UsageError
 from iisdetect.simulate import load_scenarios, scenario_stream
 from iisdetect.simulate.background import background
-from iisdetect.validate import Counts, Report, detector_matcher, evaluate
+from iisdetect.validate import TUNED, Counts, Report, detector_matcher, evaluate
 
 _CHOICES = {"seed": ("seed",), "iis": ("iis",), "all": ("seed", "iis")}
 #: Where the validation background lives (a named busy host, outside every scenario's time range).
@@ -41,6 +41,12 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--background-events", type=int, default=2000, metavar="N", help="benign background size")
     p.add_argument("--seed", type=int, default=1, metavar="N", help="simulator seed (default: 1)")
     p.add_argument("--scenario-dir", metavar="DIR", help="read scenarios from DIR instead of the bundled ones")
+    p.add_argument(
+        "--tuning",
+        metavar="FILE",
+        help="also score the default ruleset with this tuning file (column 'iis+tuning'): every attack must "
+        "still be detected; declared false positives may be silenced",
+    )
     return p
 
 
@@ -59,7 +65,7 @@ def _table(title: str, first: str, rows: list[str], report: Report, source: str)
         table.add_column("events", justify="right")
         table.add_column("malicious", justify="right")
     for rs in report.rulesets:
-        label = "default" if rs == "iis" else rs
+        label = {"iis": "default", "iis+tuning": "tuned"}.get(rs, rs)
         for col in ("TP", "FP", "FN", "P", "R"):
             table.add_column(f"{label} {col}", justify="right")
     for row in rows:
@@ -95,6 +101,12 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--background-events must be >= 0")
     rulesets = _CHOICES[args.ruleset]
     matchers = {rs: detector_matcher(Detector(load_ruleset(rs))) for rs in rulesets}
+    if args.tuning:
+        from iisdetect.tuning import load_tuning
+
+        if not Path(args.tuning).is_file():
+            raise UsageError(f"tuning file not found: {args.tuning}")
+        matchers["iis" + TUNED] = detector_matcher(Detector(load_ruleset("iis", tuning=load_tuning(args.tuning))))
     scenarios = load_scenarios(args.scenarios, Path(args.scenario_dir) if args.scenario_dir else None)
     events = itertools.chain(
         itertools.chain.from_iterable(scenario_stream(s, args.seed) for s in scenarios),
