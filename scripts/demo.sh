@@ -3,8 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-echo "== iisdetect hunt examples/ (default ruleset: iis) =="
-.venv/bin/iisdetect hunt examples/ "$@"
+echo "== iisdetect hunt examples/ --tuning examples/tuning.example.yaml (default ruleset: iis) =="
+.venv/bin/iisdetect hunt examples/ --tuning examples/tuning.example.yaml "$@"
 echo
 echo "== the same data with the seed ruleset (the QRadar rule, reproduced faithfully) =="
 .venv/bin/iisdetect hunt examples/ --ruleset seed --no-correlate "$@"

@@ -28,7 +28,5 @@ def parse_instant(text: str) -> datetime:
     try:
         dt = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
-        raise UsageError(
-            f"bad time {text!r}: use ISO format, e.g. 2024-05-01 or 2024-05-01T13:00:00Z"
-        ) from None
+        raise UsageError(f"bad time {text!r}: use ISO format, e.g. 2024-05-01 or 2024-05-01T13:00:00Z") from None
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)

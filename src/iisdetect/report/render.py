@@ -16,7 +16,7 @@ from typing import IO, Any
 
 import orjson
 from rich.console import Console
-from rich.table import Table
+from rich.padding import Padding
 from rich.text import Text
 
 from iisdetect.alerts import ALERT_COLUMNS, Alert
@@ -83,7 +83,11 @@ def _short_type(detection_type: str) -> str:
 
 
 def render_table(alerts: list[Alert], incidents: list[Any], console: Console) -> None:
-    """Incident header lines, each followed by its alerts; fits a 100-column terminal."""
+    """Incident header lines, then two lines per alert (what/when, then the evidence indented).
+
+    Two lines instead of a wide table keep a 100-column terminal readable: the evidence (a path or a
+    command line) gets the whole width instead of a folded 30-character column.
+    """
     if not alerts:
         console.print("No alerts.")
         return
@@ -94,23 +98,19 @@ def render_table(alerts: list[Alert], incidents: list[Any], console: Console) ->
             head.append(f"  {safe(inc.host)}  {safe(inc.first)[:19].replace('T', ' ')} .. ")
             head.append(f"{safe(inc.last)[11:19]}  {len(members)} alert(s)")
             console.print(head)
-            console.print(Text("  " + safe(inc.summary), style="dim"))
-        table = Table(box=None, pad_edge=False, padding=(0, 1), header_style="bold", show_header=True)
-        table.add_column("  Time (UTC)", no_wrap=True, width=21)
-        table.add_column("Level", no_wrap=True)
-        table.add_column("Detection", no_wrap=True)
-        table.add_column("Evidence", overflow="fold", ratio=1)
+            console.print(Padding(Text(safe(inc.summary), style="dim"), (0, 0, 0, 2)))
         for a in members:
             if is_duplicate(a):  # counted in the incident header and on its representative
                 continue
+            line = Text(f"  {alert_time(a)}  ")
+            line.append(f"{a.level:<8}", style=LEVEL_STYLE.get(a.level, ""))
+            line.append(f" EID {a.event.event_id:<5} ")
+            line.append(safe(_short_type(a.detection_type)), style="bold")
             more = [n for n in a.notes if n.startswith("+")]
-            table.add_row(
-                Text("  " + alert_time(a)),
-                Text(a.level, style=LEVEL_STYLE.get(a.level, "")),
-                Text(safe(_short_type(a.detection_type))),
-                Text(safe(evidence(a)) + (f"  [{safe(more[0])}]" if more else "")),
-            )
-        console.print(table)
+            if more:
+                line.append(f"  [{safe(more[0])}]", style="dim")
+            console.print(line)
+            console.print(Padding(Text(safe(evidence(a))), (0, 0, 0, 6)))
         console.print()
 
 
