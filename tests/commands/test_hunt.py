@@ -127,3 +127,26 @@ def test_hostile_fields_are_data_in_the_table(capsys, tmp_path: Path) -> None:
     assert code == 0
     assert "[red]x[/red]" in out  # markup printed literally, not interpreted
     assert "\x1b" not in out and "\\x1b[2J" in out  # escape sequences neutralised
+
+
+def test_user_rules_and_unsupported_rule_warning(capsys, logs: Path, tmp_path: Path) -> None:
+    rule = tmp_path / "mine.yml"
+    rule.write_text(
+        "title: My w3wp public-folder load\n"
+        "id: 0d3b2b6e-8a83-4c55-9a51-2d0d5e0b8f11\n"
+        "logsource: {product: windows, category: image_load}\n"
+        "detection:\n  sel:\n    ImageLoaded|startswith: 'C:\\Users\\Public\\'\n  condition: sel\n"
+        "level: low\ndetection_type: My_Type\n"
+    )
+    (tmp_path / "kw.yml").write_text(
+        "title: Keyword rule\nid: 1d3b2b6e-8a83-4c55-9a51-2d0d5e0b8f12\n"
+        "logsource: {product: windows, category: image_load}\n"
+        "detection:\n  kw: ['evil']\n  condition: kw\nlevel: low\n"
+    )
+    code, out, err = run(
+        capsys, "hunt", str(logs), "--no-ruleset", "--rules", str(tmp_path), "--format", "json", "--no-correlate"
+    )
+    assert code == 0
+    alerts = json.loads(out)["alerts"]
+    assert [(a["detection_type"], a["loaded_dll"]) for a in alerts] == [("My_Type", r"C:\Users\Public\evil.dll")]
+    assert "warning:" in err and "Keyword rule" in err and "keyword" in err
