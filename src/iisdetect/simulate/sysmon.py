@@ -44,15 +44,22 @@ class ImageInfo:
     variant: str = ""
 
 
-def process_create(proc: Process, when: datetime, thread_id: int) -> Built:
-    """EID 1. Parent fields come from the parent ``Process`` so ids match its own events."""
-    parent = proc.parent
-    data = {
+def _process_head(proc: Process, when: datetime) -> dict[str, str]:
+    """The five fields every process-scoped Sysmon event starts with, in Sysmon's order."""
+    return {
         "RuleName": "-",
         "UtcTime": sysmon_time(when),
         "ProcessGuid": proc.guid,
         "ProcessId": str(proc.pid),
         "Image": proc.image,
+    }
+
+
+def process_create(proc: Process, when: datetime, thread_id: int) -> Built:
+    """EID 1. Parent fields come from the parent ``Process`` so ids match its own events."""
+    parent = proc.parent
+    data = {
+        **_process_head(proc, when),
         "FileVersion": proc.file_version,
         "Description": proc.description,
         "Product": proc.product,
@@ -79,11 +86,7 @@ def process_create(proc: Process, when: datetime, thread_id: int) -> Built:
 def image_load(proc: Process, when: datetime, image: ImageInfo, thread_id: int) -> Built:
     """EID 7. Unsigned images render ``Signature`` as ``-`` and status ``Unavailable`` like Sysmon."""
     data = {
-        "RuleName": "-",
-        "UtcTime": sysmon_time(when),
-        "ProcessGuid": proc.guid,
-        "ProcessId": str(proc.pid),
-        "Image": proc.image,
+        **_process_head(proc, when),
         "ImageLoaded": image.path,
         "FileVersion": image.file_version,
         "Description": image.description,
@@ -102,11 +105,7 @@ def image_load(proc: Process, when: datetime, image: ImageInfo, thread_id: int) 
 def file_create(proc: Process, when: datetime, target: str, thread_id: int) -> Built:
     """EID 11. ``CreationUtcTime`` equals ``UtcTime`` for a new file (Sysmon reports both)."""
     data = {
-        "RuleName": "-",
-        "UtcTime": sysmon_time(when),
-        "ProcessGuid": proc.guid,
-        "ProcessId": str(proc.pid),
-        "Image": proc.image,
+        **_process_head(proc, when),
         "TargetFilename": target,
         "CreationUtcTime": sysmon_time(when),
         "User": proc.user,
