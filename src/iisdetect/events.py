@@ -21,6 +21,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 #: Fields a rule may name that live in the System part, mapped to Event attributes.
 SYSTEM_FIELDS: dict[str, str] = {
     "Channel": "channel",
@@ -192,5 +194,10 @@ def stringify(value: Any) -> str:
         return ", ".join(stringify(v) for v in value)
     if isinstance(value, Mapping):
         text = value.get("#text")
-        return stringify(text) if text is not None else ""
+        if text is not None:
+            return stringify(text)
+        if not value or set(value) == {"#attributes"}:
+            return ""  # an empty element (attributes only): Windows renders no text
+        # nested elements we have no name for: keep them as JSON rather than drop them
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS, default=str).decode()
     return str(value)

@@ -130,3 +130,12 @@ def test_event_equality_is_sensitive():
         {**a.data, "OldValue": " "},
     )
     assert a != b
+
+
+def test_stringify_keeps_nested_values_as_data() -> None:
+    from iisdetect.events import stringify
+
+    assert stringify({"#text": 5, "#attributes": {"Qualifiers": 0}}) == "5"
+    assert stringify({"#attributes": {"x": "1"}}) == ""
+    assert stringify({"b": 1, "a": "x"}) == '{"a":"x","b":1}'  # not silently emptied
+    assert stringify([1, True, None]) == "1, true, "
