@@ -209,3 +209,25 @@ def registry_set(target: str, details: str, image: str = r"C:\Windows\regedit.ex
 def fired(detector: Detector, ev: Event) -> list[str]:
     """Rule file stems (unique per rule) that fire on ``ev``, sorted."""
     return sorted(Path(r.path).stem for r in detector.match(ev))
+
+
+# Rule file stems of rules/iis, for tests that list exactly which rules fire.
+CMDR = "iis_module_registration_command"
+WEBSHELL = "iis_module_registration_by_webshell"
+SCRIPT = "iis_module_registration_script"
+ADDED = "iis_config_module_added"
+REMOVED = "iis_config_module_removed"
+LOG29 = "iis_logging_tamper_config"
+LOGCMD = "iis_logging_tamper_command"
+LOGPS = "iis_logging_tamper_script"
+FAILED = "iis_module_load_failed"
+CFGW = "iis_config_file_write"
+DLLW = "iis_dir_dll_write"
+LOAD = "iis_untrusted_module_load"
+REG = "iis_component_registration_registry"
+IISSETUP = r"C:\Windows\System32\inetsrv\iissetup.exe"
+GM = "/system.webServer/globalModules/add[@name='{}']"
+
+
+def check(detector: Detector, ev: Event, expected: list[str]) -> None:
+    assert fired(detector, ev) == sorted(expected), ev
