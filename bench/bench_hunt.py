@@ -6,6 +6,7 @@ rate of the same EVTX file is measured in the same run and the ratio printed: it
 
     python bench/bench_hunt.py                       # 250k and 1M events, seed and iis rulesets
     python bench/bench_hunt.py --sizes 2000000 --rulesets iis
+    python bench/bench_hunt.py --sizes 1000000 --simulated   # + the simulator's busy-IIS background
 """
 
 from __future__ import annotations
@@ -59,6 +60,9 @@ def main() -> None:
     ap.add_argument("--rulesets", default="seed,iis")
     ap.add_argument("--data", type=Path, default=ROOT / "data")
     ap.add_argument("--jobs", default="1,2", help="comma-separated worker counts to measure on EVTX")
+    ap.add_argument(
+        "--simulated", action="store_true", help="also hunt the simulator's busy-IIS background (evtx-json)"
+    )
     args = ap.parse_args()
     args.data.mkdir(parents=True, exist_ok=True)
     print(
@@ -71,6 +75,12 @@ def main() -> None:
             make_evtx(evtx_path, size)
         if not nd_path.exists():
             make_ndjson(nd_path, size)
+        sim_path = args.data / f"sim_{size}.evtx.jsonl"
+        if args.simulated and not sim_path.exists():
+            subprocess.run(
+                [sys.executable, str(ROOT / "gen_background.py"), "--events", str(size), "-o", str(sim_path)],
+                check=True,
+            )
         for path in (evtx_path, nd_path):  # warm the page cache: measure parsing, not the disk
             with path.open("rb") as fh:
                 while fh.read(1 << 24):
@@ -83,6 +93,7 @@ def main() -> None:
         )
         for ruleset in args.rulesets.split(","):
             runs = [(evtx_path, int(j)) for j in args.jobs.split(",")] + [(nd_path, 1)]
+            runs += [(sim_path, 1)] if args.simulated else []
             for path, jobs in runs:
                 r = child(CHILD, str(path), ruleset, str(jobs))
                 rate = r["records"] / r["seconds"]
