@@ -10,9 +10,10 @@ from rich.console import Console
 from rich.text import Text
 
 from iisdetect.aql.mapping import load_mapping
+from iisdetect.commands import add_rule_options, selected_ruleset
 from iisdetect.engine.ir import CompiledRule
 from iisdetect.errors import UsageError
-from iisdetect.rules import RULESETS, load_rules
+from iisdetect.rules import load_rules
 from iisdetect.tuning import load_tuning
 
 TARGETS = ("qradar",)
@@ -27,10 +28,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "CASE generated from the rules. Property names come from mapping/qradar.yaml. See docs/aql.md.",
     )
     p.add_argument("--target", choices=TARGETS, required=True, help="query language (qradar = AQL)")
-    p.add_argument("--ruleset", choices=sorted(RULESETS), default="iis", help="built-in ruleset (default: iis)")
-    p.add_argument("--rules", action="append", default=[], metavar="PATH", help="extra Sigma rule file/folder")
-    p.add_argument("--no-ruleset", action="store_true", help="use only the rules given with --rules")
-    p.add_argument("--tuning", metavar="FILE", help="YAML allow-list, compiled into the query")
+    add_rule_options(p, "YAML allow-list, compiled into the query")
     p.add_argument("--last", metavar="DURATION", help="append LAST n MINUTES|HOURS|DAYS (e.g. 24h)")
     p.add_argument("--qradar-mapping", metavar="FILE", help="YAML laid over mapping/qradar.yaml")
     p.add_argument("-o", "--output", metavar="FILE", help="write the query to FILE instead of stdout")
@@ -64,9 +62,7 @@ def load_export_rules(ruleset: str | None, extra: list[str], tuning_path: str | 
 def run(args: argparse.Namespace) -> int:
     from iisdetect.export.qradar import export_rules
 
-    if args.no_ruleset and not args.rules:
-        raise UsageError("--no-ruleset needs at least one --rules PATH")
-    rules = load_export_rules(None if args.no_ruleset else args.ruleset, args.rules, args.tuning)
+    rules = load_export_rules(selected_ruleset(args), args.rules, args.tuning)
     query = export_rules(rules, load_mapping(args.qradar_mapping), _last(args.last))
     if args.output:
         try:

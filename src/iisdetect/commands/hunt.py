@@ -14,10 +14,10 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
 from iisdetect.api import HuntOptions, hunt
+from iisdetect.commands import add_rule_options, selected_ruleset
 from iisdetect.errors import UsageError
 from iisdetect.report.render import FORMATS, render_csv, render_json, render_ndjson, render_table
 from iisdetect.report.summary import print_summary, summary_dict
-from iisdetect.rules import RULESETS
 from iisdetect.timeargs import parse_duration, parse_instant
 
 
@@ -29,10 +29,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "report alerts grouped into per-host incidents, and end with an accounting on stderr.",
     )
     p.add_argument("paths", nargs="+", metavar="PATH", help="log files or folders; '-' reads stdin")
-    p.add_argument("--ruleset", choices=sorted(RULESETS), default="iis", help="built-in ruleset (default: iis)")
-    p.add_argument("--rules", action="append", default=[], metavar="PATH", help="extra Sigma rule file/folder")
-    p.add_argument("--no-ruleset", action="store_true", help="use only the rules given with --rules")
-    p.add_argument("--tuning", metavar="FILE", help="YAML allow-list (see examples/tuning.example.yaml)")
+    add_rule_options(p, "YAML allow-list (see examples/tuning.example.yaml)")
     p.add_argument("--show-suppressed", action="store_true", help="also output alerts the tuning suppressed")
     p.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
     p.add_argument("-o", "--output", metavar="FILE", help="write results to FILE instead of stdout")
@@ -64,13 +61,11 @@ def options_from(args: argparse.Namespace) -> HuntOptions:
         raise UsageError("--since is after --until")
     if args.now and not args.last:
         raise UsageError("--now only makes sense with --last")
-    if args.no_ruleset and not args.rules:
-        raise UsageError("--no-ruleset needs at least one --rules PATH")
     if args.tuning and not Path(args.tuning).is_file():
         raise UsageError(f"tuning file not found: {args.tuning}")
     return HuntOptions(
         paths=args.paths,
-        ruleset=None if args.no_ruleset else args.ruleset,
+        ruleset=selected_ruleset(args),
         extra_rules=args.rules,
         tuning=args.tuning,
         since=since,
