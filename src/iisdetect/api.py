@@ -38,6 +38,9 @@ class HuntOptions:
     correlate_window: timedelta | None = timedelta(hours=1)
     on_progress: Callable[[int], None] | None = None
     jobs: int = 1
+    #: Stream alerts out instead of keeping them: ``sink(alert, suppressing_entry_or_None)``. Memory then
+    #: stays flat however many alerts fire; needs correlation off and no ``--last`` anchored afterwards.
+    sink: Callable[[Alert, str | None], None] | None = None
 
 
 @dataclass
@@ -86,7 +89,7 @@ class Matcher:
         self.tuned_detector = Detector(self.tuned) if tuning else None
         self.since, self.until = since, until
 
-    def consume(self, events: Iterable[Event], hits: list[Hit], stats: RunStats) -> str:
+    def consume(self, events: Iterable[Event], hits: Any, stats: RunStats) -> str:
         """Match a stream, appending hits; returns the newest event time seen (for ``--last``)."""
         newest = ""
         since, until = self.since, self.until
@@ -121,7 +124,7 @@ def build_matcher(ruleset: str | None, extra: tuple[str, ...], tuning: str | Non
 
 
 def hunt(opts: HuntOptions) -> HuntResult:
-    from iisdetect.readers import iter_events, plan_files
+    from iisdetect.readers import iter_events
 
     stats = RunStats()
     rules, tuning = prepare_rules(opts, stats)
@@ -130,12 +133,14 @@ def hunt(opts: HuntOptions) -> HuntResult:
         since = max(since, opts.now - opts.last) if since else opts.now - opts.last
     matcher = Matcher(rules, tuning, _iso(since), _iso(until))
 
-    hits: list[Hit] = []
+    if opts.sink is not None and (opts.correlate_window is not None or (opts.last and opts.now is None)):
+        raise UsageError("streaming alerts needs correlation off and --last anchored with --now")
+    hits = _Collector({r.id: r for r in matcher.tuned}, {r.id: r for r in rules}, stats, opts.sink)
     newest = ""
-    if opts.jobs > 1 and "-" not in opts.paths:
-        from iisdetect.parallel import plan_units, run_parallel
+    units = _parallel_units(opts)
+    if units:
+        from iisdetect.parallel import run_parallel
 
-        units = plan_units(plan_files(opts.paths))
         factory = partial(
             build_matcher,
             opts.ruleset,
@@ -145,7 +150,8 @@ def hunt(opts: HuntOptions) -> HuntResult:
             matcher.until,
         )
         for part in run_parallel(units, opts.jobs, factory):
-            hits.extend(part.hits)
+            for hit in part.hits:
+                hits.append(hit)
             stats.merge(part.stats)
             newest = max(newest, part.newest)
             if opts.on_progress:
@@ -153,14 +159,7 @@ def hunt(opts: HuntOptions) -> HuntResult:
     else:
         newest = matcher.consume(iter_events(opts.paths, stats, on_progress=opts.on_progress), hits, stats)
 
-    by_id = {r.id: r for r in matcher.tuned}
-    raw_by_id = {r.id: r for r in rules}
-    alerts = [Alert(by_id[rid], event) for event, kept, _ in hits for rid in kept]
-    suppressed = [(Alert(raw_by_id[rid], event), entry) for event, _, gone in hits for rid, entry in gone]
-    for _, entry in suppressed:
-        stats.suppressed_by_entry[entry] += 1
-
-    result = HuntResult(alerts, suppressed, [], stats, matcher.tuned, (since, until), newest)
+    result = HuntResult(hits.alerts, hits.suppressed, [], stats, matcher.tuned, (since, until), newest)
     if opts.last is not None and opts.now is None:
         _apply_last(result, opts.last)
     for a in result.alerts:
@@ -170,6 +169,49 @@ def hunt(opts: HuntOptions) -> HuntResult:
 
         result.incidents = correlate(result.alerts, opts.correlate_window)
     return result
+
+
+def _parallel_units(opts: HuntOptions) -> list:
+    """Work units for ``--jobs`` > 1, or [] when one process is as good (stdin, a single unit)."""
+    if opts.jobs <= 1 or "-" in opts.paths:
+        return []
+    from iisdetect.parallel import plan_units
+    from iisdetect.readers import plan_files
+
+    units = plan_units(plan_files(opts.paths))
+    return units if len(units) > 1 else []
+
+
+class _Collector:
+    """Turns hits into alerts as they arrive: kept for correlation/--last, or streamed to a sink."""
+
+    def __init__(
+        self,
+        by_id: dict[str, CompiledRule],
+        raw_by_id: dict[str, CompiledRule],
+        stats: RunStats,
+        sink: Callable[[Alert, str | None], None] | None,
+    ) -> None:
+        self.by_id, self.raw_by_id, self.stats, self.sink = by_id, raw_by_id, stats, sink
+        self.alerts: list[Alert] = []
+        self.suppressed: list[tuple[Alert, str]] = []
+
+    def append(self, hit: Hit) -> None:
+        event, kept, gone = hit
+        for rid in kept:
+            alert = Alert(self.by_id[rid], event)
+            if self.sink is None:
+                self.alerts.append(alert)
+            else:
+                self.stats.alerts_by_type[alert.detection_type] += 1
+                self.sink(alert, None)
+        for rid, entry in gone:
+            self.stats.suppressed_by_entry[entry] += 1
+            alert = Alert(self.raw_by_id[rid], event)
+            if self.sink is None:
+                self.suppressed.append((alert, entry))
+            else:
+                self.sink(alert, entry)
 
 
 def _apply_last(result: HuntResult, last: timedelta) -> None:

@@ -150,3 +150,37 @@ def test_user_rules_and_unsupported_rule_warning(capsys, logs: Path, tmp_path: P
     alerts = json.loads(out)["alerts"]
     assert [(a["detection_type"], a["loaded_dll"]) for a in alerts] == [("My_Type", r"C:\Users\Public\evil.dll")]
     assert "warning:" in err and "Keyword rule" in err and "keyword" in err
+
+
+def test_streamed_ndjson_and_csv_equal_the_collected_alerts(capsys, logs: Path) -> None:
+    """--no-correlate with ndjson/csv writes alerts as they fire; the rows are the same as collected ones."""
+    _, out, _ = run(capsys, "hunt", str(logs), "--ruleset", "seed", "--format", "json", "--no-correlate")
+    collected = json.loads(out)["alerts"]
+    _, out, err = run(capsys, "hunt", str(logs), "--ruleset", "seed", "--format", "ndjson", "--no-correlate")
+    streamed = [json.loads(line) for line in out.splitlines()]
+    assert [{k: v for k, v in r.items() if k != "type"} for r in streamed] == collected
+    assert "alerts: 3 " in err  # the summary counts streamed alerts too
+    _, out, _ = run(capsys, "hunt", str(logs), "--ruleset", "seed", "--format", "csv", "--no-correlate")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [r["loaded_dll"] or r["file_path"] or r["registry_key"] for r in rows] == [
+        c["loaded_dll"] or c["file_path"] or c["registry_key"] for c in collected
+    ]
+
+
+def test_api_sink_keeps_nothing_and_refuses_correlation(logs: Path) -> None:
+    from iisdetect.api import HuntOptions, hunt
+    from iisdetect.errors import UsageError
+
+    seen = []
+    result = hunt(
+        HuntOptions(
+            paths=[str(logs)],
+            ruleset="seed",
+            correlate_window=None,
+            sink=lambda a, entry: seen.append((a.detection_type, entry)),
+        )
+    )
+    assert result.alerts == [] and len(seen) == 3 and all(e is None for _, e in seen)
+    assert sum(result.stats.alerts_by_type.values()) == 3
+    with pytest.raises(UsageError):
+        hunt(HuntOptions(paths=[str(logs)], ruleset="seed", sink=lambda a, e: None))

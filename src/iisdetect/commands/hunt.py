@@ -13,10 +13,19 @@ from typing import IO
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
-from iisdetect.api import HuntOptions, hunt
+from iisdetect.alerts import Alert
+from iisdetect.api import HuntOptions, HuntResult, hunt
 from iisdetect.commands import add_rule_options, selected_ruleset
 from iisdetect.errors import UsageError
-from iisdetect.report.render import FORMATS, render_csv, render_json, render_ndjson, render_table
+from iisdetect.report.render import (
+    FORMATS,
+    CsvWriter,
+    ndjson_line,
+    render_csv,
+    render_json,
+    render_ndjson,
+    render_table,
+)
 from iisdetect.report.summary import print_summary, summary_dict
 from iisdetect.timeargs import parse_duration, parse_instant
 
@@ -125,26 +134,59 @@ def open_output(path: str | None) -> Iterator[IO[str]]:
         yield fh
 
 
+def streams(args: argparse.Namespace) -> bool:
+    """NDJSON/CSV without correlation (and no --last to apply afterwards) are written alert by alert."""
+    return args.format in ("ndjson", "csv") and args.no_correlate and not (args.last and not args.now)
+
+
 def run(args: argparse.Namespace) -> int:
     opts = options_from(args)
     err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 100)
+    with open_output(args.output) as out:
+        if streams(args):
+            result = _run_streaming(args, opts, out)
+        else:
+            with progress_bar(list(args.paths), not args.no_progress) as advance:
+                opts.on_progress = advance  # type: ignore[assignment]
+                result = hunt(opts)
+            _render(args, result, out)
+    print_summary(result.stats, err, result.notes, alerts=sum(result.stats.alerts_by_type.values()))
+    return 0
+
+
+def _run_streaming(args: argparse.Namespace, opts: HuntOptions, out: IO[str]) -> HuntResult:
+    """Write each alert as it fires: memory stays flat however many alerts a noisy rule raises."""
+    if args.format == "csv":
+        writer = CsvWriter(out)
+
+        def sink(alert: Alert, entry: str | None) -> None:
+            if entry is None or args.show_suppressed:
+                writer.row(alert, suppressed_by=entry)
+
+    else:
+
+        def sink(alert: Alert, entry: str | None) -> None:
+            if entry is None or args.show_suppressed:
+                out.write(ndjson_line(alert, entry))
+
+    opts.sink = sink
     with progress_bar(list(args.paths), not args.no_progress) as advance:
         opts.on_progress = advance  # type: ignore[assignment]
-        result = hunt(opts)
+        return hunt(opts)
+
+
+def _render(args: argparse.Namespace, result: HuntResult, out: IO[str]) -> None:
     suppressed = result.suppressed if args.show_suppressed else []
-    with open_output(args.output) as out:
-        if args.format == "table":
-            tty = out is sys.stdout and sys.stdout.isatty()
-            console = Console(file=out, width=min(Console().width, 160) if tty else 100, highlight=False)
-            render_table(result.alerts, result.incidents, console)
-            if suppressed:
-                console.print(f"\nSuppressed by tuning ({len(suppressed)}):")
-                render_table([a for a, _ in suppressed], [], console)
-        elif args.format == "json":
-            render_json(result.alerts, result.incidents, summary_dict(result.stats), out, suppressed)
-        elif args.format == "ndjson":
-            render_ndjson(result.alerts, result.incidents, out, suppressed)
-        else:
-            render_csv(result.alerts, result.incidents, out, suppressed)
-    print_summary(result.stats, err, result.notes, alerts=len(result.alerts))
-    return 0
+    if args.format == "table":
+        tty = out is sys.stdout and sys.stdout.isatty()
+        console = Console(file=out, width=min(Console().width, 160) if tty else 100, highlight=False)
+        render_table(result.alerts, result.incidents, console)
+        if suppressed:
+            console.print(f"\nSuppressed by tuning ({len(suppressed)}):")
+            render_table([a for a, _ in suppressed], [], console)
+    elif args.format == "json":
+        render_json(result.alerts, result.incidents, summary_dict(result.stats), out, suppressed)
+    elif args.format == "ndjson":
+        render_ndjson(result.alerts, result.incidents, out, suppressed)
+    else:
+        render_csv(result.alerts, result.incidents, out, suppressed)

@@ -144,14 +144,21 @@ def render_json(
     out.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode() + "\n")
 
 
+def ndjson_line(alert: Alert, suppressed_by: str | None = None) -> str:
+    """One alert as an NDJSON line (``type`` alert, or suppressed with the tuning entry's name)."""
+    if suppressed_by is None:
+        return orjson.dumps({"type": "alert", **alert_record(alert)}).decode() + "\n"
+    return orjson.dumps({"type": "suppressed", "suppressed_by": suppressed_by, **alert_record(alert)}).decode() + "\n"
+
+
 def render_ndjson(alerts: list[Alert], incidents: list[Any], out: IO[str], suppressed: Iterable = ()) -> None:
     for inc, members in groups(alerts, incidents):
         if inc is not None:
             out.write(orjson.dumps({"type": "incident", **incident_dict(inc)}).decode() + "\n")
         for a in members:
-            out.write(orjson.dumps({"type": "alert", **alert_record(a)}).decode() + "\n")
+            out.write(ndjson_line(a))
     for a, entry in suppressed:
-        out.write(orjson.dumps({"type": "suppressed", "suppressed_by": entry, **alert_record(a)}).decode() + "\n")
+        out.write(ndjson_line(a, entry))
 
 
 def csv_cell(value: Any) -> Any:
@@ -160,16 +167,27 @@ def csv_cell(value: Any) -> Any:
     return value
 
 
+CSV_COLUMNS = ("incident", "incident_level", *ALERT_COLUMNS, "notes", "suppressed_by")
+
+
+class CsvWriter:
+    """CSV rows one alert at a time (header first), so streamed runs never hold their alerts."""
+
+    def __init__(self, out: IO[str]) -> None:
+        self.writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
+        self.writer.writeheader()
+
+    def row(self, alert: Alert, incident_level: str = "", suppressed_by: str | None = None) -> None:
+        record = {**alert_record(alert), "incident_level": incident_level, "suppressed_by": suppressed_by or ""}
+        self.writer.writerow({k: csv_cell(v) for k, v in record.items()})
+
+
 def render_csv(alerts: list[Alert], incidents: list[Any], out: IO[str], suppressed: Iterable = ()) -> None:
-    cols = ("incident", "incident_level", *ALERT_COLUMNS, "notes", "suppressed_by")
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
+    writer = CsvWriter(buf)
     for inc, members in groups(alerts, incidents):
         for a in members:
-            row = alert_record(a)
-            row["incident_level"] = inc.level if inc is not None else ""
-            writer.writerow({k: csv_cell(v) for k, v in row.items()})
+            writer.row(a, inc.level if inc is not None else "")
     for a, entry in suppressed:
-        writer.writerow({k: csv_cell(v) for k, v in {**alert_record(a), "suppressed_by": entry}.items()})
+        writer.row(a, suppressed_by=entry)
     out.write(buf.getvalue())
