@@ -40,13 +40,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from iisdetect.engine import ir
 from iisdetect.engine.python import compile_node
 from iisdetect.errors import UsageError
 from iisdetect.events import Event
 from iisdetect.tuning_windows import windows_node
+from iisdetect.userfiles import read_yaml
 
 IMAGE_FIELDS = ("Image", "NewProcessName", "ProcessName")
 DLL_FIELDS = ("ImageLoaded", "TargetFilename", "ObjectName", "ModuleDll", "NewValue", "Details")
@@ -111,14 +110,7 @@ class Tuning:
 
 def load_tuning(path: str | Path) -> Tuning:
     """Parse and validate a tuning file; any problem raises ``UsageError`` naming file, entry and key."""
-    p = Path(path)
-    try:
-        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise UsageError(f"tuning file {p}: cannot read: {exc.strerror or exc}") from exc
-    except yaml.YAMLError as exc:
-        raise UsageError(f"tuning file {p}: invalid YAML: {str(exc).splitlines()[0]}") from exc
-    return parse_tuning(raw, str(p))
+    return parse_tuning(read_yaml(path, "tuning file"), str(Path(path)))
 
 
 def parse_tuning(raw: Any, where: str = "<tuning>") -> Tuning:

@@ -18,11 +18,9 @@ import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import duckdb
-import yaml
 
 from iisdetect.aql import guard, table
 from iisdetect.aql.dialect import parse
@@ -32,6 +30,7 @@ from iisdetect.aql.mapping import QRadarMapping, load_mapping
 from iisdetect.aql.translate import Options, translate
 from iisdetect.errors import UsageError
 from iisdetect.events import Event
+from iisdetect.userfiles import read_yaml
 
 __all__ = ["AqlError", "Emulator", "Options", "QueryRefused", "Result", "ms_to_iso"]
 
@@ -138,10 +137,7 @@ class Emulator:
 
 def _read_sets(path: str) -> list[tuple[str, str]]:
     """Reference sets from YAML/JSON ``{set name: [values]}`` (a CSV-free, explicit format)."""
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise UsageError(f"cannot read reference sets {path}: {exc}") from exc
+    data = read_yaml(path, "reference sets") or {}
     if not isinstance(data, dict):
         raise UsageError(f"reference sets {path}: expected {{set name: [values]}}")
     out: list[tuple[str, str]] = []

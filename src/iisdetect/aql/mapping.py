@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from iisdetect.errors import UsageError
+from iisdetect.userfiles import read_yaml
 
 
 @dataclass(frozen=True)
@@ -96,10 +97,7 @@ def load_mapping(path: str | Path | None = None) -> QRadarMapping:
     """The bundled mapping, or the bundled one with a user file's top-level keys laid over it."""
     if path is None:
         return _default()
-    try:
-        user = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise UsageError(f"cannot read QRadar mapping {path}: {exc}") from exc
+    user = read_yaml(path, "QRadar mapping") or {}
     if not isinstance(user, dict):
         raise UsageError(f"QRadar mapping {path}: expected a mapping at top level")
     raw = _raw_default()
