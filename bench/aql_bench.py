@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from iisdetect.aql import Emulator, Options
-from iisdetect.events import Event
+from iisdetect.model.event import Event
 from iisdetect.simulate import load_scenarios, scenario_stream
 from iisdetect.simulate.background import background
 

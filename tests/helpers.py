@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from iisdetect.events import Event
+from iisdetect.model.event import Event
 
 SYSMON = ("Microsoft-Windows-Sysmon/Operational", "Microsoft-Windows-Sysmon")
 SECURITY = ("Security", "Microsoft-Windows-Security-Auditing")

@@ -25,10 +25,10 @@ from sigma.collection import SigmaCollection
 from sigma.validation import SigmaValidator
 from sigma.validators.core import validators as core_validators
 
-from iisdetect.alerts import LEVELS
-from iisdetect.engine.logsources import logsource_key, logsource_table
-from iisdetect.engine.python import lift_event_ids
-from iisdetect.rules import load_rules, rule_files, rules_root
+from iisdetect.engine.evaluate import lift_event_ids
+from iisdetect.engine.ruleset import load_rules, rule_files, rules_root
+from iisdetect.hunt.alerts import LEVELS
+from iisdetect.mapping.logsources import logsource_key, logsource_table
 
 ROOT = rules_root()
 FILES = rule_files([ROOT / "seed", ROOT / "iis"])

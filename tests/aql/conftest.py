@@ -5,7 +5,7 @@ from collections.abc import Callable, Sequence
 import pytest
 
 from iisdetect.aql import Emulator, Options, Result
-from iisdetect.events import Event
+from iisdetect.model.event import Event
 
 Run = Callable[..., Result]
 

@@ -6,11 +6,11 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from iisdetect.alerts import SEED_COLUMNS, Alert
 from iisdetect.aql import Emulator, Options
+from iisdetect.engine.evaluate import Detector
 from iisdetect.engine.ir import CompiledRule
-from iisdetect.engine.python import Detector
-from iisdetect.events import Event
+from iisdetect.hunt.alerts import SEED_COLUMNS, Alert
+from iisdetect.model.event import Event
 
 
 def native_rows(rules: Sequence[CompiledRule], events: Sequence[Event]) -> list[dict[str, Any]]:

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from iisdetect.alerts import SEED_COLUMNS
 from iisdetect.aql.lint import lint
-from iisdetect.events import parse_time
-from iisdetect.rules import load_ruleset
+from iisdetect.engine.ruleset import load_ruleset
+from iisdetect.hunt.alerts import SEED_COLUMNS
+from iisdetect.model.event import parse_time
 from tests.aql.seedcompare import aql_rows, as_counter, native_rows
 from tests.helpers import SECURITY, ev, file_create, image_load, registry_set
 
@@ -175,7 +175,7 @@ def _example_logs() -> list[str]:
 
 def test_bundled_examples(seed_rules) -> None:
     """Every log shipped in examples/, read by the real readers: verbatim seed + compat == native."""
-    from iisdetect.accounting import RunStats
+    from iisdetect.model.stats import RunStats
     from iisdetect.readers import iter_events
 
     paths = _example_logs()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import duckdb
 
 from iisdetect.aql import Emulator
-from iisdetect.aql.mapping import load_mapping
 from iisdetect.aql.table import BASE, load_events
+from iisdetect.mapping.qradar import load_mapping
 from tests.helpers import SECURITY, ev, image_load, registry_set
 
 

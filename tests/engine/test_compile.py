@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from iisdetect.engine import ir
-from iisdetect.rules import compile_rule, load_rules
+from iisdetect.engine.ruleset import compile_rule, load_rules
 
 
 def rule(detection: dict, logsource: dict | None = None) -> dict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from iisdetect.engine import ir
-from iisdetect.engine.python import Detector, compile_node, lift_event_ids
+from iisdetect.engine.evaluate import Detector, compile_node, lift_event_ids
 from tests.helpers import ev
 
 

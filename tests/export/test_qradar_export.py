@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from iisdetect.engine import ir
+from iisdetect.engine.ruleset import load_ruleset, ruleset_paths
 from iisdetect.export.qradar import Renderer, aql_string, export_rules
-from iisdetect.rules import load_ruleset, ruleset_paths
 from tests.aql.seedcompare import aql_rows, as_counter, native_rows
 from tests.aql.test_seed_query import branch_events
 from tests.helpers import SECURITY, ev, file_create, image_load, registry_set
@@ -135,7 +135,7 @@ def _tuned_default_rules():
     _default_rules()
     from pathlib import Path
 
-    from iisdetect.tuning import load_tuning
+    from iisdetect.tuning.entries import load_tuning
 
     path = Path(__file__).resolve().parents[2] / "examples" / "tuning.example.yaml"
     if not path.is_file():
@@ -165,7 +165,7 @@ def test_tuning_maintenance_window_suppresses_in_aql_too() -> None:
 
 @pytest.mark.parametrize("ruleset", ["seed", "iis"])
 def test_roundtrip_bundled_examples(ruleset: str) -> None:
-    from iisdetect.accounting import RunStats
+    from iisdetect.model.stats import RunStats
     from iisdetect.readers import iter_events
     from tests.aql.test_seed_query import _example_logs
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from iisdetect.accounting import RunStats
+from iisdetect.model.stats import RunStats
 from iisdetect.readers import iter_events, total_input_bytes
 
 

@@ -7,7 +7,7 @@ import zipfile
 
 import pytest
 
-from iisdetect.accounting import RunStats
+from iisdetect.model.stats import RunStats
 from iisdetect.readers import evtx as evtx_reader
 
 from .util import read_all

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from iisdetect.events import Event
+from iisdetect.model.event import Event
 from iisdetect.readers import Format, sniff
 
 from .util import SHAPES, read_all
@@ -133,7 +133,7 @@ def test_event_equality_is_sensitive():
 
 
 def test_stringify_keeps_nested_values_as_data() -> None:
-    from iisdetect.events import stringify
+    from iisdetect.model.event import stringify
 
     assert stringify({"#text": 5, "#attributes": {"Qualifiers": 0}}) == "5"
     assert stringify({"#attributes": {"x": "1"}}) == ""

@@ -9,8 +9,8 @@ import zipfile
 
 import pytest
 
-from iisdetect.accounting import RunStats
 from iisdetect.errors import InputError
+from iisdetect.model.stats import RunStats
 from iisdetect.readers import iter_events, total_input_bytes
 
 from .util import SHAPES, read_all

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from iisdetect.accounting import RunStats
+from iisdetect.model.stats import RunStats
 from iisdetect.readers import xml as xml_reader
 
 from .util import SHAPES, read_all

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from iisdetect.accounting import RunStats
-from iisdetect.events import Event
+from iisdetect.model.event import Event
+from iisdetect.model.stats import RunStats
 from iisdetect.readers import iter_events
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "readers"

@@ -6,11 +6,11 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
-from iisdetect.accounting import RunStats
 from iisdetect.cli import main
-from iisdetect.engine.python import Detector
+from iisdetect.engine.evaluate import Detector
+from iisdetect.engine.ruleset import load_ruleset
+from iisdetect.model.stats import RunStats
 from iisdetect.readers import iter_events
-from iisdetect.rules import load_ruleset
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 

@@ -11,8 +11,8 @@ import defusedxml.ElementTree as ET
 import orjson
 import pytest
 
-from iisdetect.accounting import RunStats
-from iisdetect.events import Event
+from iisdetect.model.event import Event
+from iisdetect.model.stats import RunStats
 from iisdetect.readers import iter_events
 from iisdetect.simulate import load_scenarios, scenario_stream
 from iisdetect.simulate.model import SimEvent

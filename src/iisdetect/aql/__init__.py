@@ -1,7 +1,7 @@
 """Offline QRadar AQL: load Windows events into a QRadar-shaped DuckDB table and run AQL on it.
 
     emu = Emulator()                       # or Emulator(db_path="events.duckdb")
-    emu.load(events)                       # iterable of iisdetect.events.Event
+    emu.load(events)                       # iterable of iisdetect.model.event.Event
     result = emu.query("SELECT ... FROM events WHERE ... LAST 24 HOURS")
 
 Modules: ``dialect`` (parsing, time clause), ``translate`` (AQL -> DuckDB), ``functions``,
@@ -26,11 +26,11 @@ from iisdetect.aql import guard, table
 from iisdetect.aql.dialect import parse
 from iisdetect.aql.errors import AqlError, QueryRefused
 from iisdetect.aql.functions import MACROS
-from iisdetect.aql.mapping import QRadarMapping, load_mapping
 from iisdetect.aql.translate import Options, translate
 from iisdetect.errors import UsageError
-from iisdetect.events import Event
-from iisdetect.userfiles import read_yaml
+from iisdetect.mapping.qradar import QRadarMapping, load_mapping
+from iisdetect.model.event import Event
+from iisdetect.model.userfiles import read_yaml
 
 __all__ = ["AqlError", "Emulator", "Options", "QueryRefused", "Result", "ms_to_iso"]
 

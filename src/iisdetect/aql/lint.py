@@ -17,8 +17,8 @@ from sqlglot import exp
 from iisdetect.aql.dialect import parse
 from iisdetect.aql.errors import AqlError
 from iisdetect.aql.functions import FUNCTIONS, NOT_IBM
-from iisdetect.aql.mapping import QRadarMapping, load_mapping
 from iisdetect.aql.table import FIXED, VIEW_ONLY
+from iisdetect.mapping.qradar import QRadarMapping, load_mapping
 
 SEVERITIES = ("error", "warning", "info")
 

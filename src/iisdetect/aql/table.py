@@ -4,7 +4,7 @@ Storage is one base table, ``aql_events_base``: QRadar's columns (``starttime``/
 epoch milliseconds, ``logsourceid``, ``devicetype``, ``qid``, ``category``, ``username``,
 ``sourceip``, ``destinationip``, ``eventcount``), the System fields (``EventID`` as a string, as
 QRadar's property is) and every EventData field under its Windows name. ``events`` is a view laid
-over it at query time from :mod:`iisdetect.aql.mapping`, so IBM property names ("Process Path",
+over it at query time from :mod:`iisdetect.mapping.qradar`, so IBM property names ("Process Path",
 "Command", ...), ``logsourcetypeid`` and ``payload`` follow the current mapping and switches
 without reloading. ``flows`` is an empty table.
 
@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 import duckdb
 import orjson
 
-from iisdetect.alerts import event_name, user_name
-from iisdetect.aql.mapping import QRadarMapping
-from iisdetect.events import Event
+from iisdetect.hunt.alerts import event_name, user_name
+from iisdetect.mapping.qradar import QRadarMapping
+from iisdetect.model.event import Event
 
 BASE = "aql_events_base"
 #: Columns of the base table that are not EventData (lower-cased for collision checks).

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import argparse
 
+from iisdetect.engine.ruleset import RULESETS
 from iisdetect.errors import UsageError
-from iisdetect.rules import RULESETS
 
 
 def add_rule_options(p: argparse.ArgumentParser, tuning_help: str) -> None:

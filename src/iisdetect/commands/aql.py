@@ -9,14 +9,14 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
-from iisdetect.accounting import RunStats
 from iisdetect.aql import Emulator, Options, ms_to_iso
 from iisdetect.aql.lint import lint
-from iisdetect.aql.mapping import load_mapping
-from iisdetect.aql.output import FORMATS, render
 from iisdetect.errors import UsageError
-from iisdetect.report.render import safe
-from iisdetect.timeargs import parse_instant
+from iisdetect.mapping.qradar import load_mapping
+from iisdetect.model.stats import RunStats
+from iisdetect.model.times import parse_instant
+from iisdetect.report.hunt_output import safe
+from iisdetect.report.rows import FORMATS, render
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:

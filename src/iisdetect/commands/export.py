@@ -9,12 +9,12 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
-from iisdetect.aql.mapping import load_mapping
 from iisdetect.commands import add_rule_options, selected_ruleset
 from iisdetect.engine.ir import CompiledRule
+from iisdetect.engine.ruleset import load_rules
 from iisdetect.errors import UsageError
-from iisdetect.rules import load_rules
-from iisdetect.tuning import load_tuning
+from iisdetect.mapping.qradar import load_mapping
+from iisdetect.tuning.entries import load_tuning
 
 TARGETS = ("qradar",)
 _UNITS = {"m": "MINUTES", "h": "HOURS", "d": "DAYS"}

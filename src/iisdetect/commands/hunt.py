@@ -13,11 +13,12 @@ from typing import IO
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
-from iisdetect.alerts import Alert
-from iisdetect.api import HuntOptions, HuntResult, hunt
 from iisdetect.commands import add_rule_options, selected_ruleset
 from iisdetect.errors import UsageError
-from iisdetect.report.render import (
+from iisdetect.hunt.alerts import Alert
+from iisdetect.hunt.run import HuntOptions, HuntResult, hunt
+from iisdetect.model.times import parse_duration, parse_instant
+from iisdetect.report.hunt_output import (
     FORMATS,
     CsvWriter,
     ndjson_line,
@@ -27,7 +28,6 @@ from iisdetect.report.render import (
     render_table,
 )
 from iisdetect.report.summary import print_summary, summary_dict
-from iisdetect.timeargs import parse_duration, parse_instant
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:

@@ -19,7 +19,7 @@ from rich.table import Table
 from iisdetect.errors import UsageError
 from iisdetect.simulate import load_scenarios, scenario_stream
 from iisdetect.simulate.background import background
-from iisdetect.validate import TUNED, Counts, Report, detector_matcher, evaluate
+from iisdetect.simulate.score import TUNED, Counts, Report, detector_matcher, evaluate
 
 _CHOICES = {"seed": ("seed",), "iis": ("iis",), "all": ("seed", "iis")}
 #: Where the validation background lives (a named busy host, outside every scenario's time range).
@@ -94,15 +94,15 @@ def render_tables(report: Report, console: Console) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from iisdetect.engine.python import Detector
-    from iisdetect.rules import load_ruleset
+    from iisdetect.engine.evaluate import Detector
+    from iisdetect.engine.ruleset import load_ruleset
 
     if args.background_events < 0:
         raise UsageError("--background-events must be >= 0")
     rulesets = _CHOICES[args.ruleset]
     matchers = {rs: detector_matcher(Detector(load_ruleset(rs))) for rs in rulesets}
     if args.tuning:
-        from iisdetect.tuning import load_tuning
+        from iisdetect.tuning.entries import load_tuning
 
         if not Path(args.tuning).is_file():
             raise UsageError(f"tuning file not found: {args.tuning}")

@@ -34,7 +34,7 @@ from sigma.types import (
 )
 
 from iisdetect.engine import ir
-from iisdetect.engine.logsources import LogsourceVariant
+from iisdetect.mapping.logsources import LogsourceVariant
 
 
 class UnsupportedSigma(Exception):

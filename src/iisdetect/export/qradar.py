@@ -19,9 +19,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from iisdetect.aql.mapping import QRadarMapping, load_mapping
 from iisdetect.engine import ir
 from iisdetect.errors import IisdetectError
+from iisdetect.mapping.qradar import QRadarMapping, load_mapping
 
 SEED_SELECT = (
     "DATEFORMAT(starttime, 'yyyy-MM-dd HH:mm:ss') AS event_time",

@@ -1,4 +1,4 @@
-"""Input readers: paths in, canonical :class:`~iisdetect.events.Event` objects out.
+"""Input readers: paths in, canonical :class:`~iisdetect.model.event.Event` objects out.
 
 Formats (``docs/input-formats.md``) are recognised by content (:func:`sniff`), never by extension;
 each has one module and one entry in :data:`READERS`. Containers are opened in place: ``.zip``
@@ -42,9 +42,10 @@ import zlib
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from ..accounting import RunStats
-from ..errors import InputError
-from ..events import Event
+from iisdetect.errors import InputError
+from iisdetect.model.event import Event
+from iisdetect.model.stats import RunStats
+
 from . import ecs, evtx, evtx_json, flat_json, splunk, xml
 from .sniff import Format, sniff
 from .sources import (

@@ -13,10 +13,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
-from ..accounting import RunStats
-from ..events import Event, normalise_time, stringify
+from iisdetect.model.event import Event, normalise_time, stringify
+from iisdetect.model.stats import RunStats
+
 from .evtx_json import _flatten
-from .jsonl import read_json
+from .json_loop import read_json
 
 
 def _nest(obj: dict) -> dict:

@@ -18,8 +18,9 @@ from typing import BinaryIO
 import orjson
 from evtx import PyEvtxParser
 
-from ..accounting import RunStats
-from ..events import Event
+from iisdetect.model.event import Event
+from iisdetect.model.stats import RunStats
+
 from .evtx_json import normalise_event
 from .sources import CountingReader, read_bounded
 

@@ -17,9 +17,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
-from ..accounting import RunStats
-from ..events import Event, normalise_time, stringify
-from .jsonl import read_json
+from iisdetect.model.event import Event, normalise_time, stringify
+from iisdetect.model.stats import RunStats
+
+from .json_loop import read_json
 from .xml import parse_event_xml
 
 SPLUNK_KEYS = frozenset(

@@ -24,8 +24,9 @@ from xml.etree.ElementTree import Element, ParseError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser, fromstring
 
-from ..accounting import RunStats
-from ..events import Event, normalise_time
+from iisdetect.model.event import Event, normalise_time
+from iisdetect.model.stats import RunStats
+
 from .evtx_json import unnamed_data
 
 CHUNK = 1 << 20

@@ -7,8 +7,8 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
-from iisdetect.accounting import RunStats
-from iisdetect.report.render import safe
+from iisdetect.model.stats import RunStats
+from iisdetect.report.hunt_output import safe
 
 MAX_SKIPS_SHOWN = 10
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from iisdetect.events import Event
+from iisdetect.model.event import Event
 
 RULESETS: tuple[str, ...] = ("iis", "seed")
 

@@ -1,0 +1,105 @@
+"""The QRadar view of Windows events, as data: ``iisdetect/mapping/qradar.yaml``.
+
+This module only loads and merges the file; :mod:`iisdetect.aql.table` builds the emulator's
+``events`` table from it and :mod:`iisdetect.export.qradar` uses it to name properties.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from iisdetect.errors import UsageError
+from iisdetect.model.userfiles import read_yaml
+
+
+@dataclass(frozen=True)
+class QRadarMapping:
+    properties: dict[str, tuple[str, ...]]  # Windows name -> IBM property names
+    columns: dict[str, tuple[str, ...]]  # QRadar column -> Windows fields (first non-empty)
+    windows_fields: tuple[str, ...]
+    devicetypes: dict[int, str]
+    default_devicetype: int
+    sysmon_channels: tuple[str, ...]
+    log_source_name: str
+    first_log_source_id: int
+    qids: dict[tuple[str, int], tuple[int, int]]  # (provider lower, eid) -> qid, category
+    synthetic_qid_base: int
+    default_category: int
+    categories: dict[int, tuple[str, int]]
+    high_level_categories: dict[int, str]
+    export: dict[str, Any]
+
+    def ibm_sources(self) -> dict[str, tuple[str, ...]]:
+        """IBM property -> the Windows fields that fill it, in priority order."""
+        out: dict[str, list[str]] = {}
+        for win, names in self.properties.items():
+            for name in names:
+                out.setdefault(name, []).append(win)
+        return {k: tuple(v) for k, v in out.items()}
+
+    def known_windows_fields(self) -> tuple[str, ...]:
+        seen = dict.fromkeys([*self.windows_fields, *self.properties])
+        for fields in self.columns.values():
+            seen.update(dict.fromkeys(fields))
+        return tuple(k for k in seen if k != "EventID")
+
+    def ibm_name(self, windows_field: str) -> str:
+        """The property an export uses for a Windows field: its first IBM name, else itself."""
+        names = self.properties.get(windows_field)
+        return names[0] if names else windows_field
+
+
+def _raw_default() -> dict[str, Any]:
+    text = resources.files("iisdetect.mapping").joinpath("qradar.yaml").read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
+def _build(raw: dict[str, Any]) -> QRadarMapping:
+    def tup(v: Any) -> tuple[str, ...]:
+        return tuple(str(x) for x in ([v] if isinstance(v, str) else (v or [])))
+
+    try:
+        return QRadarMapping(
+            properties={str(k): tup(v) for k, v in raw["properties"].items()},
+            columns={str(k): tup(v) for k, v in raw["columns"].items()},
+            windows_fields=tup(raw.get("windows_fields")),
+            devicetypes={int(k): str(v) for k, v in raw["devicetypes"].items()},
+            default_devicetype=int(raw["default_devicetype"]),
+            sysmon_channels=tup(raw["sysmon_channels"]),
+            log_source_name=str(raw["log_source_name"]),
+            first_log_source_id=int(raw["first_log_source_id"]),
+            qids={
+                (str(q["provider"]).lower(), int(q["event_id"])): (int(q["qid"]), int(q["category"]))
+                for q in raw["qids"]
+            },
+            synthetic_qid_base=int(raw["synthetic_qid_base"]),
+            default_category=int(raw["default_category"]),
+            categories={int(k): (str(v["name"]), int(v["high"])) for k, v in raw["categories"].items()},
+            high_level_categories={int(k): str(v) for k, v in raw["high_level_categories"].items()},
+            export=dict(raw["export"]),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise UsageError(f"QRadar mapping is malformed: {exc!r}") from exc
+
+
+@cache
+def _default() -> QRadarMapping:
+    return _build(_raw_default())
+
+
+def load_mapping(path: str | Path | None = None) -> QRadarMapping:
+    """The bundled mapping, or the bundled one with a user file's top-level keys laid over it."""
+    if path is None:
+        return _default()
+    user = read_yaml(path, "QRadar mapping") or {}
+    if not isinstance(user, dict):
+        raise UsageError(f"QRadar mapping {path}: expected a mapping at top level")
+    raw = _raw_default()
+    raw.update(user)
+    return _build(raw)

@@ -1,0 +1,119 @@
+"""Shared JSON-lines loop for every JSON shape (evtx-json, flat-json, ecs, splunk-json).
+
+Why one loop: the per-line error policy must be identical everywhere (a bad line is counted under
+``bad json`` with ``line N`` and the file goes on), and the hot path must stay minimal: one
+``orjson.loads``, one normaliser call, a single try/except around both.
+A file whose first non-blank character is ``[`` is a JSON array: it is loaded whole (``item N``).
+A file whose first non-blank line is a lone ``{`` or ``Record N`` holds pretty-printed objects
+(``evtx_dump -o json``): they are decoded one after another (``line N`` = where each starts).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from typing import Any, BinaryIO
+
+import orjson
+
+from iisdetect.model.event import Event
+from iisdetect.model.stats import RunStats
+
+#: ``normalise(obj, source, locator)`` returns an Event, or None for a row that is not an event.
+Normaliser = Callable[[Any, str, str], Event | None]
+
+
+def read_json(fobj: BinaryIO, source: str, stats: RunStats, normalise: Normaliser) -> Iterator[Event]:
+    """Yield Events from NDJSON (or a JSON array / pretty-printed objects) in ``fobj``."""
+    loads = orjson.loads
+    decode_error = orjson.JSONDecodeError
+    skip = stats.skip
+    n = 0
+    first = True
+    for line in fobj:
+        n += 1
+        if first:
+            line = line.lstrip(b"\xef\xbb\xbf \t\r\n")
+            if not line:
+                continue
+            first = False
+            if line.startswith(b"["):
+                yield from _read_array(line + fobj.read(), source, stats, normalise)
+                return
+            if line.rstrip() == b"{" or _RECORD_HEADER.match(line):
+                yield from _read_concatenated(line + fobj.read(), n, source, stats, normalise)
+                return
+        try:
+            obj = loads(line)
+            ev = normalise(obj, source, f"line {n}")
+        except decode_error as exc:
+            if not line.strip():
+                continue
+            skip(source, f"line {n}", "bad json", str(exc))
+        except Exception as exc:  # one bad record never stops the file
+            skip(source, f"line {n}", "bad record", f"{type(exc).__name__}: {exc}")
+        else:
+            if ev is None:
+                skip(source, f"line {n}", "not an event", line[:200].decode("utf-8", "replace"))
+            else:
+                stats.records_read += 1
+                yield ev
+
+
+_RECORD_HEADER = re.compile(rb"Record \d+\s*$")
+_GAP = re.compile(r"(?:\s|Record \d+)*")
+
+
+def _read_concatenated(
+    data: bytes, first_line: int, source: str, stats: RunStats, normalise: Normaliser
+) -> Iterator[Event]:
+    """Pretty-printed objects one after another (``evtx_dump -o json``: ``Record N`` then ``{...}``).
+
+    Rare and small, so the stdlib decoder is fine; locator is the line where each object starts.
+    """
+    text = data.decode("utf-8", "replace")
+    decoder = json.JSONDecoder()
+    pos = _GAP.match(text, 0).end()  # type: ignore[union-attr]
+    line, counted = first_line, 0
+    while pos < len(text):
+        line += text.count("\n", counted, pos)
+        counted = pos
+        where = f"line {line}"
+        try:
+            obj, end = decoder.raw_decode(text, pos)
+        except ValueError as exc:
+            stats.skip(source, where, "bad json", str(exc))
+            return  # no way to resynchronise inside a broken pretty-printed object
+        try:
+            ev = normalise(obj, source, where)
+        except Exception as exc:
+            stats.skip(source, where, "bad record", f"{type(exc).__name__}: {exc}")
+        else:
+            if ev is None:
+                stats.skip(source, where, "not an event", str(obj)[:200])
+            else:
+                stats.records_read += 1
+                yield ev
+        pos = _GAP.match(text, end).end()  # type: ignore[union-attr]
+
+
+def _read_array(data: bytes, source: str, stats: RunStats, normalise: Normaliser) -> Iterator[Event]:
+    try:
+        items = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        stats.skip(source, "file", "bad json", f"JSON array does not parse: {exc}")
+        return
+    if not isinstance(items, list):
+        items = [items]
+    for i, obj in enumerate(items, 1):
+        try:
+            ev = normalise(obj, source, f"item {i}")
+        except Exception as exc:
+            stats.skip(source, f"item {i}", "bad record", f"{type(exc).__name__}: {exc}")
+        else:
+            if ev is None:
+                stats.skip(source, f"item {i}", "not an event", str(obj)[:200])
+            else:
+                stats.records_read += 1
+                yield ev

@@ -1,0 +1,214 @@
+# ruff: noqa: E501
+"""Default ruleset (rulesets/iis), file/registry/image-load rules: positives and near-misses; each case lists EXACTLY the rules that fire.
+
+Asserting the full list of firing rules (by rule file) checks the intended rule fired and that every
+neighbouring rule stayed silent on the same event.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from iisdetect.engine.evaluate import Detector
+from tests.rulesets.iis_events import (
+    APPCMD,
+    CFGW,
+    DLLW,
+    IISSETUP,
+    LOAD,
+    REG,
+    W3WP,
+    check,
+    file_create,
+    image_load,
+    registry_set,
+    security_4663,
+)
+
+
+# ------------------------------------------------------------------ config file writes
+@pytest.mark.parametrize(
+    ("target", "image", "expected"),
+    [
+        (r"C:\Windows\System32\inetsrv\config\applicationHost.config", r"C:\Windows\System32\notepad.exe", [CFGW]),
+        (r"C:\Windows\System32\inetsrv\config\applicationHost.config", APPCMD, [CFGW]),
+        (r"C:\inetpub\wwwroot\web.config", r"C:\Users\Public\drop.exe", [CFGW]),
+        (r"C:\Windows\System32\inetsrv\config\redirection.config", r"C:\Windows\System32\cmd.exe", [CFGW]),
+        # svchost writing anything but a CFGHISTORY snapshot still fires
+        (r"C:\Windows\System32\inetsrv\config\applicationHost.config", r"C:\Windows\System32\svchost.exe", [CFGW]),
+        (
+            r"C:\inetpub\history\CFGHISTORY_0000000008\applicationHost.config",
+            r"C:\Windows\System32\notepad.exe",
+            [CFGW],
+        ),  # noqa: E501
+        # near-misses
+        (r"C:\inetpub\history\CFGHISTORY_0000000008\applicationHost.config", r"C:\Windows\system32\svchost.exe", []),
+        (
+            r"C:\Windows\Microsoft.NET\Framework64\v4.0.30319\Config\web.config",
+            r"C:\Windows\WinSxS\amd64_microsoft-windows-servicingstack_31bf3856ad364e35_10.0.20348.2washed\TiWorker.exe",
+            [],
+        ),  # noqa: E501
+        (r"C:\Windows\System32\inetsrv\config\applicationHost.config", IISSETUP, []),
+        (r"C:\inetpub\temp\appPools\DefaultAppPool\DefaultAppPool.config", r"C:\Windows\System32\svchost.exe", []),
+        (r"C:\inetpub\wwwroot\web.config.bak", r"C:\Windows\System32\notepad.exe", []),
+        (r"C:\Windows\System32\inetsrv\config\administration.config", r"C:\Windows\System32\notepad.exe", []),
+    ],
+)
+def test_config_file_write(detector: Detector, target: str, image: str, expected: list[str]) -> None:
+    check(detector, file_create(target, image), expected)
+    check(detector, security_4663(target, image), expected)
+
+
+def test_config_write_4663_needs_write_access(detector: Detector) -> None:
+    target = r"C:\Windows\System32\inetsrv\config\applicationHost.config"
+    check(detector, security_4663(target, r"C:\Windows\System32\notepad.exe", access_mask="0x1"), [])
+    check(detector, security_4663(target, r"C:\Windows\System32\notepad.exe", access_mask="0x6"), [CFGW])
+
+
+# ------------------------------------------------------------------ DLL writes
+@pytest.mark.parametrize(
+    ("target", "image", "expected"),
+    [
+        (r"C:\Windows\System32\inetsrv\evil.dll", r"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe", [DLLW]),
+        (r"C:\inetpub\wwwroot\bin\Evil.dll", r"C:\Windows\System32\cmd.exe", [DLLW]),
+        (r"D:\Web\wwwroot\shop\bin\Evil.dll", r"C:\Windows\explorer.exe", [DLLW]),
+        (
+            r"C:\Windows\Microsoft.NET\assembly\GAC_MSIL\Evil\v4.0_1.0.0.0__abc\Evil.dll",
+            r"C:\Tools\gacutil.exe",
+            [DLLW],
+        ),  # noqa: E501
+        (r"C:\Windows\assembly\GAC_MSIL\Evil\1.0.0.0__abc\Evil.dll", r"C:\Tools\gacutil.exe", [DLLW]),
+        (r"C:\Program Files\Microsoft\Exchange Server\V15\ClientAccess\Owa\bin\owaauth.dll", W3WP, [DLLW]),
+        (r"D:\Sites\shop\bin\Evil.dll", W3WP, [DLLW]),  # any bin folder, when the worker writes it
+        # the seed's substring exclusion exempted these; full paths do not
+        (r"C:\Windows\System32\inetsrv\evil.dll", IISSETUP, [DLLW]),
+        (r"C:\Windows\System32\inetsrv\evil.dll", r"C:\Users\Public\evilsetup.exe", [DLLW]),
+        (r"C:\Windows\System32\inetsrv\evil.dll", r"C:\Users\Public\msiexec.exe", [DLLW]),
+        (r"C:\Windows\System32\inetsrv\evil.dll", r"C:\Users\Public\TiWorker.exe", [DLLW]),
+        # near-misses
+        (r"C:\Windows\System32\inetsrv\rewrite.dll", r"C:\Windows\System32\msiexec.exe", []),
+        (r"C:\Windows\SysWOW64\inetsrv\rewrite.dll", r"C:\Windows\SysWOW64\msiexec.exe", []),
+        (
+            r"C:\Windows\System32\inetsrv\iiscore.dll",
+            r"C:\Windows\WinSxS\amd64_microsoft-windows-servicingstack_31bf3856ad364e35_10.0.20348.2washed\TiWorker.exe",
+            [],
+        ),  # noqa: E501
+        (r"C:\Windows\System32\inetsrv\iiscore.dll", r"C:\Windows\servicing\TrustedInstaller.exe", []),
+        (
+            r"C:\Windows\Microsoft.NET\Framework64\v4.0.30319\Temporary ASP.NET Files\owa\8e05b027\e164d\App_Web_x.dll",
+            W3WP,
+            [],
+        ),  # noqa: E501
+        (r"C:\inetpub\wwwroot\App_Data\notes.txt", r"C:\Windows\System32\cmd.exe", []),
+        (r"C:\inetpub\wwwroot\x.dll", r"C:\Windows\System32\cmd.exe", []),  # not in bin
+        (r"D:\Sites\shop\bin\Shop.dll", r"C:\Windows\System32\Robocopy.exe", []),  # not a known site root
+        (r"C:\Windows\Temp\x.dll", W3WP, []),  # worker writes outside bin: not this rule
+        (r"C:\Windows\System32\evil.dll", r"C:\Windows\System32\certutil.exe", []),
+    ],
+)
+def test_dll_write(detector: Detector, target: str, image: str, expected: list[str]) -> None:
+    check(detector, file_create(target, image), expected)
+
+
+# ------------------------------------------------------------------ w3wp image loads
+DEFENDER = r"C:\ProgramData\Microsoft\Windows Defender\Platform\4.18.26010.5-0"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "expected"),
+    [
+        ({"image_loaded": r"C:\Windows\System32\inetsrv\evil.dll", "signed": False}, [LOAD]),
+        ({"image_loaded": r"C:\Windows\System32\inetsrv\owaauth.dll", "signature": "Evil Corp"}, [LOAD]),
+        ({"image_loaded": r"C:\Windows\System32\inetsrv\x.dll", "status": "Expired"}, [LOAD]),
+        ({"image_loaded": r"C:\Users\Public\x.dll", "signature": "Microsoft Windows"}, [LOAD]),
+        ({"image_loaded": r"C:\Windows\Temp\x.dll", "signature": "Microsoft Corporation"}, [LOAD]),
+        ({"image_loaded": DEFENDER + r"\MpOAV.dll", "signed": False}, [LOAD]),  # unsigned Defender look-alike
+        ({"image_loaded": r"C:\ProgramData\Evil\MpOAV.dll", "signature": "Microsoft Corporation"}, [LOAD]),
+        ({"image_loaded": r"C:\Program Files\dynaTrace\agent\lib64\dtagent.dll", "signature": "Dynatrace LLC"}, [LOAD]),
+        # near-misses
+        ({"image_loaded": r"C:\Windows\System32\inetsrv\defdoc.dll"}, []),
+        (
+            {
+                "image_loaded": r"C:\Windows\Microsoft.NET\assembly\GAC_64\System.Web\v4.0_4.0.0.0__b03f5f7f11d50a3a\System.Web.dll",  # noqa: E501
+                "signature": "Microsoft Corporation",
+            },
+            [],
+        ),  # fmt: skip
+        ({"image_loaded": DEFENDER + r"\MpOAV.dll", "signature": "Microsoft Corporation"}, []),
+        ({"image_loaded": DEFENDER + r"\MpClient.dll", "signature": "Microsoft Corporation"}, []),
+        (
+            {
+                "image_loaded": r"C:\Windows\assembly\NativeImages_v4.0.30319_64\System.Web\0c4b\System.Web.ni.dll",
+                "signed": False,
+            },
+            [],
+        ),  # noqa: E501
+        (
+            {
+                "image_loaded": r"C:\Windows\Microsoft.NET\Framework64\v4.0.30319\Temporary ASP.NET Files\root\1\2\App_Web_x.dll",
+                "signed": False,
+            },
+            [],
+        ),  # noqa: E501
+        (
+            {
+                "image_loaded": r"C:\Windows\System32\inetsrv\evil.dll",
+                "signed": False,
+                "image": r"C:\Windows\System32\svchost.exe",
+            },
+            [],
+        ),  # noqa: E501
+        (
+            {
+                "image_loaded": r"C:\Windows\System32\inetsrv\evil.dll",
+                "signed": False,
+                "image": r"C:\Temp\w3wp.exe.bak",
+            },
+            [],
+        ),  # noqa: E501
+    ],
+)
+def test_untrusted_load(detector: Detector, kwargs: dict, expected: list[str]) -> None:
+    check(detector, image_load(**kwargs), expected)
+
+
+# ------------------------------------------------------------------ legacy registry
+@pytest.mark.parametrize(
+    ("target", "details", "image", "expected"),
+    [
+        (
+            r"HKLM\System\CurrentControlSet\Services\W3SVC\Parameters\Filter DLLs",
+            r"C:\Exchange\owaauth.dll",
+            W3WP,
+            [REG],
+        ),
+        (
+            r"HKLM\System\CurrentControlSet\Services\W3SVC\Parameters\Filter DLLs\FilterDLLs",
+            r"C:\evil\f.dll",
+            r"C:\Windows\regedit.exe",
+            [REG],
+        ),  # fmt: skip
+        (
+            r"HKLM\System\CurrentControlSet\Services\W3SVC\Parameters\ServiceDll",
+            r"C:\Users\Public\iisw3adm.dll",
+            r"C:\Windows\System32\reg.exe",
+            [REG],
+        ),  # fmt: skip
+        # near-misses: value name does not point at a DLL, installer, non-IIS key
+        (
+            r"HKLM\System\CurrentControlSet\Services\W3SVC\Performance\Library",
+            r"C:\Windows\system32\inetsrv\w3ctrs.dll",
+            r"C:\Windows\regedit.exe",
+            [],
+        ),  # fmt: skip
+        (
+            r"HKLM\System\CurrentControlSet\Services\W3SVC\Parameters\ServiceDll",
+            r"%windir%\system32\inetsrv\iisw3adm.dll",
+            r"C:\Windows\servicing\TrustedInstaller.exe",
+            [],
+        ),  # fmt: skip
+        (r"HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Run\Path", r"C:\x\a.dll", r"C:\Windows\regedit.exe", []),
+    ],
+)
+def test_registry(detector: Detector, target: str, details: str, image: str, expected: list[str]) -> None:
+    check(detector, registry_set(target, details, image), expected)
