@@ -225,3 +225,48 @@ def test_module_keys(detector: Detector, event: Event, keys: list[str]) -> None:
     (alert,) = [Alert(r, event) for r in detector.match(event)]
     assert module_keys(alert) == keys
     assert module_key(alert) == (keys[0] if keys else None)
+
+
+NEW_RULE = """
+title: Test-only registration rule
+id: 6f2d9a1e-0000-4000-8000-000000000001
+status: test
+logsource: {product: windows, category: process_creation}
+detection:
+  selection: {CommandLine|contains: 'register-my-module'}
+  condition: selection
+level: low
+detection_type: Test_New_Registration
+correlation_role: registration
+"""
+
+
+def test_new_rule_file_correlates_without_python_edits(tmp_path, detector: Detector) -> None:
+    """A rule added as a file (role in its YAML) joins with a load alert: no list in Python to update."""
+    from iisdetect.engine.ruleset import load_rules
+
+    (tmp_path / "new.yml").write_text(NEW_RULE)
+    report = load_rules(None, [str(tmp_path / "new.yml")])
+    assert not report.warnings and report.rules[0].role == "registration"
+    new = Detector(report.rules)
+    reg = at(sysmon_process(CMD, r"cmd /c register-my-module /name:Backdoor /image:" + EVIL), "2026-11-20T10:00:00Z")
+    alerts = [Alert(r, reg) for r in new.match(reg)]
+    alerts += alerts_for(detector, [load("2026-11-20T10:01:00Z")])
+    incidents = correlate(alerts, timedelta(minutes=30))
+    assert len(incidents) == 1 and incidents[0].joined
+    assert {a.detection_type for a in incidents[0].alerts} == {"Test_New_Registration", "IIS_Untrusted_Module_Load"}
+
+
+def test_unknown_correlation_role_is_a_load_warning(tmp_path) -> None:
+    from iisdetect.engine.ruleset import load_rules
+
+    (tmp_path / "bad.yml").write_text(NEW_RULE.replace("role: registration", "role: cause"))
+    report = load_rules(None, [str(tmp_path / "bad.yml")])
+    assert not report.rules and "correlation_role 'cause'" in report.warnings[0]
+
+
+def test_every_builtin_rule_declares_a_role() -> None:
+    from iisdetect.engine.ir import ROLES
+
+    for rule in load_ruleset("all"):
+        assert rule.role in ROLES and "correlation_role" not in rule.custom, rule.path

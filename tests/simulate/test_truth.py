@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from iisdetect.simulate import load_scenarios
 from iisdetect.simulate.build import scenario_events
-from iisdetect.simulate.schema import DETECTION_TYPES
+from iisdetect.simulate.schema import detection_types
 
 
 def test_event_keys_unique_and_every_malicious_event_has_an_expectation() -> None:
@@ -27,7 +27,7 @@ def test_event_keys_unique_and_every_malicious_event_has_an_expectation() -> Non
                 assert not any(t.expect.values()), t.event_key
                 assert not any(t.allow.values()), t.event_key
             for rs, types in list(t.expect.items()) + list(t.known_fp.items()):
-                assert set(types) <= DETECTION_TYPES[rs]
+                assert set(types) <= detection_types(rs)
 
 
 def test_attack_scenarios_have_malicious_events_and_benign_have_none() -> None:

@@ -119,6 +119,15 @@ class Variant:
     condition: Node
 
 
+#: Correlation roles a rule file may declare. ``registration`` names a component being registered,
+#: ``config_change`` changes the configuration without naming one (a direct applicationHost.config
+#: write), ``load``/``write`` show the component in w3wp or on disk, ``none`` takes no part in the join.
+ROLES = ("registration", "config_change", "load", "write", "none")
+#: roles on each side of the registration <-> load/write join
+CAUSE_ROLES = frozenset({"registration", "config_change"})
+EFFECT_ROLES = frozenset({"load", "write"})
+
+
 @dataclass(frozen=True)
 class CompiledRule:
     """A rule ready for any target: metadata plus one condition per log-source variant."""
@@ -134,6 +143,8 @@ class CompiledRule:
     variants: tuple[Variant, ...]
     ruleset: str = ""
     custom: dict[str, object] = field(default_factory=dict)
+    #: how correlation uses the rule's alerts (``correlation_role`` in the rule file; see ``ROLES``)
+    role: str = "none"
 
     def fields(self) -> set[str]:
         """Every event field any variant reads (used by exports and lints)."""

@@ -143,6 +143,9 @@ def compile_rule(doc: dict, path: Path, ruleset: str = "custom") -> ir.CompiledR
         variants.append(ir.Variant(spec.source, cond))
     custom = dict(base.custom_attributes or {})
     detection_type = str(custom.pop("detection_type", "") or base.title)
+    role = str(custom.pop("correlation_role", "none"))
+    if role not in ir.ROLES:
+        raise RuleError(f"correlation_role {role!r} is not one of {', '.join(ir.ROLES)}")
     return ir.CompiledRule(
         id=str(base.id) if base.id else base.title,
         title=base.title,
@@ -155,4 +158,19 @@ def compile_rule(doc: dict, path: Path, ruleset: str = "custom") -> ir.CompiledR
         variants=tuple(variants),
         ruleset=ruleset,
         custom=custom,
+        role=role,
     )
+
+
+def ruleset_detection_types(name: str) -> dict[str, str]:
+    """detection_type -> correlation_role declared by a built-in ruleset's files (YAML only, no compile).
+
+    The simulator's scenario schema validates expected types against this, so adding a rule file
+    is all it takes for scenarios to name its type.
+    """
+    out: dict[str, str] = {}
+    for path in rule_files(ruleset_paths(name)):
+        for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")):
+            if isinstance(doc, dict) and "detection" in doc:
+                out[str(doc.get("detection_type") or doc.get("title"))] = str(doc.get("correlation_role", "none"))
+    return out

@@ -32,24 +32,10 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from iisdetect.engine.ir import CAUSE_ROLES, EFFECT_ROLES
 from iisdetect.hunt.alerts import LEVELS, Alert, raise_level
 from iisdetect.model.event import parse_time
 
-#: Detection types that register a component (the "cause" side of the join).
-REGISTRATION_TYPES = frozenset(
-    {
-        "IIS_Module_Registration_Command",
-        "IIS_Module_Registration_By_Webshell",
-        "IIS_Module_Registration_Script",
-        "IIS_Config_Module_Added",
-        "IIS_Config_File_Write",
-        "IIS_Component_Registration",
-    }
-)
-#: Detection types showing the component on disk or in w3wp (the "effect" side).
-ACTIVITY_TYPES = frozenset(
-    {"IIS_Untrusted_Module_Load", "IIS_Dir_DLL_Write", "IIS_Module_Load_Failed", "IIS_Non_Standard_Module_Load"}
-)
 #: EID 29 attribute events of one change arrive within this span.
 BURST = timedelta(seconds=60)
 DUPLICATE_NOTE = "duplicate of "
@@ -87,7 +73,7 @@ def module_keys(alert: Alert) -> list[str]:
         v = d.get(fld)
         if v:
             dlls.extend(m.lower() for m in _DLL.findall(v))
-    if alert.detection_type in REGISTRATION_TYPES:  # elsewhere -Name is any parameter (-Name dontLog)
+    if alert.rule.role == "registration":  # elsewhere -Name is any parameter (-Name dontLog)
         for fld in ("CommandLine", "ScriptBlockText"):
             v = d.get(fld)
             if v:
@@ -195,10 +181,10 @@ def _incident(members: list[Alert], member_keys: list[list[str]]) -> Incident:
     act_keys: set[str] = set()
     config_write = False
     for a, ks in zip(members, member_keys, strict=True):
-        if a.detection_type in REGISTRATION_TYPES:
+        if a.rule.role in CAUSE_ROLES:
             reg_keys.update(ks)
-            config_write |= a.detection_type == "IIS_Config_File_Write" and not ks
-        elif a.detection_type in ACTIVITY_TYPES:
+            config_write |= a.rule.role == "config_change" and not ks
+        elif a.rule.role in EFFECT_ROLES:
             act_keys.update(ks)
     shared = reg_keys & act_keys
     joined = bool(shared) or (config_write and bool(act_keys))
@@ -211,7 +197,7 @@ def _incident(members: list[Alert], member_keys: list[list[str]]) -> Incident:
                 aliases.update(ks)
         what = ", ".join(sorted(core))
         for a, ks in zip(members, member_keys, strict=True):
-            side = a.detection_type in REGISTRATION_TYPES or a.detection_type in ACTIVITY_TYPES
+            side = a.rule.role in CAUSE_ROLES or a.rule.role in EFFECT_ROLES
             if side and (aliases & set(ks) or not ks):
                 old = a.level
                 a.level = raise_level(a.level)

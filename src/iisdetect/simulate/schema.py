@@ -9,6 +9,8 @@ docs/scenarios.md; keep both in step.
 
 from __future__ import annotations
 
+import functools
+
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,24 +22,13 @@ from iisdetect.errors import IisdetectError
 from iisdetect.simulate.model import RULESETS
 
 #: Detection types each ruleset can report (ground truth may only name these).
-DETECTION_TYPES: dict[str, frozenset[str]] = {
-    "seed": frozenset({"IIS_Component_Registration", "IIS_Dir_DLL_Write", "IIS_Non_Standard_Module_Load"}),
-    "iis": frozenset(
-        {
-            "IIS_Module_Registration_Command",
-            "IIS_Module_Registration_By_Webshell",
-            "IIS_Module_Registration_Script",
-            "IIS_Config_Module_Added",
-            "IIS_Config_Module_Removed",
-            "IIS_Logging_Tamper",
-            "IIS_Module_Load_Failed",
-            "IIS_Config_File_Write",
-            "IIS_Dir_DLL_Write",
-            "IIS_Untrusted_Module_Load",
-            "IIS_Component_Registration",
-        }
-    ),
-}
+@functools.cache
+def detection_types(ruleset: str) -> frozenset[str]:
+    """The detection types a built-in ruleset's rule files declare (read from the rules, never listed here)."""
+    from iisdetect.engine.ruleset import ruleset_detection_types
+
+    return frozenset(ruleset_detection_types(ruleset))
+
 
 #: action -> (required keys, optional keys) beyond the common step keys.
 ACTIONS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
@@ -129,9 +120,9 @@ def _types(value: Any, ruleset: str, where: str, key: str) -> tuple[str, ...]:
         return ()
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise _fail(where, key, "must be a list of detection type names")
-    bad = [v for v in value if v not in DETECTION_TYPES[ruleset]]
+    bad = [v for v in value if v not in detection_types(ruleset)]
     if bad:
-        allowed = sorted(DETECTION_TYPES[ruleset])
+        allowed = sorted(detection_types(ruleset))
         raise _fail(where, key, f"unknown detection type(s) {bad} for ruleset '{ruleset}'; allowed: {allowed}")
     return tuple(value)
 
