@@ -10,7 +10,6 @@ docs/scenarios.md; keep both in step.
 from __future__ import annotations
 
 import functools
-
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +19,7 @@ import yaml
 
 from iisdetect.errors import IisdetectError
 from iisdetect.simulate.model import RULESETS
+
 
 #: Detection types each ruleset can report (ground truth may only name these).
 @functools.cache
