@@ -12,14 +12,22 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
-from iisdetect.engine import ir
-from iisdetect.model.event import SYSTEM_FIELDS, Event
+from iisdetect.engine import ir, wildcards
+from iisdetect.model.event import MULTI_FIELD, SYSTEM_FIELDS, Event
 
 Predicate = Callable[[Event], bool]
 
 
-def _getter(field: str) -> Callable[[Event], str | None]:
+Getter = Callable[[Event], str | None]
+#: derivation name -> function computing a field from an event (``mapping.logsources.DERIVATIONS``)
+Derived = dict[str, Getter]
+
+_INT = re.compile(r"-?(?:0|[1-9][0-9]*)")
+
+
+def _getter(field: str) -> Getter:
     if field in SYSTEM_FIELDS:
         return lambda ev: ev.get(field)
     return lambda ev: ev.data.get(field)
@@ -27,34 +35,45 @@ def _getter(field: str) -> Callable[[Event], str | None]:
 
 def glob_regex(parts: Sequence[object]) -> str:
     """Sigma glob parts -> an anchored regex body (shared by the Python and SQL targets)."""
-    out = []
-    for p in parts:
-        if p is ir.STAR:
-            out.append(".*")
-        elif p is ir.ONE:
-            out.append(".")
-        else:
-            out.append(re.escape(str(p)))
-    return "".join(out)
+    return wildcards.to_regex(parts)
 
 
-def compile_node(node: ir.Node) -> Predicate:  # noqa: C901 - one branch per node type
+def compile_node(node: ir.Node, derived: Derived | None = None) -> Predicate:
+    """IR -> predicate. ``derived`` maps field names to getters that compute them (per source)."""
     if isinstance(node, ir.And):
-        preds = tuple(compile_node(n) for n in node.items)
+        preds = tuple(compile_node(n, derived) for n in node.items)
         return lambda ev: all(p(ev) for p in preds)
     if isinstance(node, ir.Or):
         merged = _merge_or(node)
-        preds = tuple(_group_pred(n) if isinstance(n, _StrGroup) else compile_node(n) for n in merged)
+        preds = tuple(
+            _group_pred(n, _get(n.field, derived)) if isinstance(n, _StrGroup) else compile_node(n, derived)
+            for n in merged
+        )
         if len(preds) == 1:
             return preds[0]
         return lambda ev: any(p(ev) for p in preds)
     if isinstance(node, ir.Not):
-        inner = compile_node(node.item)
+        inner = compile_node(node.item, derived)
         return lambda ev: not inner(ev)
     if isinstance(node, ir.Const):
         value = node.value
         return lambda ev: value
-    get = _getter(node.field)
+    if isinstance(node, ir.FieldRef):
+        return _fieldref(node, _get(node.field, derived), _get(node.other, derived))
+    if node.field == MULTI_FIELD and not (derived and MULTI_FIELD in derived):
+        # unnamed <Data> values: the test holds when it holds for any of them
+        one = _leaf(node, lambda v: v)  # the "event" handed to ``one`` is the value itself
+        return lambda ev: any(one(v) for v in ev.values(MULTI_FIELD))
+    return _leaf(node, _get(node.field, derived))
+
+
+def _get(field: str, derived: Derived | None) -> Getter:
+    if derived and field in derived:
+        return derived[field]
+    return _getter(field)
+
+
+def _leaf(node: ir.Node, get: Callable[[Any], str | None]) -> Predicate:
     if isinstance(node, ir.Str):
         return _str_pred(get, node)
     if isinstance(node, ir.Glob):
@@ -65,22 +84,11 @@ def compile_node(node: ir.Node) -> Predicate:  # noqa: C901 - one branch per nod
         return lambda ev: (v := get(ev)) is not None and rx.search(v) is not None
     if isinstance(node, ir.Num):
         want = node.value
-
-        def num(ev: Event) -> bool:
-            v = get(ev)
-            if v is None:
-                return False
-            try:
-                return int(v) == want
-            except ValueError:
-                try:
-                    return int(v, 0) == want
-                except ValueError:
-                    return False
-
-        return num
-    if isinstance(node, ir.Null):
-        return lambda ev: not get(ev)
+        intpat = _INT.fullmatch
+        # Sigma numbers compare as integers written in decimal: '010', '1_0', '0xa' are not 10.
+        return lambda ev: (v := get(ev)) is not None and intpat(v) is not None and int(v) == want
+    if isinstance(node, ir.Null):  # null means absent; an empty value is a value
+        return lambda ev: get(ev) is None
     if isinstance(node, ir.Cidr):
         net = ipaddress.ip_network(node.network, strict=False)
 
@@ -93,6 +101,25 @@ def compile_node(node: ir.Node) -> Predicate:  # noqa: C901 - one branch per nod
 
         return cidr
     raise TypeError(f"unknown IR node {node!r}")
+
+
+def _fieldref(node: ir.FieldRef, get: Getter, other: Getter) -> Predicate:
+    op = node.op
+
+    def pred(ev: Event) -> bool:
+        a, b = get(ev), other(ev)
+        if a is None or b is None:
+            return False
+        a, b = a.lower(), b.lower()
+        if op == "eq":
+            return a == b
+        if op == "startswith":
+            return a.startswith(b)
+        if op == "endswith":
+            return a.endswith(b)
+        return b in a
+
+    return pred
 
 
 def _str_pred(get: Callable[[Event], str | None], node: ir.Str) -> Predicate:
@@ -113,7 +140,7 @@ def _merge_or(node: ir.Or) -> list[ir.Node]:
     groups: dict[str, list[ir.Str]] = {}
     rest: list[ir.Node] = []
     for item in node.items:
-        if isinstance(item, ir.Str) and not item.cased:
+        if isinstance(item, ir.Str) and not item.cased and item.field != MULTI_FIELD:
             groups.setdefault(item.field, []).append(item)
         else:
             rest.append(item)
@@ -131,8 +158,7 @@ class _StrGroup:
         self.items = items
 
 
-def _group_pred(group: _StrGroup) -> Predicate:
-    get = _getter(group.field)
+def _group_pred(group: _StrGroup, get: Getter) -> Predicate:
     eqs = frozenset(s.value.lower() for s in group.items if s.op == "eq")
     starts = tuple(s.value.lower() for s in group.items if s.op == "startswith")
     ends = tuple(s.value.lower() for s in group.items if s.op == "endswith")
@@ -163,7 +189,7 @@ class Detector:
                 entry = (
                     frozenset(c.lower() for c in src.channels),
                     frozenset(p.lower() for p in src.providers),
-                    compile_node(variant.condition),
+                    compile_node(variant.condition, derived_getters(src)),
                     rule,
                 )
                 ids = src.event_ids or lift_event_ids(variant.condition)
@@ -187,6 +213,15 @@ class Detector:
             if (channel in chans or provider in provs) and rule not in hits and pred(event):
                 hits.append(rule)
         return hits
+
+
+def derived_getters(src: ir.Source) -> Derived | None:
+    """The source's computed fields as getters (``None`` when it has none)."""
+    if not src.derived:
+        return None
+    from iisdetect.mapping.logsources import DERIVATIONS
+
+    return {name: DERIVATIONS[how] for name, how in src.derived}
 
 
 def lift_event_ids(node: ir.Node) -> tuple[int, ...]:

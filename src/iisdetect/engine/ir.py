@@ -62,9 +62,21 @@ class Num:
 
 @dataclass(frozen=True, slots=True)
 class Null:
-    """The field is absent or empty (Sigma ``field: null`` / ``field: ''``)."""
+    """The field is absent (Sigma ``field: null``). An empty value is ``Str(field, "eq", "")``."""
 
     field: str
+
+
+@dataclass(frozen=True, slots=True)
+class FieldRef:
+    """Sigma ``|fieldref``: ``field`` equals (starts/ends with) the value of the field ``other``.
+
+    Case-insensitive like every Sigma string test; false when either field is missing.
+    """
+
+    field: str
+    other: str
+    op: StrOp = "eq"
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +107,7 @@ class Const:
     value: bool
 
 
-Node = Str | Glob | Regex | Num | Null | Cidr | And | Or | Not | Const
+Node = Str | Glob | Regex | Num | Null | FieldRef | Cidr | And | Or | Not | Const
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,12 +115,16 @@ class Source:
     """Where a rule variant applies: any of ``channels`` or ``providers`` AND any of ``event_ids``.
 
     Channel/provider comparisons are case-insensitive (OTRF writes ``security`` and ``Security``).
+    ``derived`` names fields this source does not log but that the engine computes from fields it
+    does (Security 4688 ``User`` from ``SubjectDomainName\\SubjectUserName``): pairs of (field name,
+    derivation name in ``mapping.logsources.DERIVATIONS``).
     """
 
     name: str
     channels: tuple[str, ...]
     providers: tuple[str, ...]
     event_ids: tuple[int, ...]
+    derived: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +176,8 @@ def _collect_fields(node: Node, out: set[str]) -> None:
             _collect_fields(item, out)
     elif isinstance(node, Not):
         _collect_fields(node.item, out)
+    elif isinstance(node, FieldRef):
+        out.update((node.field, node.other))
     elif not isinstance(node, Const):
         out.add(node.field)
 

@@ -18,9 +18,17 @@ from sigma.exceptions import SigmaError
 from sigma.rule import SigmaRule
 
 from iisdetect.engine import ir
-from iisdetect.engine.compile import UnsupportedSigma, compile_condition, field_pipeline
+from iisdetect.engine.compile import (
+    KEYWORD_FIELD,
+    UnsupportedSigma,
+    compile_condition,
+    field_pipeline,
+    placeholder_pipeline,
+)
 from iisdetect.errors import RuleError, UsageError
-from iisdetect.mapping.logsources import logsource_key, logsource_table
+from iisdetect.mapping.logsources import LogsourceVariant, logsource_key, logsource_table
+from iisdetect.model.event import SYSTEM_FIELDS
+from iisdetect.model.userfiles import read_yaml
 
 RULESETS: dict[str, tuple[str, ...]] = {"seed": ("seed",), "iis": ("iis",), "all": ("seed", "iis")}
 DEFAULT_RULESET = "iis"
@@ -39,8 +47,27 @@ def rules_root() -> Path:
 
 @dataclass
 class LoadReport:
+    """``warnings``: rules not loaded (or files not read). ``notes``: rules loaded, with a caveat the
+    user must know (a filter on a field one of the rule's log sources never has, a keyword search
+    that only inputs with a rendered message can satisfy)."""
+
     rules: list[ir.CompiledRule] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def read_placeholders(path: str | Path) -> dict[str, list[str]]:
+    """The user's ``|expand`` values: a YAML mapping ``name: [value, ...]`` (``%name%`` in rules)."""
+    raw = read_yaml(path, "placeholder file")
+    if not isinstance(raw, dict):
+        raise UsageError(f"placeholder file {path}: expected a mapping of name: [values]")
+    out: dict[str, list[str]] = {}
+    for name, values in raw.items():
+        vals = values if isinstance(values, list) else [values]
+        if not vals or not all(isinstance(v, str | int) and not isinstance(v, bool) for v in vals):
+            raise UsageError(f"placeholder file {path}: {name!r}: expected a string or a list of strings")
+        out[str(name)] = [str(v) for v in vals]
+    return out
 
 
 def ruleset_paths(name: str) -> list[Path]:
@@ -78,14 +105,16 @@ def load_ruleset(
     return report.rules
 
 
-def load_rules(ruleset: str | None, extra: Sequence[str] = ()) -> LoadReport:
+def load_rules(
+    ruleset: str | None, extra: Sequence[str] = (), placeholders: dict[str, list[str]] | None = None
+) -> LoadReport:
     """Compile rules, collecting (not raising) per-rule problems as warnings for the CLI."""
     paths = ruleset_paths(ruleset) if ruleset else []
     files = rule_files([*paths, *(Path(e) for e in extra)])
     report = LoadReport()
     seen: set[str] = set()
     for path in files:
-        for rule in _load_file(path, report, ruleset_name(path)):
+        for rule in _load_file(path, report, ruleset_name(path), placeholders):
             if rule.id in seen:
                 report.warnings.append(f"{path}: duplicate rule id {rule.id}; second copy ignored")
                 continue
@@ -98,7 +127,9 @@ def ruleset_name(path: Path) -> str:
     return path.parent.name if path.parent.name in RULESETS else "custom"
 
 
-def _load_file(path: Path, report: LoadReport, ruleset: str) -> list[ir.CompiledRule]:
+def _load_file(
+    path: Path, report: LoadReport, ruleset: str, placeholders: dict[str, list[str]] | None = None
+) -> list[ir.CompiledRule]:
     try:
         text = path.read_text(encoding="utf-8")
         docs = list(yaml.safe_load_all(text))
@@ -114,33 +145,51 @@ def _load_file(path: Path, report: LoadReport, ruleset: str) -> list[ir.Compiled
             report.warnings.append(f"{path}: {kind} Sigma documents are not supported; skipped")
             continue
         try:
-            out.append(compile_rule(doc, path, ruleset))
+            notes: list[str] = []
+            out.append(compile_rule(doc, path, ruleset, placeholders, notes))
+            report.notes.extend(f"{path}: rule {doc.get('title', '?')!r}: {n}" for n in notes)
         except (SigmaError, UnsupportedSigma, RuleError, KeyError, TypeError, ValueError) as exc:
             title = doc.get("title", "?")
             report.warnings.append(f"{path}: rule {title!r} skipped: {exc}")
     return out
 
 
-def compile_rule(doc: dict, path: Path, ruleset: str = "custom") -> ir.CompiledRule:
-    """One Sigma rule dict -> ``CompiledRule`` with one condition per logsource variant."""
+def compile_rule(
+    doc: dict,
+    path: Path,
+    ruleset: str = "custom",
+    placeholders: dict[str, list[str]] | None = None,
+    notes: list[str] | None = None,
+) -> ir.CompiledRule:
+    """One Sigma rule dict -> ``CompiledRule`` with one condition per logsource variant.
+
+    ``placeholders`` fills ``|expand`` values; ``notes`` (when given) receives the caveats of a rule
+    that compiled (see ``LoadReport.notes``).
+    """
     base = SigmaRule.from_dict(doc)
     ls = base.logsource
     key = logsource_key(ls.category, ls.service, ls.product)
     variants_spec = logsource_table().get(key or "")
     if not variants_spec:
-        raise UnsupportedSigma(
-            f"logsource (product={ls.product}, category={ls.category}, service={ls.service}) "
-            "is not in mapping/logsources.yaml"
-        )
+        raise UnsupportedSigma(_logsource_problem(ls.product, ls.category, ls.service))
     variants = []
     for spec in variants_spec:
         rule = SigmaRule.from_dict(doc)
+        if placeholders is not None:
+            placeholder_pipeline(placeholders).apply(rule)
         field_pipeline(spec).apply(rule)
-        cond = compile_condition(rule)
+        cond = compile_condition(rule, dict(spec.fields))
         if spec.conditions:
             extra = [ir.Or(tuple(ir.Str(f, "eq", v) for v in vals)) for f, vals in spec.conditions]
             cond = ir.And((*extra, cond))
         variants.append(ir.Variant(spec.source, cond))
+        if notes is not None:
+            notes.extend(_variant_notes(spec, cond))
+    if notes is not None and any(KEYWORD_FIELD in _fields(v.condition) for v in variants):
+        notes.append(
+            f"keyword search: matches only inputs with a rendered message ({KEYWORD_FIELD}); "
+            "EVTX and event XML carry none"
+        )
     custom = dict(base.custom_attributes or {})
     detection_type = str(custom.pop("detection_type", "") or base.title)
     role = str(custom.pop("correlation_role", "none"))
@@ -160,6 +209,46 @@ def compile_rule(doc: dict, path: Path, ruleset: str = "custom") -> ir.CompiledR
         custom=custom,
         role=role,
     )
+
+
+def _logsource_problem(product: str | None, category: str | None, service: str | None) -> str:
+    where = f"(product={product}, category={category}, service={service})"
+    if product not in (None, "windows"):
+        return f"logsource {where}: product {product!r} is not Windows; iisdetect reads Windows event logs"
+    if not category and not service:
+        return f"logsource {where}: names neither a category nor a service"
+    return f"logsource {where} is not in mapping/logsources.yaml"
+
+
+def _fields(node: ir.Node) -> set[str]:
+    out: set[str] = set()
+    ir._collect_fields(node, out)
+    return out
+
+
+def _negated_fields(node: ir.Node, under_not: bool = False) -> set[str]:
+    """Fields tested inside a NOT (a rule's filters)."""
+    if isinstance(node, ir.And | ir.Or):
+        out: set[str] = set()
+        for item in node.items:
+            out |= _negated_fields(item, under_not)
+        return out
+    if isinstance(node, ir.Not):
+        return _negated_fields(node.item, not under_not)
+    return _fields(node) if under_not else set()
+
+
+def _variant_notes(spec: LogsourceVariant, cond: ir.Node) -> list[str]:
+    """Filters naming a field the variant's source never has remove nothing there: say so."""
+    if not spec.has_fields:
+        return []
+    missing = sorted(f for f in _negated_fields(cond) if f not in spec.has_fields and f not in SYSTEM_FIELDS)
+    if not missing:
+        return []
+    return [
+        f"filter field(s) {', '.join(missing)} never present in {spec.name} events: "
+        f"those filters remove nothing there"
+    ]
 
 
 def ruleset_detection_types(name: str) -> dict[str, str]:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from iisdetect.engine import ir
+from iisdetect.engine import ir, wildcards
 from iisdetect.errors import IisdetectError
 from iisdetect.mapping.qradar import QRadarMapping, load_mapping
 
@@ -63,22 +63,15 @@ class Renderer:
     # -- leaves ---------------------------------------------------------------------------
     def like(self, column: str, parts: Sequence[object], cased: bool) -> str:
         """``parts``: literal strings and ir.STAR / ir.ONE wildcards, matched against the whole value."""
-        literal = "".join(p for p in parts if isinstance(p, str))
-        if "%" in literal or "_" in literal:
-            rx = "".join(re.escape(p) if isinstance(p, str) else (".*" if p is ir.STAR else ".") for p in parts)
+        pat = wildcards.to_like(parts)
+        if pat is None:  # a literal % or _: LIKE has no escape in AQL, use a whole-string regex
+            rx = wildcards.to_regex(parts)
             return f"{column} {'MATCHES' if cased else 'IMATCHES'} {aql_string('(?s)' + rx)}"
-        pat = "".join(p if isinstance(p, str) else ("%" if p is ir.STAR else "_") for p in parts)
         return f"{column} {'LIKE' if cased else 'ILIKE'} {aql_string(pat)}"
 
     def leaf(self, node: ir.Node) -> str:
         if isinstance(node, ir.Str):
-            col = self.field(node.field)
-            parts: list[object] = [node.value]
-            if node.op in ("endswith", "contains"):
-                parts.insert(0, ir.STAR)
-            if node.op in ("startswith", "contains"):
-                parts.append(ir.STAR)
-            return self.like(col, parts, node.cased)
+            return self.like(self.field(node.field), wildcards.str_parts(node), node.cased)
         if isinstance(node, ir.Glob):
             return self.like(self.field(node.field), node.parts, node.cased)
         if isinstance(node, ir.Regex):

@@ -35,6 +35,15 @@ SYSTEM_FIELDS: dict[str, str] = {
     "UserID": "user_sid",
 }
 
+#: Sigma's name for the unnamed ``<Data>`` elements of classic providers. Readers keep them as
+#: ``param1..N`` (Winlogbeat's names, so every shape agrees and rules may name them); a rule on
+#: ``Data`` matches when its test holds for any of them (``Event.values``).
+MULTI_FIELD = "Data"
+
+
+def _is_param(key: str) -> bool:
+    return key.startswith("param") and key[5:].isdigit()
+
 
 class Event:
     """A normalised Windows event. Slotted and plain for speed: readers build ~100k/s."""
@@ -77,15 +86,27 @@ class Event:
         self.locator = locator
 
     def get(self, field: str) -> str | None:
-        """Value of an EventData field, or of a System field by its Sigma name (``Channel``...)."""
-        value = self.data.get(field)
-        if value is not None:
-            return value
+        """Value of a field by its Sigma name: System fields (``EventID``, ``Channel``...) first,
+        then EventData/UserData. System names win: an EventData field called ``EventID`` (some
+        providers log one) must not hide the record's real EventID. ``Data`` without a named
+        ``Data`` field is the unnamed values joined with ``, `` (display; rules use ``values``).
+        """
         attr = SYSTEM_FIELDS.get(field)
-        if attr is None:
-            return None
-        value = getattr(self, attr)
-        return None if value is None else str(value)
+        if attr is not None:
+            value = getattr(self, attr)
+            return None if value is None else str(value)
+        value = self.data.get(field)
+        if value is None and field == MULTI_FIELD:
+            unnamed = self.values(field)
+            return ", ".join(unnamed) if unnamed else None
+        return value
+
+    def values(self, field: str) -> list[str]:
+        """Every value of ``field``: one at most, except ``Data`` = all unnamed ``<Data>`` values."""
+        if field == MULTI_FIELD and MULTI_FIELD not in self.data:
+            return [v for k, v in self.data.items() if _is_param(k)]
+        value = self.get(field)
+        return [] if value is None else [value]
 
     def content(self) -> tuple[Any, ...]:
         """Everything but the provenance: equal for the same event read from any shape."""

@@ -8,6 +8,8 @@ Unnamed ``<Data>`` elements (classic providers, e.g. Application 2282, MSExchang
 ``param1``, ``param2``... in document order, as Winlogbeat does, so the ECS shape agrees. An empty
 ``<Binary/>`` is dropped; a non-empty one is kept as ``Binary``. ``<UserData>`` is flattened: the
 children (recursively, leaf names only) of its single wrapper element become the data fields.
+Spaces are removed from field names (Defender's ``Threat Name`` is ``ThreatName``), as Sigma rules
+name them (SigmaHQ's windefend rules: ``SourceName``, ``ThreatName``, ``ProcessName``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,11 @@ from iisdetect.model.event import Event, normalise_time, stringify
 from iisdetect.model.stats import RunStats
 
 from .json_loop import read_json
+
+
+def field_name(name: str) -> str:
+    """An EventData name as rules write it: without spaces (``Threat Name`` -> ``ThreatName``)."""
+    return name.replace(" ", "")
 
 
 def unnamed_data(value: Any, data: dict[str, str]) -> None:
@@ -41,7 +48,10 @@ def event_data(ed: Any) -> dict[str, str]:
     for k, v in ed.items():
         if k == "Data":
             unnamed_data(v, data)
-        elif type(v) is str:
+            continue
+        if " " in k:
+            k = field_name(k)
+        if type(v) is str:
             data[k] = v
         elif k[0] == "#":
             continue

@@ -9,9 +9,9 @@ declaration: it is handed to defusedxml, which refuses it (DTDForbidden), the re
 (reason ``unsafe xml``) and the file is not read further (its events would depend on that DTD).
 Entity references inside an element are never expanded (undefined entity -> ``bad xml``).
 
-Namespaces are stripped; ``<RenderingInfo>`` is ignored; ``<Data Name=..>`` gives named fields,
-unnamed ``<Data>`` give ``param1``.. (see evtx_json); ``<UserData>`` is flattened; ``<Binary>``
-is kept only when non-empty; ``<EventID Qualifiers='0'>`` reads the text.
+Namespaces are stripped; ``<RenderingInfo>`` is ignored; ``<Data Name=..>`` gives named fields
+(names without spaces), unnamed ``<Data>`` give ``param1``.. (see evtx_json); ``<UserData>`` is
+flattened; ``<Binary>`` is kept only when non-empty; ``<EventID Qualifiers='0'>`` reads the text.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from defusedxml.ElementTree import DefusedXMLParser, fromstring
 from iisdetect.model.event import Event, normalise_time
 from iisdetect.model.stats import RunStats
 
-from .evtx_json import unnamed_data
+from .evtx_json import field_name, unnamed_data
 
 CHUNK = 1 << 20
 _START = re.compile(rb"<(?:[\w.-]+:)?Event[\s>/]")
@@ -84,7 +84,7 @@ def element_to_event(root: Element, source: str, locator: str) -> Event:
                     if key is None:
                         unnamed.append(d.text or "")
                     else:
-                        data[key] = d.text or ""
+                        data[field_name(key) if " " in key else key] = d.text or ""
                 elif t == "Binary":
                     if d.text:
                         data["Binary"] = d.text

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from iisdetect.engine import ir
+from iisdetect.engine import ir, wildcards
 from iisdetect.engine.evaluate import compile_node
 from iisdetect.errors import UsageError
 from iisdetect.model.event import Event
@@ -185,20 +185,7 @@ def _strings(value: Any, label: str) -> list[str]:
 
 def glob_node(fld: str, pattern: str) -> ir.Node:
     """A full-string, case-insensitive glob (``*``, ``?``) as IR; plain strings become equality."""
-    parts: list[object] = []
-    for ch in pattern:
-        if ch == "*":
-            if not parts or parts[-1] is not ir.STAR:
-                parts.append(ir.STAR)
-        elif ch == "?":
-            parts.append(ir.ONE)
-        elif parts and isinstance(parts[-1], str):
-            parts[-1] = parts[-1] + ch
-        else:
-            parts.append(ch)
-    if len(parts) == 1 and isinstance(parts[0], str):
-        return ir.Str(fld, "eq", parts[0])
-    return ir.Glob(fld, tuple(parts))
+    return wildcards.to_node(fld, wildcards.parse(pattern))
 
 
 def _globs(fields: Iterable[str], pattern: str) -> ir.Node:
