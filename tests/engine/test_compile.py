@@ -71,8 +71,8 @@ def test_process_creation_has_sysmon_and_security_variants_with_renamed_fields()
 
 
 def test_unsupported_features_are_warnings_naming_the_rule(tmp_path: Path) -> None:
-    bad = rule({"keywords": ["evil"], "condition": "keywords"})
-    bad["title"] = "keyword rule"
+    bad = rule({"sel": {"DestinationPort|gt": 1024}, "condition": "sel"})
+    bad["title"] = "compare rule"
     unknown = rule({"sel": {"a": "b"}, "condition": "sel"}, {"product": "linux", "category": "process_creation"})
     unknown["title"] = "linux rule"
     unknown["id"] = "6f0b5f39-0d4c-4b6f-8d0e-2a7d9c4e1a12"
@@ -82,6 +82,6 @@ def test_unsupported_features_are_warnings_naming_the_rule(tmp_path: Path) -> No
     report = load_rules(None, [str(tmp_path)])
     assert report.rules == []
     text = "\n".join(report.warnings)
-    assert "keyword rule" in text and "keyword" in text
+    assert "compare rule" in text and "SigmaCompareExpression" in text
     assert "linux rule" in text and "logsource" in text
     assert "c.yml" in text and len(report.warnings) == 3

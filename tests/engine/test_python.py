@@ -27,7 +27,7 @@ def test_missing_field_never_matches_but_not_of_it_does() -> None:
 
 
 def test_glob_regex_num_cidr() -> None:
-    e = ev(3, {"Image": r"C:\Windows\WinSxS\amd64_x\TiWorker.exe", "DestinationIp": "10.1.2.3", "Port": "0x1bb"})
+    e = ev(3, {"Image": r"C:\Windows\WinSxS\amd64_x\TiWorker.exe", "DestinationIp": "10.1.2.3", "Port": "443"})
     assert compile_node(ir.Glob("Image", ("c:\\windows\\winsxs\\", ir.STAR, "\\tiworker.exe")))(e)
     assert not compile_node(ir.Glob("Image", ("c:\\windows\\", ir.ONE, "\\tiworker.exe")))(e)
     assert compile_node(ir.Regex("Image", r"winsxs\\amd64", True))(e)

@@ -1,0 +1,62 @@
+"""The one glob implementation: parse, normal form, and the renderings every target uses."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from iisdetect.engine import ir, wildcards
+
+S, O = ir.STAR, ir.ONE
+
+
+@pytest.mark.parametrize(
+    ("text", "escapes", "parts"),
+    [
+        ("C:\\*\\x.exe", False, ("C:\\", S, "\\x.exe")),
+        ("a**b", False, ("a", S, "b")),
+        ("a?b", False, ("a", O, "b")),
+        ("", False, ()),
+        ("*", False, (S,)),
+        ("a\\*b", True, ("a*b",)),
+        ("a\\?b\\\\", True, ("a?b\\",)),
+        # Sigma escapes: "\W" is no escape (the backslash stays), "\*" is a literal star
+        ("C:\\Windows\\*", True, ("C:\\Windows*",)),
+        ("C:\\Windows\\\\*", True, ("C:\\Windows\\", S)),
+    ],
+)
+def test_parse(text: str, escapes: bool, parts: tuple) -> None:
+    assert wildcards.parse(text, escapes) == parts
+
+
+def test_normalise_merges_literals_and_stars() -> None:
+    assert wildcards.normalise(["a", "", "b", S, S, O, "c"]) == ("ab", S, O, "c")
+    with pytest.raises(TypeError):
+        wildcards.normalise([1])
+
+
+@pytest.mark.parametrize(
+    ("parts", "node"),
+    [
+        (("x",), ir.Str("F", "eq", "x")),
+        ((S, "x"), ir.Str("F", "endswith", "x")),
+        (("x", S), ir.Str("F", "startswith", "x")),
+        ((S, "x", S), ir.Str("F", "contains", "x")),
+        ((), ir.Str("F", "eq", "")),
+        ((S,), ir.Glob("F", (S,))),  # wildcard only: a present value, not "always true"
+        ((O, S), ir.Glob("F", (O, S))),
+        (("a", S, "b"), ir.Glob("F", ("a", S, "b"))),
+    ],
+)
+def test_to_node(parts: tuple, node: ir.Node) -> None:
+    assert wildcards.to_node("F", parts) == node
+
+
+def test_renderings_agree() -> None:
+    parts = ("C:\\", S, "\\a", O, ".dll")
+    assert wildcards.to_like(parts) == "C:\\%\\a_.dll"
+    rx = re.compile(wildcards.to_regex(parts), re.S | re.I)
+    assert rx.fullmatch("c:\\x\\y\\ab.DLL") and not rx.fullmatch("c:\\x\\a.dll")
+    assert wildcards.to_like(("100%", S)) is None  # LIKE cannot say a literal %: callers use the regex
+    assert wildcards.str_parts(ir.Str("F", "contains", "")) == (S,)
