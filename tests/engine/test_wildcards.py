@@ -8,7 +8,7 @@ import pytest
 
 from iisdetect.engine import ir, wildcards
 
-S, O = ir.STAR, ir.ONE
+S, Q = ir.STAR, ir.ONE
 
 
 @pytest.mark.parametrize(
@@ -16,7 +16,7 @@ S, O = ir.STAR, ir.ONE
     [
         ("C:\\*\\x.exe", False, ("C:\\", S, "\\x.exe")),
         ("a**b", False, ("a", S, "b")),
-        ("a?b", False, ("a", O, "b")),
+        ("a?b", False, ("a", Q, "b")),
         ("", False, ()),
         ("*", False, (S,)),
         ("a\\*b", True, ("a*b",)),
@@ -31,7 +31,7 @@ def test_parse(text: str, escapes: bool, parts: tuple) -> None:
 
 
 def test_normalise_merges_literals_and_stars() -> None:
-    assert wildcards.normalise(["a", "", "b", S, S, O, "c"]) == ("ab", S, O, "c")
+    assert wildcards.normalise(["a", "", "b", S, S, Q, "c"]) == ("ab", S, Q, "c")
     with pytest.raises(TypeError):
         wildcards.normalise([1])
 
@@ -45,7 +45,7 @@ def test_normalise_merges_literals_and_stars() -> None:
         ((S, "x", S), ir.Str("F", "contains", "x")),
         ((), ir.Str("F", "eq", "")),
         ((S,), ir.Glob("F", (S,))),  # wildcard only: a present value, not "always true"
-        ((O, S), ir.Glob("F", (O, S))),
+        ((Q, S), ir.Glob("F", (Q, S))),
         (("a", S, "b"), ir.Glob("F", ("a", S, "b"))),
     ],
 )
@@ -54,7 +54,7 @@ def test_to_node(parts: tuple, node: ir.Node) -> None:
 
 
 def test_renderings_agree() -> None:
-    parts = ("C:\\", S, "\\a", O, ".dll")
+    parts = ("C:\\", S, "\\a", Q, ".dll")
     assert wildcards.to_like(parts) == "C:\\%\\a_.dll"
     rx = re.compile(wildcards.to_regex(parts), re.S | re.I)
     assert rx.fullmatch("c:\\x\\y\\ab.DLL") and not rx.fullmatch("c:\\x\\a.dll")
