@@ -37,6 +37,7 @@ from sigma.types import (
 
 from iisdetect.engine import ir, wildcards
 from iisdetect.mapping.logsources import LogsourceVariant
+from iisdetect.model.event import MESSAGE_FIELD
 
 
 class UnsupportedSigma(Exception):
@@ -69,7 +70,7 @@ def placeholder_pipeline(placeholders: dict[str, list[str]]) -> ProcessingPipeli
 
 
 #: The field keyword (field-less) searches look in: the rendered message, where the input has one.
-KEYWORD_FIELD = "Message"
+KEYWORD_FIELD = MESSAGE_FIELD
 
 
 def compile_condition(rule: SigmaRule, field_names: dict[str, str] | None = None) -> ir.Node:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from iisdetect.engine import ir, wildcards
-from iisdetect.model.event import MULTI_FIELD, SYSTEM_FIELDS, Event
+from iisdetect.model.event import MESSAGE_FIELD, MULTI_FIELD, SYSTEM_FIELDS, Event
 
 Predicate = Callable[[Event], bool]
 
@@ -28,7 +28,7 @@ _INT = re.compile(r"-?(?:0|[1-9][0-9]*)")
 
 
 def _getter(field: str) -> Getter:
-    if field in SYSTEM_FIELDS:
+    if field in SYSTEM_FIELDS or field == MESSAGE_FIELD:
         return lambda ev: ev.get(field)
     return lambda ev: ev.data.get(field)
 
@@ -41,17 +41,14 @@ def glob_regex(parts: Sequence[object]) -> str:
 def compile_node(node: ir.Node, derived: Derived | None = None) -> Predicate:
     """IR -> predicate. ``derived`` maps field names to getters that compute them (per source)."""
     if isinstance(node, ir.And):
-        preds = tuple(compile_node(n, derived) for n in node.items)
-        return lambda ev: all(p(ev) for p in preds)
+        return _all(tuple(compile_node(n, derived) for n in node.items))
     if isinstance(node, ir.Or):
         merged = _merge_or(node)
         preds = tuple(
             _group_pred(n, _get(n.field, derived)) if isinstance(n, _StrGroup) else compile_node(n, derived)
             for n in merged
         )
-        if len(preds) == 1:
-            return preds[0]
-        return lambda ev: any(p(ev) for p in preds)
+        return _any(preds)
     if isinstance(node, ir.Not):
         inner = compile_node(node.item, derived)
         return lambda ev: not inner(ev)
@@ -60,11 +57,50 @@ def compile_node(node: ir.Node, derived: Derived | None = None) -> Predicate:
         return lambda ev: value
     if isinstance(node, ir.FieldRef):
         return _fieldref(node, _get(node.field, derived), _get(node.other, derived))
+    if isinstance(node, ir.Num) and node.field == "EventID" and not (derived and "EventID" in derived):
+        want = node.value  # the record's own integer: no text round trip
+        return lambda ev: ev.event_id == want
     if node.field == MULTI_FIELD and not (derived and MULTI_FIELD in derived):
         # unnamed <Data> values: the test holds when it holds for any of them
         one = _leaf(node, lambda v: v)  # the "event" handed to ``one`` is the value itself
         return lambda ev: any(one(v) for v in ev.values(MULTI_FIELD))
     return _leaf(node, _get(node.field, derived))
+
+
+def _all(preds: tuple[Predicate, ...]) -> Predicate:
+    """AND without a generator per event (the hot path with thousands of rules)."""
+    if len(preds) == 1:
+        return preds[0]
+    if len(preds) == 2:
+        a, b = preds
+        return lambda ev: a(ev) and b(ev)
+    if len(preds) == 3:
+        a, b, c = preds
+        return lambda ev: a(ev) and b(ev) and c(ev)
+
+    def every(ev: Event) -> bool:
+        for p in preds:  # noqa: SIM110 - a plain loop: no generator object per event
+            if not p(ev):
+                return False
+        return True
+
+    return every
+
+
+def _any(preds: tuple[Predicate, ...]) -> Predicate:
+    if len(preds) == 1:
+        return preds[0]
+    if len(preds) == 2:
+        a, b = preds
+        return lambda ev: a(ev) or b(ev)
+
+    def some(ev: Event) -> bool:
+        for p in preds:  # noqa: SIM110 - a plain loop: no generator object per event
+            if p(ev):
+                return True
+        return False
+
+    return some
 
 
 def _get(field: str, derived: Derived | None) -> Getter:
@@ -199,20 +235,29 @@ class Detector:
                 else:
                     self._any.append(entry)
         self.event_ids = frozenset(self._by_id) if not self._any else None
+        self._pools: dict[tuple[int, str, str], list[tuple[Predicate, ir.CompiledRule]]] = {}
 
     def match(self, event: Event) -> list[ir.CompiledRule]:
-        """Rules that fire on ``event`` (each rule at most once, in rule order)."""
-        cands = self._by_id.get(event.event_id)
-        if cands is None and not self._any:
-            return []
-        channel = event.channel.lower()
-        provider = event.provider.lower()
+        """Rules that fire on ``event`` (each rule at most once)."""
+        key = (event.event_id, event.channel, event.provider)
+        pool = self._pools.get(key)
+        if pool is None:
+            pool = self._pool(*key)
         hits: list[ir.CompiledRule] = []
-        pool = (cands or []) + self._any if self._any else cands or []
-        for chans, provs, pred, rule in pool:
-            if (channel in chans or provider in provs) and rule not in hits and pred(event):
+        for pred, rule in pool:
+            if pred(event) and rule not in hits:
                 hits.append(rule)
         return hits
+
+    def _pool(self, event_id: int, channel: str, provider: str) -> list[tuple[Predicate, ir.CompiledRule]]:
+        """The entries whose source admits this (EventID, channel, provider), computed once per
+        combination (a run sees a few dozen), so the per-event loop only runs predicates."""
+        chan, prov = channel.lower(), provider.lower()
+        cands = self._by_id.get(event_id, []) + self._any
+        pool = [(pred, rule) for chans, provs, pred, rule in cands if chan in chans or prov in provs]
+        if len(self._pools) < 100_000:  # bounded: hostile input could vary channel names forever
+            self._pools[(event_id, channel, provider)] = pool
+        return pool
 
 
 def derived_getters(src: ir.Source) -> Derived | None:

@@ -58,7 +58,7 @@ class HuntResult:
 def prepare_rules(opts: HuntOptions, stats: RunStats) -> tuple[list[CompiledRule], Any]:
     """Compile the rules (warnings go to the run summary) and load the tuning file if any."""
     report = load_rules(opts.ruleset, opts.extra_rules)
-    for w in report.warnings:
+    for w in (*report.warnings, *report.notes):
         stats.warn(w)
     if not report.rules:
         raise UsageError("no usable rules loaded")

@@ -39,6 +39,8 @@ SYSTEM_FIELDS: dict[str, str] = {
 #: ``param1..N`` (Winlogbeat's names, so every shape agrees and rules may name them); a rule on
 #: ``Data`` matches when its test holds for any of them (``Event.values``).
 MULTI_FIELD = "Data"
+#: The rendered message (``Event.message``), where keyword (field-less) Sigma searches look.
+MESSAGE_FIELD = "Message"
 
 
 def _is_param(key: str) -> bool:
@@ -59,6 +61,7 @@ class Event:
         "data",
         "source",
         "locator",
+        "message",
     )
 
     def __init__(
@@ -73,6 +76,7 @@ class Event:
         data: dict[str, str],
         source: str = "",
         locator: str = "",
+        message: str | None = None,
     ) -> None:
         self.channel = channel
         self.provider = provider
@@ -84,6 +88,9 @@ class Event:
         self.data = data
         self.source = source
         self.locator = locator
+        #: the rendered message where the input carries one (NXLog/Splunk ``Message``, ECS
+        #: ``message``, RenderedXml); not content: the same event in EVTX has none
+        self.message = message
 
     def get(self, field: str) -> str | None:
         """Value of a field by its Sigma name: System fields (``EventID``, ``Channel``...) first,
@@ -96,9 +103,12 @@ class Event:
             value = getattr(self, attr)
             return None if value is None else str(value)
         value = self.data.get(field)
-        if value is None and field == MULTI_FIELD:
-            unnamed = self.values(field)
-            return ", ".join(unnamed) if unnamed else None
+        if value is None:
+            if field == MESSAGE_FIELD:
+                return self.message
+            if field == MULTI_FIELD:
+                unnamed = self.values(field)
+                return ", ".join(unnamed) if unnamed else None
         return value
 
     def values(self, field: str) -> list[str]:
@@ -222,3 +232,10 @@ def stringify(value: Any) -> str:
         # nested elements we have no name for: keep them as JSON rather than drop them
         return orjson.dumps(value, option=orjson.OPT_SORT_KEYS, default=str).decode()
     return str(value)
+
+
+def message_text(value: Any) -> str | None:
+    """A reader's rendered-message value as text (``None`` when absent or empty)."""
+    if value is None or value == "":
+        return None
+    return value if isinstance(value, str) else stringify(value)

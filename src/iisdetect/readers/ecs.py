@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
-from iisdetect.model.event import Event, normalise_time, stringify
+from iisdetect.model.event import Event, message_text, normalise_time, stringify
 from iisdetect.model.stats import RunStats
 
 from .evtx_json import _flatten
@@ -85,6 +85,7 @@ def normalise_ecs(obj: Any, source: str, locator: str) -> Event | None:
         data,
         source,
         locator,
+        message=message_text(obj.get("message")),
     )
 
 

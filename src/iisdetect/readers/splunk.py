@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
-from iisdetect.model.event import Event, normalise_time, stringify
+from iisdetect.model.event import Event, message_text, normalise_time, stringify
 from iisdetect.model.stats import RunStats
 
 from .json_loop import read_json
@@ -100,6 +100,7 @@ def normalise_splunk(obj: Any, source: str, locator: str) -> Event | None:
         data,
         source,
         locator,
+        message=message_text(row.get("Message")),
     )
 
 

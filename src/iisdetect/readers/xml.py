@@ -9,7 +9,7 @@ declaration: it is handed to defusedxml, which refuses it (DTDForbidden), the re
 (reason ``unsafe xml``) and the file is not read further (its events would depend on that DTD).
 Entity references inside an element are never expanded (undefined entity -> ``bad xml``).
 
-Namespaces are stripped; ``<RenderingInfo>`` is ignored; ``<Data Name=..>`` gives named fields
+Namespaces are stripped; ``<RenderingInfo>`` gives only ``Event.message``; ``<Data Name=..>`` gives named fields
 (names without spaces), unnamed ``<Data>`` give ``param1``.. (see evtx_json); ``<UserData>`` is
 flattened; ``<Binary>`` is kept only when non-empty; ``<EventID Qualifiers='0'>`` reads the text.
 """
@@ -55,6 +55,7 @@ def element_to_event(root: Element, source: str, locator: str) -> Event:
     eid: int | None = None
     rid: int | None = None
     sid: str | None = None
+    message: str | None = None
     data: dict[str, str] = {}
     for part in root:
         name = _local(part.tag)
@@ -97,9 +98,13 @@ def element_to_event(root: Element, source: str, locator: str) -> Event:
         elif name == "UserData":
             for wrapper in part:
                 _leaves(wrapper, data)
+        elif name == "RenderingInfo":  # RenderedXml (wevtutil /e:, Get-WinEvent): keep the message
+            for f in part:
+                if _local(f.tag) == "Message" and f.text:
+                    message = f.text
     if eid is None:
         raise ValueError("no <EventID>")
-    return Event(channel, provider, eid, computer, time, rid, sid, data, source, locator)
+    return Event(channel, provider, eid, computer, time, rid, sid, data, source, locator, message)
 
 
 _PREFIXED_TAG = re.compile(rb"(</?)[\w.-]+:")
