@@ -197,3 +197,13 @@ def test_expand_takes_placeholder_values_and_names_missing_ones() -> None:
     assert not fires(det, ev(4624, {}, log=SECURITY, computer="WEB01.corp.local"))
     with pytest.raises(Exception, match="DomainControllers"):
         detector(rule, {"product": "windows", "service": "security"})
+
+
+def test_a_field_no_log_source_has_gets_a_note() -> None:
+    notes: list[str] = []
+    det = detector(sel({"Image|endswith": "\\x.exe", "CommandLines|contains": "y"}), notes=notes)
+    assert notes == [
+        "field(s) CommandLines exist in none of the rule's log sources (sysmon_1, security_4688): "
+        "the tests on them never match"
+    ]
+    assert not fires(det, ev(1, {"Image": "C:\\x.exe", "CommandLine": "y"}))

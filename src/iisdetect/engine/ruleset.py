@@ -173,6 +173,7 @@ def compile_rule(
     if not variants_spec:
         raise UnsupportedSigma(_logsource_problem(ls.product, ls.category, ls.service))
     variants = []
+    absent: list[set[str]] = []  # per variant: fields of the condition its source never has
     for spec in variants_spec:
         rule = SigmaRule.from_dict(doc)
         if placeholders is not None:
@@ -185,6 +186,15 @@ def compile_rule(
         variants.append(ir.Variant(spec.source, cond))
         if notes is not None:
             notes.extend(_variant_notes(spec, cond))
+            if spec.has_fields:  # positive tests only: filters have their own note above
+                absent.append({f for f in _fields(cond) - _negated_fields(cond) if _unknown(spec, f)})
+    if notes is not None and absent and len(absent) == len(variants_spec):
+        nowhere = set.intersection(*absent)
+        if nowhere:
+            notes.append(
+                f"field(s) {', '.join(sorted(nowhere))} exist in none of the rule's log sources "
+                f"({', '.join(s.name for s in variants_spec)}): the tests on them never match"
+            )
     if notes is not None and any(KEYWORD_FIELD in _fields(v.condition) for v in variants):
         notes.append(
             f"keyword search: matches only inputs with a rendered message ({KEYWORD_FIELD}); "
@@ -238,11 +248,16 @@ def _negated_fields(node: ir.Node, under_not: bool = False) -> set[str]:
     return _fields(node) if under_not else set()
 
 
+def _unknown(spec: LogsourceVariant, name: str) -> bool:
+    """A field the variant's source never has (System fields and the message are always there)."""
+    return name not in spec.has_fields and name not in SYSTEM_FIELDS and name != KEYWORD_FIELD
+
+
 def _variant_notes(spec: LogsourceVariant, cond: ir.Node) -> list[str]:
     """Filters naming a field the variant's source never has remove nothing there: say so."""
     if not spec.has_fields:
         return []
-    missing = sorted(f for f in _negated_fields(cond) if f not in spec.has_fields and f not in SYSTEM_FIELDS)
+    missing = sorted(f for f in _negated_fields(cond) if _unknown(spec, f))
     if not missing:
         return []
     return [
