@@ -11,9 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from iisdetect.engine.evaluate import Detector
-from iisdetect.engine.ruleset import compile_rule
+from iisdetect.engine.ruleset import compile_rule, load_rules
 from iisdetect.model.event import Event
 from tests.helpers import SECURITY, ev
 
@@ -207,3 +208,23 @@ def test_a_field_no_log_source_has_gets_a_note() -> None:
         "the tests on them never match"
     ]
     assert not fires(det, ev(1, {"Image": "C:\\x.exe", "CommandLine": "y"}))
+
+
+def test_a_placeholder_file_among_the_rule_paths_fills_expand(tmp_path: Path) -> None:
+    rule_doc = {
+        "title": "dc logon", "id": "0a1b2c3d-0000-4000-8000-000000000002", "level": "high",
+        "logsource": {"product": "windows", "service": "security"},
+        "detection": {"selection": {"EventID": 4624, "Computer|expand": "%DomainControllers%"},
+                      "condition": "selection"},
+    }  # fmt: skip
+    (tmp_path / "dc.yml").write_text(yaml.safe_dump(rule_doc))
+    without = load_rules(None, [str(tmp_path / "dc.yml")])
+    assert without.rules == [] and "%DomainControllers%" in without.warnings[0]
+    (tmp_path / "vars.yml").write_text("placeholders:\n  DomainControllers: ['DC0*', 'ROOTDC']\n")
+    report = load_rules(None, [str(tmp_path)])
+    assert report.warnings == [] and [r.title for r in report.rules] == ["dc logon"]
+    det = Detector(report.rules)
+    assert det.match(ev(4624, {}, log=SECURITY, computer="dc01.corp.local"))
+    assert det.match(ev(4624, {}, log=SECURITY, computer="ROOTDC"))
+    assert not det.match(ev(4624, {}, log=SECURITY, computer="WEB01"))
+    assert not det.match(ev(4625, {}, log=SECURITY, computer="DC01"))

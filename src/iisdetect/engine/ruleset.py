@@ -57,10 +57,16 @@ class LoadReport:
 
 
 def read_placeholders(path: str | Path) -> dict[str, list[str]]:
-    """The user's ``|expand`` values: a YAML mapping ``name: [value, ...]`` (``%name%`` in rules)."""
+    """A placeholder file's ``|expand`` values: ``placeholders: {name: [value, ...]}`` (``%name%``)."""
     raw = read_yaml(path, "placeholder file")
+    if not _is_placeholder_doc(raw):
+        raise UsageError(f"placeholder file {path}: expected 'placeholders:' with a mapping of name: [values]")
+    return _placeholder_values(raw["placeholders"], path)
+
+
+def _placeholder_values(raw: object, path: str | Path) -> dict[str, list[str]]:
     if not isinstance(raw, dict):
-        raise UsageError(f"placeholder file {path}: expected a mapping of name: [values]")
+        raise UsageError(f"placeholder file {path}: 'placeholders' must map names to values")
     out: dict[str, list[str]] = {}
     for name, values in raw.items():
         vals = values if isinstance(values, list) else [values]
@@ -68,7 +74,6 @@ def read_placeholders(path: str | Path) -> dict[str, list[str]]:
             raise UsageError(f"placeholder file {path}: {name!r}: expected a string or a list of strings")
         out[str(name)] = [str(v) for v in vals]
     return out
-
 
 def ruleset_paths(name: str) -> list[Path]:
     if name not in RULESETS:
@@ -108,13 +113,24 @@ def load_ruleset(
 def load_rules(
     ruleset: str | None, extra: Sequence[str] = (), placeholders: dict[str, list[str]] | None = None
 ) -> LoadReport:
-    """Compile rules, collecting (not raising) per-rule problems as warnings for the CLI."""
+    """Compile rules, collecting (not raising) per-rule problems as warnings for the CLI.
+
+    A YAML file among the rule paths whose document is ``placeholders: {name: [values]}`` (and no
+    ``detection``) defines ``|expand`` values for every rule loaded with it (``--rules vars.yml``),
+    merged over ``placeholders``.
+    """
     paths = ruleset_paths(ruleset) if ruleset else []
     files = rule_files([*paths, *(Path(e) for e in extra)])
     report = LoadReport()
+    parsed = [(path, _read_docs(path, report)) for path in files]
+    values = dict(placeholders or {})
+    for path, docs in parsed:
+        for doc in docs:
+            if _is_placeholder_doc(doc):
+                values.update(_placeholder_values(doc["placeholders"], path))
     seen: set[str] = set()
-    for path in files:
-        for rule in _load_file(path, report, ruleset_name(path), placeholders):
+    for path, docs in parsed:
+        for rule in _compile_docs(path, docs, report, ruleset_name(path), values or placeholders):
             if rule.id in seen:
                 report.warnings.append(f"{path}: duplicate rule id {rule.id}; second copy ignored")
                 continue
@@ -127,18 +143,31 @@ def ruleset_name(path: Path) -> str:
     return path.parent.name if path.parent.name in RULESETS else "custom"
 
 
-def _load_file(
-    path: Path, report: LoadReport, ruleset: str, placeholders: dict[str, list[str]] | None = None
-) -> list[ir.CompiledRule]:
+def _is_placeholder_doc(doc: object) -> bool:
+    return isinstance(doc, dict) and "placeholders" in doc and "detection" not in doc
+
+
+def _read_docs(path: Path, report: LoadReport) -> list[object]:
     try:
-        text = path.read_text(encoding="utf-8")
-        docs = list(yaml.safe_load_all(text))
+        return list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         report.warnings.append(f"{path}: cannot read rule file: {str(exc).splitlines()[0]}")
         return []
+
+
+def _load_file(
+    path: Path, report: LoadReport, ruleset: str, placeholders: dict[str, list[str]] | None = None
+) -> list[ir.CompiledRule]:
+    """One rule file alone (tests, scripts): its rules, problems in ``report``."""
+    return _compile_docs(path, _read_docs(path, report), report, ruleset, placeholders)
+
+
+def _compile_docs(
+    path: Path, docs: list[object], report: LoadReport, ruleset: str, placeholders: dict[str, list[str]] | None
+) -> list[ir.CompiledRule]:
     out = []
     for doc in docs:
-        if doc is None:
+        if doc is None or _is_placeholder_doc(doc):
             continue
         if not isinstance(doc, dict) or "detection" not in doc:
             kind = "correlation" if isinstance(doc, dict) and "correlation" in doc else "non-detection"
@@ -227,6 +256,8 @@ def _logsource_problem(product: str | None, category: str | None, service: str |
         return f"logsource {where}: product {product!r} is not Windows; iisdetect reads Windows event logs"
     if not category and not service:
         return f"logsource {where}: names neither a category nor a service"
+    if product is None and category and category not in logsource_table():
+        return f"logsource {where}: category {category!r} is not a Windows event log source"
     return f"logsource {where} is not in mapping/logsources.yaml"
 
 
