@@ -8,7 +8,6 @@ evaluated exactly is never skipped silently: it is reported in ``LoadReport.warn
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,21 +28,9 @@ from iisdetect.errors import RuleError, UsageError
 from iisdetect.mapping.logsources import LogsourceVariant, logsource_key, logsource_table
 from iisdetect.model.event import SYSTEM_FIELDS
 from iisdetect.model.userfiles import read_yaml
+from iisdetect.rulesets import DEFAULT_RULESET, RULESETS, rules_root, ruleset_paths
 
-RULESETS: dict[str, tuple[str, ...]] = {"seed": ("seed",), "iis": ("iis",), "all": ("seed", "iis")}
-DEFAULT_RULESET = "iis"
-
-
-def rules_root() -> Path:
-    """The built-in rulesets: package data in ``iisdetect/rulesets`` (or ``$IISDETECT_RULES``).
-
-    They ship inside the wheel, so an installed ``iisdetect`` finds them wherever it runs.
-    """
-    env = os.environ.get("IISDETECT_RULES")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[1] / "rulesets"
-
+__all__ = ["DEFAULT_RULESET", "RULESETS", "LoadReport", "load_rules", "load_ruleset", "rules_root", "ruleset_paths"]
 
 @dataclass
 class LoadReport:
@@ -74,16 +61,6 @@ def _placeholder_values(raw: object, path: str | Path) -> dict[str, list[str]]:
             raise UsageError(f"placeholder file {path}: {name!r}: expected a string or a list of strings")
         out[str(name)] = [str(v) for v in vals]
     return out
-
-def ruleset_paths(name: str) -> list[Path]:
-    if name not in RULESETS:
-        raise UsageError(f"unknown ruleset {name!r} (choose from {', '.join(RULESETS)})")
-    root = rules_root()
-    paths = [root / sub for sub in RULESETS[name]]
-    missing = [str(p) for p in paths if not p.is_dir()]
-    if missing:
-        raise UsageError(f"ruleset {name!r} not found at {', '.join(missing)}")
-    return paths
 
 
 def rule_files(paths: Iterable[Path]) -> list[Path]:
