@@ -31,7 +31,7 @@ def rule(cond: ir.Node, dtype: str = "T", rid: str = "r1") -> ir.CompiledRule:
         (ir.Glob("Details", ("C:", ir.STAR, ".dll", ir.ONE)), "Details ILIKE 'C:%.dll_'"),
         (ir.Regex("CommandLine", "-enc\\s", True), "Command IMATCHES '(?s:.*)(?:-enc\\s)(?s:.*)'"),
         (ir.Num("EventID", 7), "\"Event ID\" = '7'"),
-        (ir.Null("Details"), "(Details IS NULL OR Details = '')"),
+        (ir.Null("Details"), "Details IS NULL"),  # Sigma null: absent, not empty
         (ir.Cidr("SourceIp", "10.0.0.0/8"), "INCIDR('10.0.0.0/8', SourceIp)"),
         (
             ir.Not(ir.Str("Image", "contains", "setup.exe")),

@@ -81,9 +81,8 @@ class Renderer:
             return f"{self.field(node.field)} {op} {aql_string(rx)}"
         if isinstance(node, ir.Num):
             return f"{self.field(node.field)} = {aql_string(str(node.value))}"
-        if isinstance(node, ir.Null):
-            col = self.field(node.field)
-            return f"({col} IS NULL OR {col} = '')"
+        if isinstance(node, ir.Null):  # Sigma null: the field is absent ('' is a value)
+            return f"{self.field(node.field)} IS NULL"
         if isinstance(node, ir.Cidr):
             return f"INCIDR({aql_string(node.network)}, {self.field(node.field)})"
         raise ExportError(f"cannot export IR node {type(node).__name__}")
