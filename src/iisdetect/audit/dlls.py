@@ -48,6 +48,9 @@ def weigh(rep: DllReport, entry: Entry | None, expected_signer: str) -> tuple[st
     elif rep.signature.startswith("damaged"):
         levels.append("medium")
         reasons.append(f"signature {rep.signature}")
+    elif entry is not None and entry.kind == "module" and rep.dotnet:
+        levels.append("low")
+        reasons.append("no embedded signature (common for .NET assemblies; the strong name is not a signature check)")
     elif exp == "microsoft windows":
         reasons.append("no embedded signature (expected: Windows files are catalog-signed; check the catalog on the host)")
     elif exp in MICROSOFT_SIGNERS:

@@ -166,7 +166,7 @@ def _judge_image(entry: Entry) -> Judgement:
     """Native global modules, ISAPI filters/extensions, handler processors, compression DLLs."""
     image = entry.image
     if entry.kind == "global_module":
-        v = baseline_judge(entry.name, image)
+        v = baseline_judge(entry.name, _express_image(entry))
         if v.status == "known" and v.module is not None:
             verdict, group = _group_verdict(v.module)
             return Judgement(verdict, group, v.module.signer)
@@ -190,6 +190,18 @@ def _judge_image(entry: Entry) -> Judgement:
     j = Judgement("unknown", findings=[("audit.unknown", f"{entry.kind} {entry.identity()!r} -> {image!r} is not in the baseline")])
     _image_findings(j, image)
     return j
+
+
+def _express_image(entry: Entry) -> str:
+    """IIS Express writes ``%IIS_BIN%\\<tail>`` for modules installed under its own folder (aspnetcore's
+    Http.config; the ANCM installer runs ``appcmd install module /image:"%IIS_BIN%\\Asp.Net Core Module\\V2\\..."``).
+    When the baseline image of that name ends in the same tail, the entry means the same module."""
+    image = entry.image
+    if not (entry.iis_express and image.lower().startswith("%iis_bin%\\")):
+        return image
+    tail = "\\" + normalise_path(image[len("%iis_bin%\\") :])
+    m = next((m for m in load_baseline() if m.name.lower() == entry.name.lower() and m.image), None)
+    return m.image if m is not None and normalise_path(m.image).endswith(tail) else image
 
 
 def _image_findings(j: Judgement, image: str) -> None:
@@ -221,7 +233,9 @@ def _judge_module(entry: Entry) -> Judgement:
         want = parse_type(v.module.type)[0]
         if want.lower() != cls.lower():
             findings.append(("audit.image_mismatch", f"type {cls!r} is not {v.module.name}'s {want!r}"))
-    if token and token not in MICROSOFT_TOKENS:
+    if token == "null":
+        findings.append(("audit.managed_untrusted", f"assembly {assembly!r} is not strong-named (PublicKeyToken=null)"))
+    elif token and token not in MICROSOFT_TOKENS:
         findings.append(("audit.managed_untrusted", f"assembly {assembly!r} has public key token {token}, not Microsoft's"))
     elif not assembly and cls.lower() not in known_types:
         findings.append(

@@ -16,7 +16,7 @@ from iisdetect.audit import dlls as dll_weigh
 from iisdetect.audit import findings as F
 from iisdetect.audit.entries import Entry, extract
 from iisdetect.audit.history import LIVE, Change, Snapshot, diff
-from iisdetect.audit.judge import Judgement, judge_entry
+from iisdetect.audit.judge import Judgement, judge_entry, parse_type
 from iisdetect.audit.package import MAX_CONFIG_BYTES, MAX_DLL_BYTES, Member, iter_members
 from iisdetect.audit.pe import DllReport, triage
 from iisdetect.audit.sites import location_of, virtual_dirs
@@ -187,15 +187,28 @@ def _dll_alerts(
     m: Member,
     reports: list[DllReport],
 ) -> list[F.AuditAlert]:
-    if not e.resolved or not e.resolved.lower().endswith((".dll", ".exe")):
+    path = e.resolved or _assembly_path(e, pkg)
+    if not path or not path.lower().endswith((".dll", ".exe")):
         return []
-    rep = _find_dll(e.resolved, pkg, extra, reports)
+    rep = _find_dll(path, pkg, extra, reports)
     if rep is None:
         return []
     level, reasons = dll_weigh.weigh(rep, e, j.signer)
     info = F.entry_info(e, m.kind or "", j.verdict)
     info["dll"] = rep.as_dict()
     return [F.make("audit.dll", host, m.mtime, m.display, e.xpath, info, reasons, level, "DLL triage")]
+
+
+def _assembly_path(e: Entry, pkg: _Package) -> str:
+    """Where a managed module's assembly sits in the package: the GAC, or a bin folder (first in path order)."""
+    if e.kind != "module" or not e.type:
+        return ""
+    assembly = parse_type(e.type)[1]
+    if not assembly:
+        return ""
+    want = "\\" + assembly.lower() + ".dll"
+    hits = sorted(k for k in pkg.binaries if k.endswith(want) and ("\\gac_" in k or "\\bin\\" in k))
+    return pkg.binaries[hits[0]].windows_path if hits else ""
 
 
 def _find_dll(resolved: str, pkg: _Package, extra: dict[str, DllReport], reports: list[DllReport]) -> DllReport | None:
