@@ -172,11 +172,11 @@ def _judge_image(entry: Entry) -> Judgement:
             return Judgement(verdict, group, v.module.signer)
         if v.status == "lookalike":
             j = Judgement("suspicious", findings=[("audit.lookalike", v.reasons[0])])
-            _image_findings(j, image)
+            _image_findings(j, entry.resolved or image)
             return j
         if v.status == "mismatch":
             j = Judgement("suspicious", findings=[("audit.image_mismatch", "; ".join(v.reasons))])
-            _image_findings(j, image)
+            _image_findings(j, entry.resolved or image)
             return j
     known = find_image(image) if image else None
     if known is not None:
@@ -188,7 +188,7 @@ def _judge_image(entry: Entry) -> Judgement:
         verdict, group = _group_verdict(known)
         return Judgement(verdict, group, known.signer)
     j = Judgement("unknown", findings=[("audit.unknown", f"{entry.kind} {entry.identity()!r} -> {image!r} is not in the baseline")])
-    _image_findings(j, image)
+    _image_findings(j, entry.resolved or image)
     return j
 
 
