@@ -89,7 +89,7 @@ def entry_info(entry: Entry, config_kind: str, verdict: str = "") -> dict[str, A
         "entry_kind": entry.kind,
         "name": entry.name,
         "image": entry.image,
-        "type": entry.type,
+        "managed_type": entry.type,
         "precondition": entry.precondition,
         "location": entry.location,
         "resolved": entry.resolved,

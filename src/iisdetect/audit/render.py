@@ -19,7 +19,7 @@ def _what(a: AuditAlert) -> str:
     i = a.info
     if i.get("entry_kind"):
         what = f"{i['entry_kind']} {i.get('name') or ''!s}".strip()
-        target = i.get("type") or i.get("image") or ""
+        target = i.get("managed_type") or i.get("image") or ""
         return f"{what} -> {target}" if target else what
     return str(i.get("resolved") or a.event.source)
 
