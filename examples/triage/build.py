@@ -209,3 +209,5 @@ def write(out: Path = OUT) -> Path:
 
 if __name__ == "__main__":
     print(write())
+
+# ruff: noqa: E501 - the XML templates keep their lines as IIS writes them

@@ -86,7 +86,9 @@ def _metadata(ns: str, cls: str) -> bytes:
         strings.append(0)
     rows = {0x00: 1, 0x01: 1, 0x02: 2, 0x09: 1}
     valid = sum(1 << t for t in rows)
-    tables = struct.pack("<IBBBBQQ", 0, 2, 0, 0, 1, valid, 0) + b"".join(struct.pack("<I", rows[t]) for t in sorted(rows))
+    tables = struct.pack("<IBBBBQQ", 0, 2, 0, 0, 1, valid, 0) + b"".join(
+        struct.pack("<I", rows[t]) for t in sorted(rows)
+    )
     tables += struct.pack("<HHHHH", 0, lib, 1, 0, 0)  # Module
     tables += struct.pack("<HHH", (1 << 2) | 0, iface, web)  # TypeRef, scope = Module row 1
     tables += struct.pack("<IHHHHH", 0, mod, 0, 0, 1, 1)  # TypeDef <Module>
@@ -94,7 +96,13 @@ def _metadata(ns: str, cls: str) -> bytes:
     tables += struct.pack("<HH", 2, (1 << 2) | 1)  # InterfaceImpl: TypeDef 2 implements TypeRef 1
     while len(tables) % 4:
         tables += b"\0"
-    heaps = [("#~", tables), ("#Strings", bytes(strings)), ("#US", b"\0\0\0\0"), ("#GUID", bytes(16)), ("#Blob", b"\0\0\0\0")]
+    heaps = [
+        ("#~", tables),
+        ("#Strings", bytes(strings)),
+        ("#US", b"\0\0\0\0"),
+        ("#GUID", bytes(16)),
+        ("#Blob", b"\0\0\0\0"),
+    ]
     version = b"v4.0.30319\0\0"
     header_len = 16 + len(version) + 4 + sum(8 + ((len(n) + 4) // 4) * 4 for n, _ in heaps)
     head = struct.pack("<IHHII", 0x424A5342, 1, 1, 0, len(version)) + version + struct.pack("<HH", 0, len(heaps))
@@ -130,13 +138,13 @@ def _signature(cn: str) -> bytes:
             },
         }
     )
-    cert = x509.Certificate({"tbs_certificate": tbs, "signature_algorithm": {"algorithm": "sha256_rsa"}, "signature_value": b"\0" * 256})
+    cert = x509.Certificate(
+        {"tbs_certificate": tbs, "signature_algorithm": {"algorithm": "sha256_rsa"}, "signature_value": b"\0" * 256}
+    )
     signer = cms.SignerInfo(
         {
             "version": "v1",
-            "sid": cms.SignerIdentifier(
-                name="issuer_and_serial_number", value={"issuer": name, "serial_number": 4242}
-            ),
+            "sid": cms.SignerIdentifier(name="issuer_and_serial_number", value={"issuer": name, "serial_number": 4242}),
             "digest_algorithm": algos.DigestAlgorithm({"algorithm": "sha256"}),
             "signature_algorithm": algos.SignedDigestAlgorithm({"algorithm": "rsassa_pkcs1v15"}),
             "signature": b"\0" * 256,
@@ -172,7 +180,10 @@ def build(spec: Spec, dll_name: str = "module.dll") -> bytes:
         dirs[14] = (sec.add(cli), 72)
     raw_size = (len(sec.buf) + FILE_ALIGN - 1) // FILE_ALIGN * FILE_ALIGN
     if dbg is not None:
-        sec.patch(dbg[0], struct.pack("<IIHHIIII", 0, spec.timestamp, 0, 0, 2, dbg[3], dbg[2], FILE_ALIGN + dbg[2] - SECTION_RVA))
+        sec.patch(
+            dbg[0],
+            struct.pack("<IIHHIIII", 0, spec.timestamp, 0, 0, 2, dbg[3], dbg[2], FILE_ALIGN + dbg[2] - SECTION_RVA),
+        )
     cert = b""
     if spec.signer:
         blob = _signature(spec.signer)
@@ -190,12 +201,16 @@ def build(spec: Spec, dll_name: str = "module.dll") -> bytes:
         0x100000, 0x1000, 0x100000, 0x1000, 0, 16,
     )  # fmt: skip
     opt += b"".join(struct.pack("<II", *d) for d in dirs)
-    shdr = struct.pack("<8sIIIIIIHHI", b".rdata", len(sec.buf), SECTION_RVA, raw_size, FILE_ALIGN, 0, 0, 0, 0, 0x40000040)
+    shdr = struct.pack(
+        "<8sIIIIIIHHI", b".rdata", len(sec.buf), SECTION_RVA, raw_size, FILE_ALIGN, 0, 0, 0, 0, 0x40000040
+    )
     header = dos + coff + opt + shdr
     header += b"\0" * (FILE_ALIGN - len(header))
     return header + bytes(sec.buf) + b"\0" * (raw_size - len(sec.buf)) + cert
 
 
 NATIVE_MODULE = Spec(exports=["RegisterModule"], imports={"KERNEL32.dll": ["GetProcAddress"]})
-ISAPI_FILTER = Spec(exports=["GetFilterVersion", "HttpFilterProc", "TerminateFilter"], imports={"KERNEL32.dll": ["Sleep"]})
+ISAPI_FILTER = Spec(
+    exports=["GetFilterVersion", "HttpFilterProc", "TerminateFilter"], imports={"KERNEL32.dll": ["Sleep"]}
+)
 ISAPI_EXTENSION = Spec(exports=["GetExtensionVersion", "HttpExtensionProc"], imports={"KERNEL32.dll": ["Sleep"]})

@@ -40,7 +40,8 @@ def test_extract_all_kinds() -> None:
     entries = extract(ET.fromstring(XML), "pkg!applicationHost.config", "C:\\Windows\\System32\\inetsrv\\config\\a")
     got = [(e.kind, e.name, e.location, e.resolved, e.bitness) for e in entries]
     assert got == [
-        ("global_module", "ManagedEngineV4.0_32bit", "", "C:\\Windows\\Microsoft.NET\\Framework\\v4.0.30319\\webengine4.dll", "32"),
+        ("global_module", "ManagedEngineV4.0_32bit", "", "C:\\Windows\\Microsoft.NET\\Framework\\v4.0.30319\\"
+         "webengine4.dll", "32"),
         ("global_module", "AppDynamics", "", "C:\\Program Files (x86)\\AppDynamics\\x.dll", "32"),
         ("handler", "PHP", "", "C:\\PHP\\php-cgi.exe", ""),  # StaticFile has no scriptProcessor: not listed
         ("compression_scheme", "gzip", "", "C:\\Windows\\system32\\inetsrv\\gzip.dll", ""),

@@ -34,7 +34,8 @@ def test_default_entries_are_clean() -> None:
         'Version=4.0.0.0, Culture=neutral, PublicKeyToken=31bf3856ad364e35" />'
         '<add name="Exchange OAuth" type="Microsoft.Exchange.Security.OAuth.OAuthHttpModule, '
         'Microsoft.Exchange.Security, Version=15.0.0.0, Culture=neutral, PublicKeyToken=31bf3856ad364e35" />',
-        filters='<filter name="ASP.Net_4.0_32bit" path="%windir%\\Microsoft.NET\\Framework\\v4.0.30319\\aspnet_filter.dll" />',
+        filters='<filter name="ASP.Net_4.0_32bit" '
+        'path="%windir%\\Microsoft.NET\\Framework\\v4.0.30319\\aspnet_filter.dll" />',
         restrictions='<add path="C:\\Windows\\Microsoft.NET\\Framework64\\v4.0.30319\\aspnet_isapi.dll" allowed="true" '
         'description="ASP.NET v4.0.30319" />',
         handlers='<add name="ASPClassic" path="*.asp" verb="GET" modules="IsapiModule" '
@@ -105,7 +106,10 @@ def test_global_module_flags(entry: str, key: str, flags: list[str]) -> None:
 @pytest.mark.parametrize(
     ("type_", "flags"),
     [
-        ("Evil.Module, Evil, Version=1.0.0.0, Culture=neutral, PublicKeyToken=8c3d2b1a0f9e7d6c", ["audit.managed_untrusted"]),
+        (
+            "Evil.Module, Evil, Version=1.0.0.0, Culture=neutral, PublicKeyToken=8c3d2b1a0f9e7d6c",
+            ["audit.managed_untrusted"],
+        ),
         ("Evil.Module, Evil, Version=1.0.0.0, Culture=neutral, PublicKeyToken=null", ["audit.managed_untrusted"]),
         ("Evil.Module, Evil", ["audit.managed_untrusted"]),
         ("Evil.Module", ["audit.managed_untrusted"]),  # App_Code / bin
@@ -144,7 +148,10 @@ def test_filters_handlers_restrictions() -> None:
     assert out["isapi_filter:OwaAuth"][1] == ["audit.unknown"]
     assert out["isapi_filter:f"][1] == ["audit.unknown", "audit.user_writable"]
     assert out["handler:php"][1] == ["audit.unknown"]
-    assert out["isapi_cgi_restriction:C:\\inetpub\\wwwroot\\upload\\x.dll"][1] == ["audit.unknown", "audit.user_writable"]
+    assert out["isapi_cgi_restriction:C:\\inetpub\\wwwroot\\upload\\x.dll"][1] == [
+        "audit.unknown",
+        "audit.user_writable",
+    ]
 
 
 def test_iis_express_images_match_their_baseline_modules() -> None:

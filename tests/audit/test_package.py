@@ -19,7 +19,8 @@ from iisdetect.model.stats import RunStats
     ("rel", "expected"),
     [
         # KAPE target output: <dest>\C\Windows\...
-        ("C/Windows/System32/inetsrv/config/applicationHost.config", "C:\\Windows\\System32\\inetsrv\\config\\applicationHost.config"),
+        ("C/Windows/System32/inetsrv/config/applicationHost.config",
+         "C:\\Windows\\System32\\inetsrv\\config\\applicationHost.config"),
         ("WEB01/2024-03-07/D/inetpub/wwwroot/web.config", "D:\\inetpub\\wwwroot\\web.config"),
         # Velociraptor collection zips: uploads/auto/C%3A/... and uploads/ntfs/%5C%5C.%5CC%3A/...
         ("uploads/auto/C%3A/inetpub/history/CFGHISTORY_0000000001/applicationHost.config",
@@ -39,7 +40,9 @@ def test_folder_zip_tar(tmp_path: Path) -> None:
     (tmp_path / "pkg" / "C" / "inetpub" / "web.config").write_text("<configuration/>")
     zpath = tmp_path / "c.zip"
     with zipfile.ZipFile(zpath, "w") as zf:
-        zf.writestr(zipfile.ZipInfo("uploads/auto/C%3A/inetpub/web.config", (2024, 3, 5, 14, 12, 0)), "<configuration/>")
+        zf.writestr(
+            zipfile.ZipInfo("uploads/auto/C%3A/inetpub/web.config", (2024, 3, 5, 14, 12, 0)), "<configuration/>"
+        )
     tpath = tmp_path / "c.tar.gz"
     with tarfile.open(tpath, "w:gz") as tf:
         info = tarfile.TarInfo("C/inetpub/web.config")

@@ -76,7 +76,10 @@ def test_weigh_levels() -> None:
     assert weigh(native, _entry("global_module"), "Microsoft Corporation")[0] == "high"  # product-signed, unsigned
     assert weigh(native, _entry("global_module"), "") == ("medium", ["no embedded signature"])
     level, reasons = weigh(native, _entry("isapi_filter"), "")
-    assert level == "medium" and reasons[0] == "registered as isapi_filter but does not export GetFilterVersion, HttpFilterProc"
+    assert (
+        level == "medium"
+        and reasons[0] == "registered as isapi_filter but does not export GetFilterVersion, HttpFilterProc"
+    )
     signed = triage(build(Spec(exports=["RegisterModule"], signer="Contoso Ltd")), "s.dll")
     assert weigh(signed, _entry("global_module"), "Microsoft Windows")[0] == "high"
     assert weigh(signed, _entry("global_module"), "Dynatrace (expected)")[0] == "high"

@@ -56,7 +56,11 @@ def test_example_history_dates_the_installs() -> None:
         ("added", "ChartImg"): ("live", "2024-03-07T16:45:00.000000Z"),
         ("added", "Chart Image Handler"): ("live", "2024-03-07T16:45:00.000000Z"),
     }
-    rgdoor = next(a for a in result.alerts if a.detection_type == "IIS_Audit_Unknown_Component" and a.info["name"] == "IISCompressionHelper")
+    rgdoor = next(
+        a
+        for a in result.alerts
+        if a.detection_type == "IIS_Audit_Unknown_Component" and a.info["name"] == "IISCompressionHelper"
+    )
     assert rgdoor.info["first_seen"] == "CFGHISTORY_0000000003"
     assert rgdoor.event.source.endswith("uploads/auto/C%3A/Windows/System32/inetsrv/config/applicationHost.config")
     assert rgdoor.event.locator == "/configuration/system.webServer/globalModules/add[@name='IISCompressionHelper']"
@@ -109,3 +113,18 @@ def test_dll_option_matches_by_name(kape, tmp_path: Path) -> None:  # noqa: ANN0
     assert tri["C:\\ProgramData\\f.dll"].level == "medium"
     assert "does not export GetFilterVersion, HttpFilterProc" in tri["C:\\ProgramData\\f.dll"].notes[0]
     assert tri[str(stray)].level == "medium" and tri[str(stray)].info["verdict"] == "not registered"
+
+
+def test_redirection_and_size_limit(kape, monkeypatch) -> None:  # noqa: ANN001
+    import iisdetect.audit.run as run_mod
+
+    redirect = '<configuration><configurationRedirection enabled="true" path="\\\\filer\\iisconfig" /></configuration>'
+    kape("C/Windows/System32/inetsrv/config/redirection.config", redirect)
+    root = kape(APPHOST, config(global_modules='<add name="A" image="C:\\a.dll" />' * 50))
+    monkeypatch.setattr(run_mod, "MAX_CONFIG_BYTES", 1000)
+    result = audit(AuditOptions([str(root)]))
+    assert [(a.detection_type, a.level) for a in result.alerts] == [("IIS_Audit_Config_Redirected", "low")]
+    assert result.alerts[0].notes == [
+        "configurationRedirection enabled: IIS reads its configuration from '\\\\\\\\filer\\\\iisconfig'"
+    ]
+    assert result.stats.skipped_by_reason == Counter({"configuration file too large": 1})

@@ -10,7 +10,9 @@ BOMB = b"""<?xml version="1.0"?>
 <!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
 <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>
 <configuration><x>&lol3;</x></configuration>"""
-XXE = b"""<?xml version="1.0"?><!DOCTYPE c [<!ENTITY x SYSTEM "file:///etc/passwd">]><configuration>&x;</configuration>"""
+XXE = (
+    b"""<?xml version="1.0"?><!DOCTYPE c [<!ENTITY x SYSTEM "file:///etc/passwd">]><configuration>&x;</configuration>"""
+)
 DTD_ONLY = b"""<?xml version="1.0"?><!DOCTYPE configuration SYSTEM "http://127.0.0.1/x.dtd"><configuration/>"""
 SIMPLE = '<?xml version="1.0" encoding="{enc}"?><configuration><system.webServer/></configuration>'
 

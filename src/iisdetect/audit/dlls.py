@@ -19,6 +19,15 @@ ROLE_BY_KIND = {
 }
 
 
+def _other_signer(expected: str, got: str) -> bool:
+    """The embedded signer is not the one this component should carry (both lower-cased)."""
+    if not expected or expected.startswith("unknown"):
+        return False
+    if expected in MICROSOFT_SIGNERS:
+        return got not in MICROSOFT_SIGNERS
+    return not got.startswith(expected.split("/")[0].strip())
+
+
 def weigh(rep: DllReport, entry: Entry | None, expected_signer: str) -> tuple[str, list[str]]:
     """(level, reasons) for one DLL; ``entry`` None for a ``--dll`` file no configuration names."""
     reasons: list[str] = []
@@ -30,17 +39,16 @@ def weigh(rep: DllReport, entry: Entry | None, expected_signer: str) -> tuple[st
         role = None  # a CGI/FastCGI executable, not an ISAPI DLL
     if role and role not in rep.roles and not rep.dotnet:
         levels.append("medium")
-        reasons.append(f"registered as {entry.kind if entry else '?'} but does not export {', '.join(ROLE_EXPORTS[role])}")
+        reasons.append(
+            f"registered as {entry.kind if entry else '?'} but does not export {', '.join(ROLE_EXPORTS[role])}"
+        )
     if entry is not None and entry.kind == "module" and rep.dotnet and not rep.http_modules:
         levels.append("low")
         reasons.append("no type in this assembly implements System.Web.IHttpModule directly")
     exp = expected_signer.replace("(expected)", "").strip().lower()
     got = rep.signer.strip().lower()
     if rep.signature.startswith("signed"):
-        if exp in MICROSOFT_SIGNERS and got not in MICROSOFT_SIGNERS:
-            levels.append("high")
-            reasons.append(f"signed by {rep.signer!r}, expected {expected_signer!r} (signature not verified)")
-        elif exp and not exp.startswith("unknown") and exp not in MICROSOFT_SIGNERS and not got.startswith(exp):
+        if _other_signer(exp, got):
             levels.append("high")
             reasons.append(f"signed by {rep.signer!r}, expected {expected_signer!r} (signature not verified)")
         else:
@@ -52,7 +60,9 @@ def weigh(rep: DllReport, entry: Entry | None, expected_signer: str) -> tuple[st
         levels.append("low")
         reasons.append("no embedded signature (common for .NET assemblies; the strong name is not a signature check)")
     elif exp == "microsoft windows":
-        reasons.append("no embedded signature (expected: Windows files are catalog-signed; check the catalog on the host)")
+        reasons.append(
+            "no embedded signature (expected: Windows files are catalog-signed; check the catalog on the host)"
+        )
     elif exp in MICROSOFT_SIGNERS:
         levels.append("high")
         reasons.append(f"no embedded signature, but {expected_signer!r} signs this product")

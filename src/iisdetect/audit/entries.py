@@ -120,9 +120,7 @@ def extract(root: ET.Element, config: str, windows_config: str = "", snapshot: s
     express = _is_express(root, windows_config)
     out: list[Entry] = []
     scopes: list[tuple[str, str, ET.Element]] = [("", "/configuration", root)]
-    scopes += [
-        (loc.get("path", ""), f"/configuration/{_step(loc, 'path')}", loc) for loc in root.findall("location")
-    ]
+    scopes += [(loc.get("path", ""), f"/configuration/{_step(loc, 'path')}", loc) for loc in root.findall("location")]
     for location, base, scope in scopes:
         for section, element, kind, image_attr in SECTIONS:
             sec = scope.find(section)

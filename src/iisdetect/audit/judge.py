@@ -81,7 +81,9 @@ def known_images() -> tuple[KnownImage, ...]:
     ]
     text = resources.files("iisdetect.audit").joinpath("known_images.yaml").read_text("utf-8")
     data: dict[str, Any] = yaml.safe_load(text)
-    out += [KnownImage(str(i["path"]), str(i["vendor"]), str(i.get("signer", "")), str(i["source"])) for i in data["images"]]
+    out += [
+        KnownImage(str(i["path"]), str(i["vendor"]), str(i.get("signer", "")), str(i["source"])) for i in data["images"]
+    ]
     return tuple(out)
 
 
@@ -149,10 +151,7 @@ def _group_verdict(m: KnownModule | KnownImage) -> tuple[str, str]:
 
 def judge_entry(entry: Entry, site_roots: tuple[str, ...] = ()) -> Judgement:
     """All findings for one entry; an entry with none is inventory (informational)."""
-    if entry.kind == "module":
-        j = _judge_module(entry)
-    else:
-        j = _judge_image(entry)
+    j = _judge_module(entry) if entry.kind == "module" else _judge_image(entry)
     if entry.resolved:
         why = user_writable(entry.resolved, site_roots)
         if why:
@@ -183,11 +182,16 @@ def _judge_image(entry: Entry) -> Judgement:
         if entry.kind == "global_module":  # a known DLL under an unknown module name
             return Judgement(
                 "suspicious",
-                findings=[("audit.unknown", f"module name {entry.name!r} is not in the baseline (image is {known.path})")],
+                findings=[
+                    ("audit.unknown", f"module name {entry.name!r} is not in the baseline (image is {known.path})")
+                ],
             )
         verdict, group = _group_verdict(known)
         return Judgement(verdict, group, known.signer)
-    j = Judgement("unknown", findings=[("audit.unknown", f"{entry.kind} {entry.identity()!r} -> {image!r} is not in the baseline")])
+    j = Judgement(
+        "unknown",
+        findings=[("audit.unknown", f"{entry.kind} {entry.identity()!r} -> {image!r} is not in the baseline")],
+    )
     _image_findings(j, entry.resolved or image)
     return j
 
@@ -211,7 +215,9 @@ def _image_findings(j: Judgement, image: str) -> None:
     if homes and folder not in homes:
         j.findings.append(("audit.outside_folder", f"{base} ships in {sorted(homes)[0]}, not in {folder}"))
     elif _SYSTEM.match(norm) and find_image(image) is None:
-        j.findings.append(("audit.system_folder", f"{image!r} is in a Windows system folder but no known component ships it"))
+        j.findings.append(
+            ("audit.system_folder", f"{image!r} is in a Windows system folder but no known component ships it")
+        )
 
 
 def _judge_module(entry: Entry) -> Judgement:
@@ -236,10 +242,15 @@ def _judge_module(entry: Entry) -> Judgement:
     if token == "null":
         findings.append(("audit.managed_untrusted", f"assembly {assembly!r} is not strong-named (PublicKeyToken=null)"))
     elif token and token not in MICROSOFT_TOKENS:
-        findings.append(("audit.managed_untrusted", f"assembly {assembly!r} has public key token {token}, not Microsoft's"))
+        findings.append(
+            ("audit.managed_untrusted", f"assembly {assembly!r} has public key token {token}, not Microsoft's")
+        )
     elif not assembly and cls.lower() not in known_types:
         findings.append(
-            ("audit.managed_untrusted", f"type {cls!r} is not assembly-qualified: it loads from the application's bin or App_Code")
+            (
+                "audit.managed_untrusted",
+                f"type {cls!r} is not assembly-qualified: it loads from the application's bin or App_Code",
+            )
         )
     elif assembly and not token:
         findings.append(("audit.managed_untrusted", f"assembly {assembly!r} is not strong-named"))

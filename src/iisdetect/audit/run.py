@@ -49,6 +49,7 @@ class _Package:
     configs: list[tuple[Member, list[Entry]]] = field(default_factory=list)
     binaries: dict[str, Member] = field(default_factory=dict)
     roots: list = field(default_factory=list)
+    redirects: list[tuple[Member, str]] = field(default_factory=list)
 
 
 def host_name(package: str) -> str:
@@ -88,6 +89,10 @@ def _read_packages(paths: list[str], stats: RunStats) -> dict[str, _Package]:
         parsed.append((pkg, m, root))
         if m.kind == "applicationHost" and not m.snapshot:
             pkg.roots.extend(virtual_dirs(root))  # type: ignore[arg-type]
+        if m.kind == "redirection" and not m.snapshot:
+            redir = root.find("configurationRedirection")  # type: ignore[attr-defined]
+            if redir is not None and redir.get("enabled", "").lower() == "true":
+                pkg.redirects.append((m, redir.get("path", "")))
     for pkg, m, root in parsed:
         entries = extract(root, m.display, m.windows_path, m.snapshot or "")  # type: ignore[arg-type]
         if m.kind == "web.config":
@@ -111,7 +116,9 @@ def audit(opts: AuditOptions) -> AuditResult:
         site_roots = tuple(vd.physical for vd in pkg.roots)
         current = [(m, es) for m, es in pkg.configs if not m.snapshot]
         if not any(m.kind == "applicationHost" for m, _ in current):  # no live file: newest snapshot stands in
-            snaps = sorted((m for m, _ in pkg.configs if m.snapshot and m.kind == "applicationHost"), key=lambda m: m.snapshot)
+            snaps = sorted(
+                (m for m, _ in pkg.configs if m.snapshot and m.kind == "applicationHost"), key=lambda m: m.snapshot
+            )
             if snaps:
                 current += [(m, es) for m, es in pkg.configs if m is snaps[-1]]
         changes, first = _history(pkg)
@@ -125,6 +132,11 @@ def audit(opts: AuditOptions) -> AuditResult:
                 alerts.extend(_entry_alerts(e, j, m, host, first.get(e.key)))
                 if opts.triage_dlls:
                     alerts.extend(_dll_alerts(e, j, pkg, extra_dlls, host, m, reports))
+        for m, target in pkg.redirects:
+            info = {"config_kind": "redirection", "windows_config": m.windows_path, "resolved": "", "target": target}
+            note = f"configurationRedirection enabled: IIS reads its configuration from {target!r}"
+            xpath = "/configuration/configurationRedirection"
+            alerts.append(F.make("audit.redirected", host, m.mtime, m.display, xpath, info, [note]))
         for ch in changes:
             j = verdicts.get(ch.entry.key) or judge_entry(ch.entry, site_roots)
             alerts.append(_change_alert(ch, j, host))
@@ -155,9 +167,7 @@ def _history(pkg: _Package) -> tuple[list[Change], dict[tuple[str, str, str], tu
     return diff(snaps)
 
 
-def _entry_alerts(
-    e: Entry, j: Judgement, m: Member, host: str, first: tuple[str, str] | None
-) -> list[F.AuditAlert]:
+def _entry_alerts(e: Entry, j: Judgement, m: Member, host: str, first: tuple[str, str] | None) -> list[F.AuditAlert]:
     info = F.entry_info(e, m.kind or "", j.verdict)
     time = m.mtime
     if first is not None:
