@@ -125,6 +125,6 @@ def test_redirection_and_size_limit(kape, monkeypatch) -> None:  # noqa: ANN001
     result = audit(AuditOptions([str(root)]))
     assert [(a.detection_type, a.level) for a in result.alerts] == [("IIS_Audit_Config_Redirected", "low")]
     assert result.alerts[0].notes == [
-        "configurationRedirection enabled: IIS reads its configuration from '\\\\\\\\filer\\\\iisconfig'"
+        "configurationRedirection enabled: IIS reads its configuration from '\\\\filer\\iisconfig'"
     ]
     assert result.stats.skipped_by_reason == Counter({"configuration file too large": 1})

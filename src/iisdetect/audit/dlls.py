@@ -50,9 +50,9 @@ def weigh(rep: DllReport, entry: Entry | None, expected_signer: str) -> tuple[st
     if rep.signature.startswith("signed"):
         if _other_signer(exp, got):
             levels.append("high")
-            reasons.append(f"signed by {rep.signer!r}, expected {expected_signer!r} (signature not verified)")
+            reasons.append(f"signed by '{rep.signer}', expected '{expected_signer}' (signature not verified)")
         else:
-            reasons.append(f"signed by {rep.signer!r} (not verified)")
+            reasons.append(f"signed by '{rep.signer}' (not verified)")
     elif rep.signature.startswith("damaged"):
         levels.append("medium")
         reasons.append(f"signature {rep.signature}")
@@ -65,7 +65,7 @@ def weigh(rep: DllReport, entry: Entry | None, expected_signer: str) -> tuple[st
         )
     elif exp in MICROSOFT_SIGNERS:
         levels.append("high")
-        reasons.append(f"no embedded signature, but {expected_signer!r} signs this product")
+        reasons.append(f"no embedded signature, but '{expected_signer}' signs this product")
     else:
         levels.append("medium")
         reasons.append("no embedded signature")

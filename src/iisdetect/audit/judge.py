@@ -136,11 +136,11 @@ def user_writable(resolved: str, site_roots: tuple[str, ...] = ()) -> str | None
     """Why non-admins can write at this path, or None."""
     norm = normalise_path(resolved)
     if _WRITABLE_RE.search(norm):
-        return f"{resolved!r} is in a user-writable folder"
+        return f"'{resolved}' is in a user-writable folder"
     for root in site_roots:
         r = normalise_path(root).rstrip("\\") + "\\"
         if r != "\\" and norm.startswith(r):
-            return f"{resolved!r} is inside a site's content folder {root!r}"
+            return f"'{resolved}' is inside a site's content folder '{root}'"
     return None
 
 
@@ -183,14 +183,14 @@ def _judge_image(entry: Entry) -> Judgement:
             return Judgement(
                 "suspicious",
                 findings=[
-                    ("audit.unknown", f"module name {entry.name!r} is not in the baseline (image is {known.path})")
+                    ("audit.unknown", f"module name '{entry.name}' is not in the baseline (image is {known.path})")
                 ],
             )
         verdict, group = _group_verdict(known)
         return Judgement(verdict, group, known.signer)
     j = Judgement(
         "unknown",
-        findings=[("audit.unknown", f"{entry.kind} {entry.identity()!r} -> {image!r} is not in the baseline")],
+        findings=[("audit.unknown", f"{entry.kind} '{entry.identity()}' -> '{image}' is not in the baseline")],
     )
     _image_findings(j, entry.resolved or image)
     return j
@@ -216,7 +216,7 @@ def _image_findings(j: Judgement, image: str) -> None:
         j.findings.append(("audit.outside_folder", f"{base} ships in {sorted(homes)[0]}, not in {folder}"))
     elif _SYSTEM.match(norm) and find_image(image) is None:
         j.findings.append(
-            ("audit.system_folder", f"{image!r} is in a Windows system folder but no known component ships it")
+            ("audit.system_folder", f"'{image}' is in a Windows system folder but no known component ships it")
         )
 
 
@@ -238,22 +238,22 @@ def _judge_module(entry: Entry) -> Judgement:
     elif v.module is not None and v.module.kind == "managed":
         want = parse_type(v.module.type)[0]
         if want.lower() != cls.lower():
-            findings.append(("audit.image_mismatch", f"type {cls!r} is not {v.module.name}'s {want!r}"))
+            findings.append(("audit.image_mismatch", f"type '{cls}' is not {v.module.name}'s '{want}'"))
     if token == "null":
-        findings.append(("audit.managed_untrusted", f"assembly {assembly!r} is not strong-named (PublicKeyToken=null)"))
+        findings.append(("audit.managed_untrusted", f"assembly '{assembly}' is not strong-named (PublicKeyToken=null)"))
     elif token and token not in MICROSOFT_TOKENS:
         findings.append(
-            ("audit.managed_untrusted", f"assembly {assembly!r} has public key token {token}, not Microsoft's")
+            ("audit.managed_untrusted", f"assembly '{assembly}' has public key token {token}, not Microsoft's")
         )
     elif not assembly and cls.lower() not in known_types:
         findings.append(
             (
                 "audit.managed_untrusted",
-                f"type {cls!r} is not assembly-qualified: it loads from the application's bin or App_Code",
+                f"type '{cls}' is not assembly-qualified: it loads from the application's bin or App_Code",
             )
         )
     elif assembly and not token:
-        findings.append(("audit.managed_untrusted", f"assembly {assembly!r} is not strong-named"))
+        findings.append(("audit.managed_untrusted", f"assembly '{assembly}' is not strong-named"))
     base = known_types.get(cls.lower())
     if findings:
         return Judgement("suspicious" if base or v.module else "unknown", findings=findings)

@@ -41,7 +41,10 @@ def render_table(alerts: list[AuditAlert], console: Console) -> None:
         lines = [_what(a)]
         if a.info.get("location"):
             lines.append(f"location: {a.info['location']}")
-        lines.append(f"{a.event.source}  {a.event.locator}")
+        where = a.info.get("windows_config") or a.event.source
+        snap = a.info.get("snapshot")
+        lines.append(f"{where} ({snap})" if snap and snap != "live" else where)
+        lines.append(a.event.locator)
         lines += list(a.notes)
         dll = a.info.get("dll")
         if dll:

@@ -134,7 +134,7 @@ def audit(opts: AuditOptions) -> AuditResult:
                     alerts.extend(_dll_alerts(e, j, pkg, extra_dlls, host, m, reports))
         for m, target in pkg.redirects:
             info = {"config_kind": "redirection", "windows_config": m.windows_path, "resolved": "", "target": target}
-            note = f"configurationRedirection enabled: IIS reads its configuration from {target!r}"
+            note = f"configurationRedirection enabled: IIS reads its configuration from '{target}'"
             xpath = "/configuration/configurationRedirection"
             alerts.append(F.make("audit.redirected", host, m.mtime, m.display, xpath, info, [note]))
         for ch in changes:
@@ -172,7 +172,7 @@ def _entry_alerts(e: Entry, j: Judgement, m: Member, host: str, first: tuple[str
     time = m.mtime
     if first is not None:
         info["first_seen"], info["first_seen_time"] = first
-    findings = j.findings or [("audit.component", f"{e.kind} {e.identity()!r}: {j.verdict}")]
+    findings = j.findings or [("audit.component", f"{e.kind} '{e.identity()}': {j.verdict}")]
     return [F.make(cid, host, time, m.display, e.xpath, dict(info), [reason]) for cid, reason in findings]
 
 
@@ -181,9 +181,9 @@ def _change_alert(ch: Change, j: Judgement, host: str) -> F.AuditAlert:
     e = ch.entry
     info = F.entry_info(e, "applicationHost", j.verdict)
     info.update(change=ch.what, change_snapshot=ch.snapshot)
-    note = f"{ch.what} in {ch.snapshot} ({ch.time or 'time unknown'}): {e.kind} {e.identity()!r}"
+    note = f"{ch.what} in {ch.snapshot} ({ch.time or 'time unknown'}): {e.kind} '{e.identity()}'"
     if ch.before is not None:
-        note += f"; was image={ch.before.image!r} type={ch.before.type!r} preCondition={ch.before.precondition!r}"
+        note += f"; was image='{ch.before.image}' type='{ch.before.type}' preCondition='{ch.before.precondition}'"
     notes = [note] + [r for _, r in j.findings]
     return F.make(f"audit.history_{ch.what}", host, ch.time, e.config, e.xpath, info, notes, level)
 

@@ -45,7 +45,7 @@ def parse(data: bytes) -> ET.Element:
     """The root element of a configuration file, or ``Refused`` with the reason."""
     enc = _encoding(data)
     if enc not in ENCODINGS:
-        raise Refused(f"unsupported encoding {enc!r}")
+        raise Refused(f"unsupported encoding '{enc}'")
     depth = count = 0
     root: ET.Element | None = None
     try:
