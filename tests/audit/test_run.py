@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from collections import Counter
 from pathlib import Path
 
@@ -128,3 +129,39 @@ def test_redirection_and_size_limit(kape, monkeypatch) -> None:  # noqa: ANN001
         "configurationRedirection enabled: IIS reads its configuration from '\\\\filer\\iisconfig'"
     ]
     assert result.stats.skipped_by_reason == Counter({"configuration file too large": 1})
+
+
+def test_multi_host_folder_keeps_machines_apart(tmp_path: Path) -> None:
+    """A folder of KAPE outputs, one per host: each host's history and live config are its own."""
+    for host, module in (("WEB01", "UpData"), ("WEB02", "DefaultDocumentModule")):
+        for rel, mods in (
+            ("C/inetpub/history/CFGHISTORY_0000000001/applicationHost.config", ""),
+            (APPHOST, f'<add name="{module}" image="C:\\Windows\\System32\\system.dll" />'),
+        ):
+            f = tmp_path / "cases" / host / rel
+            f.parent.mkdir(parents=True, exist_ok=True)
+            f.write_text(config(global_modules=mods))
+    result = audit(AuditOptions([str(tmp_path / "cases")]))
+    added = sorted(
+        (a.event.computer, a.info["name"]) for a in result.alerts if a.detection_type == "IIS_Audit_History_Added"
+    )
+    assert added == [("WEB01", "UpData"), ("WEB02", "DefaultDocumentModule")]
+    mismatch = [a.event.computer for a in result.alerts if a.detection_type == "IIS_Audit_Known_Name_Other_Image"]
+    assert mismatch == ["WEB02"]
+
+
+def test_damaged_zip_member_is_a_counted_skip(tmp_path: Path) -> None:
+    z = tmp_path / "pkg.zip"
+    body = config(global_modules='<add name="UpData" image="C:\\Windows\\System32\\system.dll" />').encode()
+    with zipfile.ZipFile(z, "w", compression=zipfile.ZIP_STORED) as zf:
+        zf.writestr("C/Windows/System32/inetsrv/config/applicationHost.config", body)
+        zf.writestr("C/inetpub/wwwroot/web.config", "<configuration/>")
+    raw = bytearray(z.read_bytes())
+    at = raw.find(b"UpData")
+    raw[at] ^= 0xFF  # the stored bytes no longer match the CRC
+    z.write_bytes(bytes(raw))
+    result = audit(AuditOptions([str(z)]))
+    assert result.stats.records_read == 1 and result.stats.records_skipped == 1
+    (skip,) = result.stats.skips
+    assert skip.reason == "configuration file unreadable" and "damaged member (BadZipFile" in skip.detail
+    assert skip.source.endswith("!C/Windows/System32/inetsrv/config/applicationHost.config")

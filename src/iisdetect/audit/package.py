@@ -14,6 +14,7 @@ import os
 import re
 import tarfile
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -56,6 +57,11 @@ class Member:
         return CONFIG_NAMES.get(self.rel.rsplit("/", 1)[-1].lower())
 
     @property
+    def root(self) -> str:
+        """The collection root the member sits under (one per machine in a multi-host package)."""
+        return split_path(self.rel)[0]
+
+    @property
     def snapshot(self) -> str | None:
         """``CFGHISTORY_0000000003`` when the file sits in an IIS configuration-history folder."""
         parts = self.rel.split("/")
@@ -65,21 +71,27 @@ class Member:
         return None
 
 
-def windows_path(rel: str) -> str:
-    """The server path a package member had: ``C/Windows/x`` or ``C%3A/Windows/x`` -> ``C:\\Windows\\x``.
+def split_path(rel: str) -> tuple[str, str]:
+    """(collection root, server path) of a member: ``HOST1/C/Windows/x`` -> (``HOST1``, ``C:\\Windows\\x``).
 
-    Without a drive folder in the layout the member's own relative path is returned (with backslashes),
-    so matching falls back to the tail of the path.
+    The root is what comes before the drive folder (a KAPE destination per host, Velociraptor's
+    ``uploads/auto``); members under different roots are different machines. Without a drive or root folder
+    in the layout the member's own relative path is returned (with backslashes) and the root is empty.
     """
     parts = [unquote(p) for p in rel.replace("\\", "/").split("/") if p not in ("", ".")]
     for i, part in enumerate(parts[:-1]):
         m = _DRIVE.match(part)
         if m and parts[i + 1].lower() in _ROOTS:
-            return m.group(1).upper() + ":\\" + "\\".join(parts[i + 1 :])
+            return "/".join(parts[:i]), m.group(1).upper() + ":\\" + "\\".join(parts[i + 1 :])
     for i, part in enumerate(parts[:-1]):  # a copy that starts at a root folder (Windows\..., inetpub\...)
         if part.lower() in _ROOTS:
-            return "C:\\" + "\\".join(parts[i:])
-    return "\\".join(parts)
+            return "/".join(parts[:i]), "C:\\" + "\\".join(parts[i:])
+    return "", "\\".join(parts)
+
+
+def windows_path(rel: str) -> str:
+    """The server path a package member had: ``C/Windows/x`` or ``C%3A/Windows/x`` -> ``C:\\Windows\\x``."""
+    return split_path(rel)[1]
 
 
 def _iso(ts: float) -> str:
@@ -151,17 +163,46 @@ def _zip(f: Path, stats: RunStats) -> Iterator[Member]:
                 windows_path(info.filename),
                 info.file_size,
                 _zip_time(info),
-                _reader_zip(f, info),
+                _now(lambda i=info: zf.read(i))
+                if _small_config(info.filename, info.file_size)
+                else _reader_zip(f, info),
                 str(f),
             )
+
+
+def _small_config(name: str, size: int) -> bool:
+    """Configuration files are read while the archive is open (one pass); DLLs later, only when named."""
+    return size <= MAX_CONFIG_BYTES and name.replace("\\", "/").rsplit("/", 1)[-1].lower() in CONFIG_NAMES
+
+
+def _now(read: Callable[[], bytes]) -> Callable[[], bytes]:
+    """Read now; a damaged member (bad CRC, truncated stream) fails later, when used, as an ``OSError``."""
+    try:
+        data = read()
+    except Exception as exc:  # zipfile/zlib/tarfile each raise their own types for a damaged member
+        err = OSError(f"damaged member ({type(exc).__name__}: {str(exc)[:100]})")
+
+        def fail() -> bytes:
+            raise err
+
+        return fail
+    return lambda: data
+
+
+def _tar_read(tf: tarfile.TarFile, info: tarfile.TarInfo) -> bytes:
+    fh = tf.extractfile(info)
+    return fh.read(info.size + 1) if fh else b""
 
 
 def _reader_zip(f: Path, info: zipfile.ZipInfo) -> Callable[[], bytes]:
     """Reopens the archive: members are read after the listing, and only the few that are needed."""
 
     def read() -> bytes:
-        with zipfile.ZipFile(f) as zf, zf.open(info) as fh:  # at most the declared size + 1 byte
-            return fh.read(info.file_size + 1)
+        try:
+            with zipfile.ZipFile(f) as zf, zf.open(info) as fh:  # at most the declared size + 1 byte
+                return fh.read(info.file_size + 1)
+        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+            raise OSError(f"damaged member ({exc})") from None
 
     return read
 
@@ -190,16 +231,19 @@ def _tar(f: Path, stats: RunStats) -> Iterator[Member]:
                 windows_path(info.name),
                 info.size,
                 _iso(info.mtime),
-                _reader_tar(f, info.name),
+                _now(lambda i=info: _tar_read(tf, i))
+                if _small_config(info.name, info.size)
+                else _reader_tar(f, info.name),
                 str(f),
             )
 
 
 def _reader_tar(f: Path, name: str) -> Callable[[], bytes]:
     def read() -> bytes:
-        with tarfile.open(f) as tf:
-            info = tf.getmember(name)
-            fh = tf.extractfile(info)
-            return fh.read(info.size + 1) if fh else b""
+        try:
+            with tarfile.open(f) as tf:
+                return _tar_read(tf, tf.getmember(name))
+        except (tarfile.TarError, zlib.error, EOFError, KeyError) as exc:
+            raise OSError(f"damaged member ({exc})") from None
 
     return read

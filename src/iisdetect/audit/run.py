@@ -46,13 +46,22 @@ class AuditResult:
 @dataclass
 class _Package:
     name: str
+    host: str
     configs: list[tuple[Member, list[Entry]]] = field(default_factory=list)
     binaries: dict[str, Member] = field(default_factory=dict)
     roots: list = field(default_factory=list)
     redirects: list[tuple[Member, str]] = field(default_factory=list)
 
 
-def host_name(package: str) -> str:
+#: collection folders that are not a host name (Velociraptor's upload accessors, KAPE's usual folder names)
+_GENERIC = {"uploads", "auto", "ntfs", "lazy_ntfs", "file", "mft", "vss", "kape", "targets", "collection", "triage"}
+
+
+def host_name(package: str, root: str = "") -> str:
+    """The folder above the drive when it names a machine (``HOST1/C/...``), else the package's name."""
+    last = root.rstrip("/").rsplit("/", 1)[-1]
+    if last and last.lower() not in _GENERIC:
+        return last
     name = Path(package).name
     for ext in (".tar.gz", ".tar.bz2", ".tar.xz", ".tgz", ".tar", ".zip"):
         if name.lower().endswith(ext):
@@ -64,7 +73,9 @@ def _read_packages(paths: list[str], stats: RunStats) -> dict[str, _Package]:
     packages: dict[str, _Package] = {}
     parsed: list[tuple[_Package, Member, object]] = []
     for m in iter_members(paths, stats):
-        pkg = packages.setdefault(m.package, _Package(m.package))
+        root_dir = m.root
+        key = f"{m.package}\0{root_dir}"
+        pkg = packages.setdefault(key, _Package(m.package, host_name(m.package, root_dir)))
         low = m.rel.lower()
         if low.endswith((".dll", ".exe")):
             pkg.binaries[_key(m.windows_path)] = m
@@ -78,7 +89,10 @@ def _read_packages(paths: list[str], stats: RunStats) -> dict[str, _Package]:
             continue
         try:
             data = m.read()
-            root = parse(data[: MAX_CONFIG_BYTES + 1])
+            if len(data) > MAX_CONFIG_BYTES:  # the archive header lied about the size
+                stats.skip(m.display, "file", "configuration file too large", f"more than {MAX_CONFIG_BYTES} bytes")
+                continue
+            root = parse(data)
         except Refused as exc:
             stats.skip(m.display, "file", "configuration file refused", str(exc))
             continue
@@ -112,7 +126,7 @@ def audit(opts: AuditOptions) -> AuditResult:
     reports: list[DllReport] = []
     extra_dlls = _given_dlls(opts.dlls, stats)
     for pkg in packages.values():
-        host = opts.host or host_name(pkg.name)
+        host = opts.host or pkg.host
         site_roots = tuple(vd.physical for vd in pkg.roots)
         current = [(m, es) for m, es in pkg.configs if not m.snapshot]
         if not any(m.kind == "applicationHost" for m, _ in current):  # no live file: newest snapshot stands in
