@@ -38,5 +38,3 @@ def http_module_types(data: bytes, notes: list[str]) -> list[str]:
     except Exception as exc:
         notes.append(f".NET metadata unreadable ({type(exc).__name__})")
         return []
-    finally:
-        pe.close()

@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from iisdetect.audit.entries import Entry
-from iisdetect.baseline import KnownModule, load_baseline, normalise_path
+from iisdetect.baseline import KnownModule, Verdict, load_baseline, normalise_path
 from iisdetect.baseline import judge as baseline_judge
 
 #: public key tokens of Microsoft's strong-name keys (ASP.NET/WCF, .NET Framework ECMA and platform keys)
@@ -92,18 +92,43 @@ def _exchange_tail(norm: str) -> str | None:
     return m.group(1) if m else None
 
 
+_EXCHANGE_ROOT = "\\microsoft\\exchange server\\"
+
+
+@functools.cache
+def _image_index() -> tuple[dict[str, KnownImage], dict[str, KnownImage]]:
+    """Known images by normalised path, and Exchange ones by their path below the install folder."""
+    exact: dict[str, KnownImage] = {}
+    exchange: dict[str, KnownImage] = {}
+    for k in known_images():
+        kn = normalise_path(k.path)
+        if kn.startswith(_EXCHANGE_ROOT):
+            exchange.setdefault(kn[len(_EXCHANGE_ROOT) :], k)
+        else:
+            exact.setdefault(kn, k)
+    return exact, exchange
+
+
+@functools.lru_cache(maxsize=65536)
 def find_image(image: str) -> KnownImage | None:
     """The known image at this path (any drive for Exchange's install path), else None."""
     norm = normalise_path(image)
+    exact, exchange = _image_index()
+    if norm in exact:
+        return exact[norm]
     tail = _exchange_tail(norm)
-    for k in known_images():
-        kn = normalise_path(k.path)
-        if kn.startswith("\\microsoft\\exchange server\\"):
-            if tail is not None and tail == kn[len("\\microsoft\\exchange server\\") :]:
-                return k
-        elif kn == norm:
-            return k
-    return None
+    return exchange.get(tail) if tail is not None else None
+
+
+@functools.lru_cache(maxsize=65536)
+def _baseline_verdict(name: str, image: str | None = None) -> Verdict:
+    """``baseline.judge`` is pure over a fixed baseline: cached, since a package repeats names thousands of times."""
+    return baseline_judge(name, image)
+
+
+@functools.cache
+def _known_types() -> dict[str, KnownModule]:
+    return {parse_type(m.type)[0].lower(): m for m in load_baseline() if m.kind == "managed" and m.type}
 
 
 @functools.cache
@@ -165,7 +190,7 @@ def _judge_image(entry: Entry) -> Judgement:
     """Native global modules, ISAPI filters/extensions, handler processors, compression DLLs."""
     image = entry.image
     if entry.kind == "global_module":
-        v = baseline_judge(entry.name, _express_image(entry))
+        v = _baseline_verdict(entry.name, _express_image(entry))
         if v.status == "known" and v.module is not None:
             verdict, group = _group_verdict(v.module)
             return Judgement(verdict, group, v.module.signer)
@@ -222,7 +247,7 @@ def _image_findings(j: Judgement, image: str) -> None:
 
 def _judge_module(entry: Entry) -> Judgement:
     """``<modules>``/``<httpModules>``: a managed type, or (no type) a native global module enabled by name."""
-    v = baseline_judge(entry.name)
+    v = _baseline_verdict(entry.name)
     if not entry.type:  # enables a <globalModules> entry, which is judged where it is registered
         if v.status == "lookalike":
             return Judgement("suspicious", findings=[("audit.lookalike", v.reasons[0])])
@@ -231,7 +256,7 @@ def _judge_module(entry: Entry) -> Judgement:
             return Judgement(verdict, group)
         return Judgement("native module enabled by name (judged at its <globalModules> entry)")
     cls, assembly, token = parse_type(entry.type)
-    known_types = {parse_type(m.type)[0].lower(): m for m in load_baseline() if m.kind == "managed" and m.type}
+    known_types = _known_types()
     findings: list[tuple[str, str]] = []
     if v.status == "lookalike":
         findings.append(("audit.lookalike", v.reasons[0]))

@@ -194,12 +194,28 @@ def _tar_read(tf: tarfile.TarFile, info: tarfile.TarInfo) -> bytes:
     return fh.read(info.size + 1) if fh else b""
 
 
+_OPEN: dict[str, zipfile.ZipFile] = {}
+
+
+def _zip_handle(f: Path) -> zipfile.ZipFile:
+    key = str(f)
+    if key not in _OPEN:
+        _OPEN[key] = zipfile.ZipFile(f)
+    return _OPEN[key]
+
+
+def close_archives() -> None:
+    """Close the handles lazy readers opened (``audit()`` calls this when it is done)."""
+    while _OPEN:
+        _OPEN.popitem()[1].close()
+
+
 def _reader_zip(f: Path, info: zipfile.ZipInfo) -> Callable[[], bytes]:
-    """Reopens the archive: members are read after the listing, and only the few that are needed."""
+    """Read after the listing, and only for the few members that are needed (one open handle per archive)."""
 
     def read() -> bytes:
         try:
-            with zipfile.ZipFile(f) as zf, zf.open(info) as fh:  # at most the declared size + 1 byte
+            with _zip_handle(f).open(info) as fh:  # at most the declared size + 1 byte
                 return fh.read(info.file_size + 1)
         except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
             raise OSError(f"damaged member ({exc})") from None

@@ -115,8 +115,7 @@ def triage(data: bytes, path: str) -> DllReport:
             rep.http_modules = http_module_types(data, rep.notes)
     except Exception as exc:  # a half-parsed file keeps what was read, and says where it stopped
         rep.notes.append(f"parse stopped ({type(exc).__name__}: {str(exc)[:100]})")
-    finally:
-        pe.close()
+    # no pe.close(): parsed from bytes there is nothing to unmap, and close() runs a full gc.collect()
     return rep
 
 

@@ -17,7 +17,7 @@ from iisdetect.audit import findings as F
 from iisdetect.audit.entries import Entry, extract
 from iisdetect.audit.history import LIVE, Change, Snapshot, diff
 from iisdetect.audit.judge import Judgement, judge_entry, parse_type
-from iisdetect.audit.package import MAX_CONFIG_BYTES, MAX_DLL_BYTES, Member, iter_members
+from iisdetect.audit.package import MAX_CONFIG_BYTES, MAX_DLL_BYTES, Member, close_archives, iter_members
 from iisdetect.audit.pe import DllReport, triage
 from iisdetect.audit.sites import location_of, virtual_dirs
 from iisdetect.audit.xmlsafe import Refused, parse
@@ -118,6 +118,13 @@ def _read_packages(paths: list[str], stats: RunStats) -> dict[str, _Package]:
 
 
 def audit(opts: AuditOptions) -> AuditResult:
+    try:
+        return _audit(opts)
+    finally:
+        close_archives()
+
+
+def _audit(opts: AuditOptions) -> AuditResult:
     stats = RunStats()
     packages = _read_packages(opts.paths, stats)
     alerts: list[F.AuditAlert] = []
