@@ -165,3 +165,21 @@ def test_damaged_zip_member_is_a_counted_skip(tmp_path: Path) -> None:
     (skip,) = result.stats.skips
     assert skip.reason == "configuration file unreadable" and "damaged member (BadZipFile" in skip.detail
     assert skip.source.endswith("!C/Windows/System32/inetsrv/config/applicationHost.config")
+
+
+def test_history_changed_image_is_raised_with_the_old_value(kape) -> None:  # noqa: ANN001
+    good = '<add name="HttpLoggingModule" image="%windir%\\System32\\inetsrv\\loghttp.dll" />'
+    bad = '<add name="HttpLoggingModule" image="C:\\Windows\\Temp\\loghttp.dll" />'
+    kape("C/inetpub/history/CFGHISTORY_0000000001/applicationHost.config", config(global_modules=good))
+    root = kape(APPHOST, config(global_modules=bad))
+    result = audit(AuditOptions([str(root)]))
+    (changed,) = [a for a in result.alerts if a.detection_type == "IIS_Audit_History_Changed"]
+    assert changed.level == "high" and changed.info["change_snapshot"] == "live"
+    assert changed.notes[0].startswith("changed in live (")
+    assert "was image='%windir%\\System32\\inetsrv\\loghttp.dll'" in changed.notes[0]
+    flags = sorted(a.detection_type for a in result.alerts if a.detection_type != "IIS_Audit_History_Changed")
+    assert flags == [
+        "IIS_Audit_Image_Outside_Folder",
+        "IIS_Audit_Known_Name_Other_Image",
+        "IIS_Audit_User_Writable_Path",
+    ]

@@ -73,11 +73,20 @@ def _is_path(image: str) -> bool:
     return "\\" in image and image.lower().endswith((".dll", ".exe")) and "," not in image and "<" not in image
 
 
+def _image_group(m: KnownModule) -> str:
+    """Baseline ``not_a_module`` DLLs (filters, extensions, schemes w3wp loads) keep their vendor as the group."""
+    if m.group != "not_a_module":
+        return m.group
+    return "builtin" if m.signer.lower().startswith("microsoft windows") else "third_party"
+
+
 @functools.cache
 def known_images() -> tuple[KnownImage, ...]:
     """Baseline module images plus the audit's own filters/extensions/processors list."""
     out = [
-        KnownImage(m.image, m.group, m.signer, ",".join(m.source), m.name) for m in load_baseline() if _is_path(m.image)
+        KnownImage(m.image, _image_group(m), m.signer, ",".join(m.source), m.name)
+        for m in load_baseline()
+        if _is_path(m.image)
     ]
     text = resources.files("iisdetect.audit").joinpath("known_images.yaml").read_text("utf-8")
     data: dict[str, Any] = yaml.safe_load(text)

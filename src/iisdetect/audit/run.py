@@ -174,6 +174,8 @@ def _audit(opts: AuditOptions) -> AuditResult:
     notes = [f"entries: {len(judged)} (" + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())) + ")"]
     if all_changes:
         notes.append(f"history: {len(all_changes)} change(s) across configuration snapshots")
+    if reports:
+        notes.append(f"DLLs triaged: {len(reports)} (read from bytes, never loaded)")
     return AuditResult(alerts, judged, all_changes, reports, stats, notes)
 
 
