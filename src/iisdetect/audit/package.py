@@ -194,14 +194,14 @@ def _tar_read(tf: tarfile.TarFile, info: tarfile.TarInfo) -> bytes:
     return fh.read(info.size + 1) if fh else b""
 
 
-_OPEN: dict[str, zipfile.ZipFile] = {}
+_OPEN: dict[str, zipfile.ZipFile | tarfile.TarFile] = {}
 
 
 def _zip_handle(f: Path) -> zipfile.ZipFile:
     key = str(f)
     if key not in _OPEN:
         _OPEN[key] = zipfile.ZipFile(f)
-    return _OPEN[key]
+    return _OPEN[key]  # type: ignore[return-value]
 
 
 def close_archives() -> None:
@@ -247,18 +247,20 @@ def _tar(f: Path, stats: RunStats) -> Iterator[Member]:
                 windows_path(info.name),
                 info.size,
                 _iso(info.mtime),
-                _now(lambda i=info: _tar_read(tf, i))
-                if _small_config(info.name, info.size)
-                else _reader_tar(f, info.name),
+                _now(lambda i=info: _tar_read(tf, i)) if _small_config(info.name, info.size) else _reader_tar(f, info),
                 str(f),
             )
 
 
-def _reader_tar(f: Path, name: str) -> Callable[[], bytes]:
+def _reader_tar(f: Path, info: tarfile.TarInfo) -> Callable[[], bytes]:
+    """One handle per archive and the member's own header (its data offset): no rescan of a .tar.gz per read."""
+
     def read() -> bytes:
         try:
-            with tarfile.open(f) as tf:
-                return _tar_read(tf, tf.getmember(name))
+            key = f"tar:{f}"
+            if key not in _OPEN:
+                _OPEN[key] = tarfile.open(f)  # noqa: SIM115 - closed by close_archives()
+            return _tar_read(_OPEN[key], info)  # type: ignore[arg-type]
         except (tarfile.TarError, zlib.error, EOFError, KeyError) as exc:
             raise OSError(f"damaged member ({exc})") from None
 
