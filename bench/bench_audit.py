@@ -110,3 +110,5 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+# ruff: noqa: E501 - the XML template keeps its lines as IIS writes them

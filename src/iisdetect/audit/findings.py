@@ -19,7 +19,7 @@ import yaml
 
 from iisdetect.audit.entries import Entry
 from iisdetect.engine.ir import CompiledRule
-from iisdetect.hunt.alerts import LEVELS, Alert, event_time
+from iisdetect.hunting.alerts import LEVELS, Alert, event_time
 from iisdetect.model.event import Event
 
 CHANNEL = "IIS configuration"

@@ -15,8 +15,8 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 
 from iisdetect.commands import add_rule_options, selected_ruleset
 from iisdetect.errors import UsageError
-from iisdetect.hunt.alerts import Alert
-from iisdetect.hunt.run import HuntOptions, HuntResult, hunt
+from iisdetect.hunting.alerts import Alert
+from iisdetect.hunting.run import HuntOptions, HuntResult, hunt
 from iisdetect.model.times import parse_duration, parse_instant
 from iisdetect.report.hunt_output import (
     FORMATS,
