@@ -1,15 +1,18 @@
-"""Build examples/triage/web01-velociraptor.zip: a small, made-up Velociraptor-style collection of one IIS server.
+"""Build examples/triage/web01-velociraptor.tar.gz: a small, made-up Velociraptor-style collection of one IIS server.
 
 Run from the repository root: ``.venv/bin/python examples/triage/build.py``. The output is deterministic
-(fixed member times and order), and tests/audit/test_example.py checks that the committed zip is exactly
+(fixed member times and order), and tests/audit/test_example.py checks that the committed package is exactly
 what this script builds. Every file is written here after public samples (README.md beside this file cites
 each); the three DLLs are inert PE files from tests/audit/pebuild.py (no code at all, never real malware).
 """
 
 from __future__ import annotations
 
+import gzip
+import io
 import sys
-import zipfile
+import tarfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -17,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.audit.pebuild import Spec, build  # noqa: E402
 
-OUT = Path(__file__).with_name("web01-velociraptor.zip")
+OUT = Path(__file__).with_name("web01-velociraptor.tar.gz")
 C = "uploads/auto/C%3A/"
 SYS = "%windir%\\System32\\inetsrv\\"
 #: the IIS 10 default <globalModules> (names and images as MicrosoftDocs/windowsserverdocs IIS-on-Nano-Server.md
@@ -198,12 +201,24 @@ DLLS = [
 ]
 
 
+def _epoch(when: tuple[int, int, int, int, int, int]) -> int:
+    return int(datetime(*when, tzinfo=UTC).timestamp())
+
+
 def write(out: Path = OUT) -> Path:
-    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for name, when, data in MEMBERS:
-            zf.writestr(zipfile.ZipInfo(name, when), data, compress_type=zipfile.ZIP_DEFLATED)
-        for name, spec in DLLS:
-            zf.writestr(zipfile.ZipInfo(name, (2024, 3, 7, 17, 0, 0)), build(spec, name.rsplit("/", 1)[-1]))
+    """A .tar.gz, not a zip: tar keeps UTC times, and ``hunt examples/`` leaves a tarball alone (a zip's
+    configuration XML would be sniffed as event files)."""
+    items = [(name, _epoch(when), data) for name, when, data in MEMBERS]
+    items += [(name, _epoch((2024, 3, 7, 17, 0, 0)), build(spec, name.rsplit("/", 1)[-1])) for name, spec in DLLS]
+    with (
+        open(out, "wb") as raw,
+        gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as gz,
+        tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tf,
+    ):
+        for name, mtime, data in items:
+            info = tarfile.TarInfo(name)
+            info.size, info.mtime, info.mode = len(data), mtime, 0o644
+            tf.addfile(info, io.BytesIO(data))
     return out
 
 

@@ -8,10 +8,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_example_zip_is_reproducible(tmp_path: Path) -> None:
+def test_example_package_is_reproducible(tmp_path: Path) -> None:
     spec = importlib.util.spec_from_file_location("build_example", ROOT / "examples" / "triage" / "build.py")
     assert spec is not None and spec.loader is not None
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    out = mod.write(tmp_path / "web01.zip")
-    assert out.read_bytes() == (ROOT / "examples" / "triage" / "web01-velociraptor.zip").read_bytes()
+    out = mod.write(tmp_path / "web01.tar.gz")
+    assert out.read_bytes() == (ROOT / "examples" / "triage" / "web01-velociraptor.tar.gz").read_bytes()

@@ -11,7 +11,7 @@ from tests.audit.conftest import APPHOST, config
 from tests.audit.pebuild import NATIVE_MODULE, Spec, build
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE = ROOT / "examples" / "triage" / "web01-velociraptor.zip"
+EXAMPLE = ROOT / "examples" / "triage" / "web01-velociraptor.tar.gz"
 
 #: (detection_type, level, entry name) of every finding above informational in the example package
 EXPECTED = {

@@ -12,7 +12,7 @@ import pytest
 from iisdetect.cli import main
 from tests.audit.conftest import APPHOST, config
 
-EXAMPLE = str(Path(__file__).resolve().parents[2] / "examples" / "triage" / "web01-velociraptor.zip")
+EXAMPLE = str(Path(__file__).resolve().parents[2] / "examples" / "triage" / "web01-velociraptor.tar.gz")
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
