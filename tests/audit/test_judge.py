@@ -172,3 +172,43 @@ def test_parse_type_and_user_writable() -> None:
     assert user_writable("C:\\Windows\\System32\\inetsrv\\x.dll") is None
     assert user_writable("C:\\Users\\bob\\AppData\\Local\\x.dll")
     assert user_writable("C:\\sites\\a\\bin\\x.dll", ("C:\\sites\\a",))
+
+
+def test_exchange_server_module_list_after_a_compromise() -> None:
+    """The globalModules list posted in Microsoft Q&A 355650 (Exchange 2013 after Hafnium): only UpData is odd."""
+    ex = "c:\\Program Files\\Microsoft\\Exchange Server\\V15\\"
+    out = judged(
+        config(
+            global_modules=f'<add name="kerbauth" image="{ex}Bin\\kerbauth.dll" preCondition="bitness64" />'
+            '<add name="WSMan" image="C:\\Windows\\system32\\wsmsvc.dll" />'
+            f'<add name="exppw" image="{ex}ClientAccess\\Owa\\auth\\exppw.dll" />'
+            f'<add name="cafe_exppw" image="{ex}FrontEnd\\HttpProxy\\bin\\exppw.dll" />'
+            '<add name="UpData" image="C:\\Windows\\System32\\system.dll" />'
+            '<add name="RewriteModule" image="%SystemRoot%\\system32\\inetsrv\\rewrite.dll" />'
+        )
+    )
+    assert out == {
+        "global_module:kerbauth": ("known vendor (exchange)", []),
+        "global_module:WSMan": ("known vendor (windows_role)", []),
+        "global_module:exppw": ("known vendor (exchange)", []),
+        "global_module:cafe_exppw": ("known vendor (exchange)", []),
+        "global_module:UpData": ("unknown", ["audit.unknown", "audit.system_folder"]),
+        "global_module:RewriteModule": ("known vendor (microsoft_oob)", []),
+    }
+
+
+def test_exchange_isapi_restrictions_are_known() -> None:
+    """The isapiCgiRestriction list of a real Exchange 2019 server (CSS-Exchange HealthChecker test data)."""
+    ex = "C:\\Program Files\\Microsoft\\Exchange Server\\V15\\"
+    paths = [
+        "C:\\Windows\\Microsoft.NET\\Framework\\v4.0.30319\\aspnet_isapi.dll",
+        "C:\\Windows\\System32\\RpcProxy\\RpcProxy.dll",
+        "C:\\Windows\\Microsoft.NET\\Framework64\\v4.0.30319\\aspnet_isapi.dll",
+        f"{ex}ClientAccess\\owa\\auth\\owaauth.dll",
+        "C:\\Windows\\System32\\RpcProxy\\RpcProxyShim.dll",
+        f"{ex}FrontEnd\\HttpProxy\\bin\\owaauth.dll",
+    ]
+    out = judged(config(restrictions="".join(f'<add path="{p}" allowed="true" />' for p in paths)))
+    role, exchange = "known vendor (windows_role)", "known vendor (exchange)"
+    assert [v for v, _ in out.values()] == ["built-in", role, "built-in", exchange, role, exchange]
+    assert all(flags == [] for _, flags in out.values())
