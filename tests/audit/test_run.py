@@ -183,3 +183,21 @@ def test_history_changed_image_is_raised_with_the_old_value(kape) -> None:  # no
         "IIS_Audit_Known_Name_Other_Image",
         "IIS_Audit_User_Writable_Path",
     ]
+
+
+def test_32_bit_twin_is_triaged_too(kape) -> None:  # noqa: ANN001
+    """WOW64: a 32-bit pool loads SysWOW64\\... for a System32 image; a planted 32-bit copy is found."""
+    image = "%windir%\\System32\\inetsrv\\defdoc.dll"
+    kape(APPHOST, config(global_modules=f'<add name="DefaultDocumentModule" image="{image}" />'))
+    kape("C/Windows/System32/inetsrv/defdoc.dll", build(NATIVE_MODULE))
+    root = kape("C/Windows/SysWOW64/inetsrv/defdoc.dll", build(Spec(exports=["RegisterModule"], signer="Contoso Ltd")))
+    result = audit(AuditOptions([str(root)]))
+    tri = sorted(
+        (a.info["resolved"], a.level, a.notes[0]) for a in result.alerts if a.detection_type == "IIS_Audit_DLL_Triage"
+    )
+    assert tri == [
+        ("C:\\Windows\\SysWOW64\\inetsrv\\defdoc.dll", "high",
+         "32-bit twin: a 32-bit application pool loads this file for the same entry"),
+        ("C:\\Windows\\System32\\inetsrv\\defdoc.dll", "informational",
+         "no embedded signature (expected: Windows files are catalog-signed; check the catalog on the host)"),
+    ]  # fmt: skip

@@ -223,13 +223,43 @@ def _dll_alerts(
     path = e.resolved or _assembly_path(e, pkg)
     if not path or not path.lower().endswith((".dll", ".exe")):
         return []
-    rep = _find_dll(path, pkg, extra, reports)
-    if rep is None:
+    out = []
+    for loaded, note in [(path, "")] + _twins(e, path):
+        rep = _find_dll(loaded, pkg, extra, reports) if not note else _package_dll(loaded, pkg, reports)
+        if rep is None:
+            continue
+        level, reasons = dll_weigh.weigh(rep, e, j.signer)
+        info = F.entry_info(e, m.kind or "", j.verdict)
+        info["dll"] = rep.as_dict()
+        if note:
+            info["resolved"], info["bitness"] = loaded, "32"
+            reasons = [note, *reasons]
+        out.append(F.make("audit.dll", host, m.mtime, m.display, e.xpath, info, reasons, level, "DLL triage"))
+    return out
+
+
+def _twins(e: Entry, path: str) -> list[tuple[str, str]]:
+    """The file a 32-bit w3wp.exe loads for the same entry, when it is another one.
+
+    WOW64 redirects ``System32`` to ``SysWOW64``, and expands ``%ProgramFiles%`` to ``Program Files (x86)``;
+    a 64-bit-only entry (``bitness64``) has no twin. An attacker can plant just the 32-bit copy.
+    """
+    if e.bitness == "64" or e.kind == "module":
         return []
-    level, reasons = dll_weigh.weigh(rep, e, j.signer)
-    info = F.entry_info(e, m.kind or "", j.verdict)
-    info["dll"] = rep.as_dict()
-    return [F.make("audit.dll", host, m.mtime, m.display, e.xpath, info, reasons, level, "DLL triage")]
+    low = path.lower()
+    if "\\system32\\" in low:
+        i = low.index("\\system32\\")
+        twin = path[:i] + "\\SysWOW64\\" + path[i + len("\\system32\\") :]
+    elif e.image.lower().startswith("%programfiles%\\"):
+        twin = "C:\\Program Files (x86)\\" + e.image[len("%programfiles%\\") :]
+    else:
+        return []
+    return [(twin, "32-bit twin: a 32-bit application pool loads this file for the same entry")]
+
+
+def _package_dll(path: str, pkg: _Package, reports: list[DllReport]) -> DllReport | None:
+    """A package member only (never a --dll file): a twin must be found at its own path."""
+    return _find_dll(path, pkg, {}, reports)
 
 
 def _assembly_path(e: Entry, pkg: _Package) -> str:
