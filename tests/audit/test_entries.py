@@ -70,3 +70,10 @@ def test_iis_express_detected() -> None:
     xml += "</globalModules></system.webServer></configuration>"
     (e,) = extract(ET.fromstring(xml), "x", "config\\applicationhost.config")
     assert e.iis_express and e.resolved == "C:\\Program Files\\IIS Express\\cachuri.dll"
+
+
+def test_location_dot_is_the_files_own_level() -> None:
+    xml = '<configuration><location path="." inheritInChildApplications="false"><system.webServer><modules>'
+    xml += '<add name="M" type="A.B, A" /></modules></system.webServer></location></configuration>'
+    (e,) = extract(ET.fromstring(xml), "web.config", "C:\\inetpub\\wwwroot\\web.config")
+    assert e.location == "" and e.xpath.startswith("/configuration/location[@path='.']/system.webServer/modules")

@@ -99,6 +99,11 @@ def _quote(value: str) -> str:
     return '"' + value.replace('"', "&quot;") + '"' if "'" in value else f"'{value}'"
 
 
+def _loc(path: str) -> str:
+    """``<location path=".">`` (and ``""``) is the file's own level."""
+    return "" if path.strip() in ("", ".") else path.strip().strip("/")
+
+
 def _step(elem: ET.Element, key: str) -> str:
     val = elem.get(key)
     return f"{elem.tag}[@{key}={_quote(val)}]" if val is not None else elem.tag
@@ -120,7 +125,9 @@ def extract(root: ET.Element, config: str, windows_config: str = "", snapshot: s
     express = _is_express(root, windows_config)
     out: list[Entry] = []
     scopes: list[tuple[str, str, ET.Element]] = [("", "/configuration", root)]
-    scopes += [(loc.get("path", ""), f"/configuration/{_step(loc, 'path')}", loc) for loc in root.findall("location")]
+    scopes += [
+        (_loc(loc.get("path", "")), f"/configuration/{_step(loc, 'path')}", loc) for loc in root.findall("location")
+    ]
     for location, base, scope in scopes:
         for section, element, kind, image_attr in SECTIONS:
             sec = scope.find(section)

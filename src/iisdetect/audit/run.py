@@ -112,7 +112,7 @@ def _read_packages(paths: list[str], stats: RunStats) -> dict[str, _Package]:
         if m.kind == "web.config":
             loc = location_of(m.windows_path, pkg.roots)
             for e in entries:
-                e.location = "/".join(p for p in (loc, e.location) if p)
+                e.location = "/".join(p for p in (loc, e.location) if p not in ("", "."))
         pkg.configs.append((m, entries))
     return packages
 
