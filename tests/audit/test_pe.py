@@ -62,3 +62,13 @@ def test_hostile_files_never_raise() -> None:
     rep = triage(bytes(broken_sig), "badsig.dll")
     assert rep.signature == "signed, not verified" and rep.signer == ""
     assert any("signature unparsable" in n for n in rep.notes)
+
+
+def test_damaged_dotnet_metadata_goes_to_notes(capsys) -> None:  # noqa: ANN001
+    data = bytearray(build(Spec(http_module=("Contoso.Web", "SessionCache"))))
+    at = data.find(b"BSJB")  # metadata root signature: break it
+    data[at : at + 4] = b"XXXX"
+    rep = triage(bytes(data), "broken.dll")
+    assert rep.dotnet and rep.http_modules == []
+    assert any("metadata" in n for n in rep.notes)
+    assert capsys.readouterr().err == ""  # dnfile's warnings are captured, not printed

@@ -7,6 +7,10 @@ class deriving from another module class is not followed through its base (docum
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import dnfile
 
 
@@ -16,8 +20,38 @@ def _full(row: object) -> str:
     return f"{ns}.{name}" if ns else name
 
 
+class _Notes(logging.Handler):
+    """dnfile logs malformed metadata as warnings; they belong in the report's notes, not on the terminal."""
+
+    def __init__(self, notes: list[str]) -> None:
+        super().__init__(logging.WARNING)
+        self.notes = notes
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if len(self.notes) < 20:
+            self.notes.append(record.getMessage()[:200])
+
+
+@contextmanager
+def _captured(notes: list[str]) -> Iterator[None]:
+    log = logging.getLogger("dnfile")
+    handler, propagate = _Notes(notes), log.propagate
+    log.addHandler(handler)
+    log.propagate = False
+    try:
+        yield
+    finally:
+        log.removeHandler(handler)
+        log.propagate = propagate
+
+
 def http_module_types(data: bytes, notes: list[str]) -> list[str]:
     """Full names of the TypeDefs whose InterfaceImpl rows name ``IHttpModule``."""
+    with _captured(notes):
+        return _types(data, notes)
+
+
+def _types(data: bytes, notes: list[str]) -> list[str]:
     try:
         pe = dnfile.dnPE(data=data)
     except Exception as exc:  # dnfile/pefile raise many types on malformed metadata
