@@ -49,7 +49,12 @@ def _unshared(step: Step) -> Step:
 
 
 def render_guide(g: Guide) -> list[str]:
-    out = [f"## {g.detection_type}: {_prose(g.title)}", "", f"Guide id `{g.id}` (file `src/iisdetect/guides/{g.file}`).", ""]
+    out = [
+        f"## {g.detection_type}: {_prose(g.title)}",
+        "",
+        f"Guide id `{g.id}` (file `src/iisdetect/guides/{g.file}`).",
+        "",
+    ]
     out += [_prose(g.what), ""]
     for sec in SECTIONS:
         out += [f"### {HEADINGS[sec]}", ""]

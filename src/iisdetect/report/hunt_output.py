@@ -22,7 +22,7 @@ from rich.text import Text
 from iisdetect.hunting.alerts import ALERT_COLUMNS, Alert
 from iisdetect.hunting.incidents import is_duplicate
 
-FORMATS = ("table", "json", "ndjson", "csv")
+FORMATS = ("table", "json", "ndjson", "csv", "html")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 LEVEL_STYLE = {
     "critical": "bold red",
