@@ -30,6 +30,7 @@ from iisdetect.report.result_doc import RunDoc, from_dict
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 _CONTROL_NL = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 INLINE_MAX = 300
+_RUN = re.compile(r"\S{40}(?=\S)")
 
 
 def _visible(m: re.Match[str]) -> str:
@@ -45,7 +46,12 @@ def text(value: Any, limit: int = 0, multiline: bool = False) -> str:
         more = f" \u2026 [+{len(s) - limit} chars]"
         s = s[:limit]
     s = (_CONTROL if multiline else _CONTROL_NL).sub(_visible, s)
-    return html.escape(s, quote=True) + more
+    if multiline:
+        return html.escape(s, quote=True) + more
+    # break opportunities in long unbroken runs: Chromium's line breaking of many long words inside
+    # tables took minutes (measured on 1 MB fields); <wbr> keeps the text identical when copied
+    s = _RUN.sub(lambda m: m.group() + "\0", s)
+    return html.escape(s, quote=True).replace("\0", "<wbr>") + more
 
 
 def asset(name: str) -> str:

@@ -10,6 +10,8 @@ from collections import Counter, defaultdict
 from datetime import UTC, datetime
 from typing import IO, Any
 
+import json
+
 import orjson
 
 from iisdetect.guides import SECTIONS, Guide, Step, load_guides
@@ -156,15 +158,22 @@ def _alert(a: AlertView, anchors: dict[str, str], anchor: str = "") -> str:
         rows.append(("notes", text(a.notes, 2000)))
     if a.suppressed_by:
         rows.append(("suppressed by", text(a.suppressed_by, INLINE_MAX)))
-    body = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in rows)
+    body = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
     label = "full event" if a.full_event else "alert record (this JSON carries no full event)"
-    event = orjson.dumps(a.event, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS, default=str).decode()
+    event = _event_json(a.event)
     return (
         f'<details class="alert"{ident}><summary><span class="muted">{text(a.time, 40)}</span> {_lv(a.level)} '
         f'EID {text(a.event_id, 8)} <span class="type">{text(a.detection_type, 80)}</span>'
         f'<span class="ev">{text(a.evidence, INLINE_MAX)}</span></summary><div class="body">'
-        f'<dl class="kv">{body}</dl><h4>{label}</h4><pre>{text(event, multiline=True)}</pre></div></details>\n'
+        f'<table class="kv"><tbody>{body}</tbody></table><h4>{label}</h4><pre>{text(event, multiline=True)}</pre></div></details>\n'
     )
+
+
+def _event_json(event: dict[str, Any]) -> str:
+    try:
+        return orjson.dumps(event, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS, default=str).decode()
+    except TypeError:  # integers beyond 64 bits (a forged EventRecordID): the slower encoder takes them
+        return json.dumps(event, indent=2, sort_keys=True, default=str, ensure_ascii=False)
 
 
 def incidents(doc: RunDoc, out: IO[str]) -> None:
