@@ -96,12 +96,20 @@ def test_example_report_renders_cleanly_with_the_json_counts(browser: object, ex
         assert w.page.locator(f"section#{sec}").count() == 1, sec
     n_alerts = sum(len(i["alerts"]) for i in doc["incidents"])
     assert w.page.locator("details.incident").count() == len(doc["incidents"])
+    assert w.page.inner_text("#shown") == str(n_alerts)
+    w.page.click("#expand")  # builds every alert (and its details) from the data block
     assert w.page.locator("#incidents details.alert").count() == n_alerts
+    assert w.page.locator("#incidents pre.event").count() == n_alerts
+    w.page.click("#collapse")
     assert w.page.inner_text("#n-incidents") == str(len(doc["incidents"]))
     assert w.page.inner_text("#n-alerts") == str(n_alerts)
     assert w.page.locator("svg.timeline rect").count() == len(doc["incidents"])
     # the script ran under the CSP: the filter is visible and works
     assert w.page.is_visible("#controls")
+    first = w.page.locator("#incidents details.alert").first
+    w.page.locator("details.incident").first.click()
+    first.locator("summary").click()
+    assert '"detection_type"' in first.locator("pre.event").inner_text()
     w.page.fill("#filter", "IIS_Logging_Tamper")
     tamper = sum(1 for i in doc["incidents"] for a in i["alerts"] if a["detection_type"] == "IIS_Logging_Tamper")
     assert w.page.inner_text("#shown") == str(tamper)
@@ -122,7 +130,9 @@ def test_hostile_fields_run_no_script_and_break_no_layout(browser: object, tmp_p
     assert not w.dialogs and not w.errors
     assert not [m for m in w.console if m[0] == "error"], w.console  # a blocked inline script would log a CSP error
     assert w.requests == [page.as_uri()]
-    assert w.page.evaluate("document.querySelectorAll('script').length") == 1
+    assert w.page.evaluate("document.querySelectorAll('script:not([type])').length") == 1
+    # opening an alert shows its event (as text) from the data block
+    assert "window.__pwned=1" in w.page.locator("pre.event").first.inner_text()
     assert w.page.evaluate("document.querySelectorAll('img, iframe, svg [onload], a[href^=javascript]').length") == 0
     assert w.page.title() == "iisdetect investigation report"  # the terminal title escape did nothing
     _layout_ok(w)

@@ -24,6 +24,8 @@ import re
 from importlib import resources
 from typing import IO, Any
 
+import orjson
+
 from iisdetect import __version__
 from iisdetect.report.result_doc import RunDoc, from_dict
 
@@ -52,6 +54,20 @@ def text(value: Any, limit: int = 0, multiline: bool = False) -> str:
     # tables took minutes (measured on 1 MB fields); <wbr> keeps the text identical when copied
     s = _RUN.sub(lambda m: m.group() + "\0", s)
     return html.escape(s, quote=True).replace("\0", "<wbr>") + more
+
+
+def text_plain(value: str) -> str:
+    """Multi-line text made visible-safe (controls, bidi) but not HTML-escaped: for ``textContent`` only."""
+    return _CONTROL.sub(_visible, value)
+
+
+def data_block(items: list[Any]) -> str:
+    """A JSON array inside ``<script type="application/json">`` (never executed): ``<``, ``>`` and ``&``
+    are written as ``\\u003c``-style escapes, so no value can close the element or open another."""
+    raw = orjson.dumps(items, default=str).decode()
+    raw = raw.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    # invisible and bidi characters (only ever inside JSON strings) as \\uXXXX: none reaches the page raw
+    return _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", raw)
 
 
 def asset(name: str) -> str:
@@ -98,10 +114,12 @@ def render_html(doc: RunDoc, out: IO[str], stack: list[dict[str, Any]] | None = 
     )
     sec.accounting(doc, out)
     sec.timeline(doc, out)
-    sec.incidents(doc, out)
-    sec.suppressed(doc, out)
+    events: list[dict[str, Any]] = []
+    sec.incidents(doc, out, events)
+    sec.suppressed(doc, out, events)
     sec.stacking(stack, out)
     sec.guides(doc, out)
+    out.write(f'<script type="application/json" id="events">{data_block(events)}</script>\n')
     out.write(f"<script>{js}</script>\n</body></html>\n")
 
 

@@ -15,7 +15,7 @@ import json
 import orjson
 
 from iisdetect.guides import SECTIONS, Guide, Step, load_guides
-from iisdetect.report.html import INLINE_MAX, text
+from iisdetect.report.html import INLINE_MAX, text, text_plain
 from iisdetect.report.result_doc import AlertView, RunDoc
 
 LEVEL_CLASS = {k: f"lv-{k}" for k in ("critical", "high", "medium", "low", "informational")}
@@ -112,7 +112,7 @@ def timeline(doc: RunDoc, out: IO[str]) -> None:
         if t is None:
             unplaced += 1
             continue
-        spans.append((al.host, t, t, al.level, f"al-{n}", 1))
+        spans.append((al.host, t, t, al.level, "loose", 1))
     out.write('<section id="timeline"><h2>Incidents by host</h2>')
     if not spans:
         out.write('<p class="muted">No incidents to place on a timeline.</p></section>\n')
@@ -144,39 +144,60 @@ def timeline(doc: RunDoc, out: IO[str]) -> None:
     out.write("</section>\n")
 
 
-def _alert(a: AlertView, anchors: dict[str, str], anchor: str = "") -> str:
-    ident = f' id="{anchor}"' if anchor else ""
-    guide = f'<a href="#{anchors[a.guide]}">{text(a.guide)}</a>' if a.guide in anchors else (text(a.guide) or "none")
+def _alert(a: AlertView, anchors: dict[str, str], events: list[dict[str, Any]]) -> None:
+    """Record one alert in ``events``: its summary line (``s``), details rows (``r``), guide anchor and event.
+
+    Alerts live in the page's JSON data block and the script builds them, as text, when their incident
+    (or group) is opened: keeping 10,000 alerts and their events out of the initial DOM is what lets a
+    large report open fast. Strings are truncated and made visible-safe here and only ever set as
+    ``textContent``; the level becomes a class only through the fixed table.
+    """
     rows = [
-        ("rule", f"{text(a.rule_title, INLINE_MAX)} <code>{text(a.rule_id, 80)}</code>"),
-        ("detection type", text(a.detection_type, 100)),
-        ("host", text(a.host, INLINE_MAX)),
-        ("found at", f"{text(a.source, INLINE_MAX)} @ {text(a.record, 80)}"),
-        ("guide", guide),
+        ("rule", f"{a.rule_title[:INLINE_MAX]}  [{a.rule_id[:80]}]"),
+        ("detection type", a.detection_type[:100]),
+        ("host", a.host[:INLINE_MAX]),
+        ("found at", f"{a.source[:INLINE_MAX]} @ {a.record[:80]}"),
+        ("guide", (a.guide or "none")[:100]),
     ]
     if a.notes:
-        rows.append(("notes", text(a.notes, 2000)))
+        rows.append(("notes", a.notes[:2000]))
     if a.suppressed_by:
-        rows.append(("suppressed by", text(a.suppressed_by, INLINE_MAX)))
-    body = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
-    label = "full event" if a.full_event else "alert record (this JSON carries no full event)"
-    event = _event_json(a.event)
-    return (
-        f'<details class="alert"{ident}><summary><span class="muted">{text(a.time, 40)}</span> {_lv(a.level)} '
-        f'EID {text(a.event_id, 8)} <span class="type">{text(a.detection_type, 80)}</span>'
-        f'<span class="ev">{text(a.evidence, INLINE_MAX)}</span></summary><div class="body">'
-        f'<table class="kv"><tbody>{body}</tbody></table><h4>{label}</h4><pre>{text(event, multiline=True)}</pre></div></details>\n'
+        rows.append(("suppressed by", a.suppressed_by[:INLINE_MAX]))
+    anchor_of_guide = anchors.get(a.guide or "")
+    evidence = a.evidence if len(a.evidence) <= INLINE_MAX else f"{a.evidence[:INLINE_MAX]} \u2026 [+{len(a.evidence) - INLINE_MAX} chars]"
+    events.append(
+        {
+            "s": [text_plain(v) for v in (a.time[:40], a.level[:20], a.event_id[:8], a.detection_type[:80], evidence)],
+            "l": LEVEL_CLASS.get(a.level, "lv-other"),
+            "r": [[k, text_plain(v)] for k, v in rows],
+            "g": int(anchor_of_guide.rsplit("-", 1)[1]) if anchor_of_guide else None,
+            "f": a.full_event,
+            "e": _jsonable(a.event),
+        }
     )
 
 
-def _event_json(event: dict[str, Any]) -> str:
+def _group(alerts: list[AlertView], anchors: dict[str, str], events: list[dict[str, Any]]) -> str:
+    """The placeholder a group's alerts are built into: ``data-group="start end"`` indexes the data block."""
+    start = len(events)
+    for a in alerts:
+        _alert(a, anchors, events)
+    return (
+        f'<div class="alerts" data-group="{start} {len(events)}"><noscript>The alerts are built by the page '
+        "script; they are also in the JSON.</noscript></div>"
+    )
+
+
+def _jsonable(event: dict[str, Any]) -> Any:
+    """The event as orjson can encode it (integers beyond 64 bits, from forged records, become strings)."""
     try:
-        return orjson.dumps(event, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS, default=str).decode()
-    except TypeError:  # integers beyond 64 bits (a forged EventRecordID): the slower encoder takes them
-        return json.dumps(event, indent=2, sort_keys=True, default=str, ensure_ascii=False)
+        orjson.dumps(event, default=str)
+        return event
+    except TypeError:
+        return json.loads(json.dumps(event, default=str), parse_int=str)
 
 
-def incidents(doc: RunDoc, out: IO[str]) -> None:
+def incidents(doc: RunDoc, out: IO[str], events: list[dict[str, Any]]) -> None:
     anchors = _guide_anchors()
     out.write('<section id="incidents"><h2>Incidents and alerts</h2>')
     out.write('<div id="controls" class="controls hidden">Filter alerts: <input id="filter" type="search" '
@@ -193,15 +214,16 @@ def incidents(doc: RunDoc, out: IO[str]) -> None:
         )
         if inc.module:
             out.write(f'<p class="muted">module: {text(inc.module, INLINE_MAX)}</p>')
-        for a in inc.alerts:
-            out.write(_alert(a, anchors))
-        out.write("</div></details>\n")
-    for n, a in enumerate(doc.loose):
-        out.write(_alert(a, anchors, f"al-{n}"))
+        out.write(_group(inc.alerts, anchors, events) + "</div></details>\n")
+    if doc.loose:
+        out.write(
+            f'<details class="incident" id="loose"><summary><b>{len(doc.loose)} alert(s) not grouped into '
+            f'incidents</b></summary><div class="body">{_group(doc.loose, anchors, events)}</div></details>\n'
+        )
     out.write("</section>\n")
 
 
-def suppressed(doc: RunDoc, out: IO[str]) -> None:
+def suppressed(doc: RunDoc, out: IO[str], events: list[dict[str, Any]]) -> None:
     counts = Counter((doc.summary.get("suppressed_by_entry") or {}))
     for a in doc.suppressed:
         counts.setdefault(a.suppressed_by, 0)
@@ -216,9 +238,10 @@ def suppressed(doc: RunDoc, out: IO[str]) -> None:
     out.write("</tbody></table>")
     if doc.suppressed:
         anchors = _guide_anchors()
-        out.write(f"<h3>Suppressed alerts ({len(doc.suppressed)})</h3>")
-        for a in doc.suppressed:
-            out.write(_alert(a, anchors))
+        out.write(
+            f'<details class="incident" id="suppressed-alerts"><summary><b>Suppressed alerts ({len(doc.suppressed)})'
+            f'</b></summary><div class="body">{_group(doc.suppressed, anchors, events)}</div></details>'
+        )
     else:
         out.write(
             '<p class="muted">The suppressed alerts themselves are not in this document (hunt --show-suppressed).</p>'
