@@ -30,8 +30,8 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
 
 def base_doc() -> dict:
     from iisdetect.hunting.run import HuntOptions, hunt
-    from iisdetect.report.hunt_output import render_json
     from iisdetect.report.html import _attach_events
+    from iisdetect.report.hunt_output import render_json
     from iisdetect.report.summary import summary_dict
 
     result = hunt(HuntOptions(paths=[str(ROOT / "examples")]))

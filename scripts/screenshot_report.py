@@ -1,6 +1,6 @@
 """docs/report.png: the examples' HTML report in headless Chromium, one incident and one alert opened.
 
-    .venv/bin/python scripts/screenshot_report.py [--chromium /usr/bin/chromium]
+.venv/bin/python scripts/screenshot_report.py [--chromium /usr/bin/chromium]
 """
 
 from __future__ import annotations
@@ -37,7 +37,8 @@ if __name__ == "__main__":
             inc.locator("summary").first.click()
             inc.locator("details.alert summary").first.click()
             top = page.locator("#timeline").bounding_box()["y"] - 8
-            page.screenshot(path=str(ROOT / "docs" / "report.png"), clip={"x": 0, "y": top, "width": 1280, "height": 1400},
+            clip = {"x": 0, "y": top, "width": 1280, "height": 1400}
+            page.screenshot(path=str(ROOT / "docs" / "report.png"), clip=clip,
                             full_page=True)  # fmt: skip
             browser.close()
     print("wrote docs/report.png")

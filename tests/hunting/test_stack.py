@@ -33,7 +33,12 @@ def test_w3wp_loads_stacked_by_host_rarest_first_with_baseline_flags() -> None:
     common = r"C:\Windows\System32\inetsrv\cachuri.dll"  # UriCacheModule in the baseline
     events = [
         image_load(common, Hashes=SHA_A, Signature="Microsoft Windows"),
-        ev(7, {**image_load(common, Hashes=SHA_A).data}, computer="WEB02.corp.local", time="2024-05-03T10:00:00.000000Z"),
+        ev(
+            7,
+            {**image_load(common, Hashes=SHA_A).data},
+            computer="WEB02.corp.local",
+            time="2024-05-03T10:00:00.000000Z",
+        ),
         image_load(r"C:\Windows\Temp\perf.dll", Hashes=SHA_B, Signed="false", Signature="", SignatureStatus=""),
         image_load(common, Hashes=SHA_A, Signature="Evil Corp", SignatureStatus="Valid"),
         # a neighbour: not w3wp, never stacked
@@ -81,7 +86,9 @@ def test_config_file_writes_by_writer_and_history_snapshots_left_out() -> None:
     host = r"C:\Windows\System32\inetsrv\config\applicationHost.config"
     events = [
         file_create(host, r"C:\Windows\System32\notepad.exe"),
-        file_create(r"C:\inetpub\history\CFGHISTORY_0000000008\applicationHost.config", r"C:\Windows\System32\svchost.exe"),
+        file_create(
+            r"C:\inetpub\history\CFGHISTORY_0000000008\applicationHost.config", r"C:\Windows\System32\svchost.exe"
+        ),
         ev(4663, {"ObjectName": host, "ProcessName": r"C:\Windows\System32\notepad.exe"}, log=SECURITY),
     ]  # fmt: skip
     entries = [e for e in stack_events(events) if e.kind == "config_change"]
@@ -117,7 +124,11 @@ def test_stack_cli_formats_and_errors(tmp_path: Path, capsys: pytest.CaptureFixt
     out = tmp_path / "s.json"
     assert main(["stack", str(EXAMPLES), "--format", "json", "-o", str(out)]) == 0
     doc = json.loads(out.read_text())
-    assert doc["summary"]["records_read"] == 253 and {e["kind"] for e in doc["stack"]} == {"dll_load", "registration", "config_change"}
+    assert doc["summary"]["records_read"] == 253 and {e["kind"] for e in doc["stack"]} == {
+        "dll_load",
+        "registration",
+        "config_change",
+    }
     counts = [(e["host_count"], e["events"]) for e in doc["stack"]]
     assert counts == sorted(counts)
     assert main(["stack", str(EXAMPLES), "--format", "csv", "--flagged", "--kind", "registration"]) == 0

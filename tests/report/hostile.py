@@ -20,8 +20,8 @@ HOSTILE: tuple[str, ...] = (
     "</style><style>body{display:none}</style>",
     "evil\u202egnp.exe\u202c and \u2066isolated\u2069 \u200fmark",
     "\x1b[2J\x1b[H\x1b]0;pwned-title\x07\x1b]8;;http://evil.example/\x07CLICK\x1b]8;;\x07\x1b[31mRED\x1b[0m",
-    "<a href=\"javascript:window.__pwned=7\">click</a>",
-    "<iframe src=\"http://evil.example/\"></iframe><link rel=stylesheet href=http://evil.example/x.css>",
+    '<a href="javascript:window.__pwned=7">click</a>',
+    '<iframe src="http://evil.example/"></iframe><link rel=stylesheet href=http://evil.example/x.css>',
 )
 ALL = " | ".join(HOSTILE)
 
@@ -50,7 +50,11 @@ def _alert(i: int, value: str, **over: Any) -> dict[str, Any]:
         "incident": "INC-0001",
         "notes": value,
         "guide": value,
-        "event": {"Computer": value, "EventID": 7, "EventData": {"ImageLoaded": value, "CommandLine": value, "Hashes": value}},
+        "event": {
+            "Computer": value,
+            "EventID": 7,
+            "EventData": {"ImageLoaded": value, "CommandLine": value, "Hashes": value},
+        },
     }
     row.update(over)
     return row
@@ -72,8 +76,17 @@ def hostile_doc() -> dict[str, Any]:
                 "alert_count": len(alerts),
                 "alerts": alerts,
             },
-            {"incident": "INC-0002", "host": HOSTILE[1], "level": "low", "first": HOSTILE[3], "last": MB,
-             "module": "", "summary": MB, "alert_count": 0, "alerts": []},  # fmt: skip
+            {
+                "incident": "INC-0002",
+                "host": HOSTILE[1],
+                "level": "low",
+                "first": HOSTILE[3],
+                "last": MB,
+                "module": "",
+                "summary": MB,
+                "alert_count": 0,
+                "alerts": [],
+            },  # fmt: skip
         ],
         "suppressed": [_alert(0, HOSTILE[4], suppressed_by=ALL)],
         "summary": {

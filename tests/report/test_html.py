@@ -16,7 +16,7 @@ import pytest
 from iisdetect.cli import main
 from iisdetect.report.html import asset, render_html, text
 from iisdetect.report.result_doc import from_dict
-from tests.report.hostile import HOSTILE, MB, hostile_doc
+from tests.report.hostile import MB, hostile_doc
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -44,7 +44,6 @@ class Page(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if self.stack and self.stack[-1] in (tag, "data"):
             self.stack.pop()
-
 
     def handle_data(self, data: str) -> None:
         if self.stack and self.stack[-1] in self.texts:
@@ -158,7 +157,9 @@ def test_guide_links_only_for_known_guide_ids() -> None:
 def test_suppressed_section_names_the_entry_and_its_reason(tmp_path: Path) -> None:
     out = tmp_path / "r.html"
     tuning = EXAMPLES / "tuning.example.yaml"
-    assert main(["hunt", str(EXAMPLES), "--tuning", str(tuning), "--format", "html", "-o", str(out), "--no-progress"]) == 0
+    assert (
+        main(["hunt", str(EXAMPLES), "--tuning", str(tuning), "--format", "html", "-o", str(out), "--no-progress"]) == 0
+    )
     page = out.read_text()
     section = page[page.index('<section id="suppressed">') : page.index('<section id="stack">')]
     assert "dynatrace-webserver-agent-registration" in section

@@ -11,7 +11,8 @@ FLAT = {
     "event_time": "2024-05-02 09:35:01", "EventID": "11", "detection_type": "IIS_Dir_DLL_Write",
     "initiating_process": r"C:\Windows\System32\cmd.exe", "file_path": r"C:\Windows\System32\inetsrv\x.dll",
     "loaded_dll": None, "registry_key": None, "CommandLine": None, "rule_id": "r1", "rule_title": "t",
-    "level": "medium", "Computer": "WEB01", "source": "a.evtx", "record": "record 7", "incident": "INC-0001", "notes": "",
+    "level": "medium", "Computer": "WEB01", "source": "a.evtx", "record": "record 7",
+    "incident": "INC-0001", "notes": "",
 }  # fmt: skip
 
 

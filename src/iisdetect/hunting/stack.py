@@ -144,7 +144,8 @@ class Stacker:
         via: str = "",
         once: bool = False,
     ) -> None:
-        """Count ``event`` under ``key``; ``once``: EID 29 attribute events of one change (same host, same second) count once."""
+        """Count ``event`` under ``key``; ``once``: the EID 29 attribute events of one change (same host and
+        second) count once."""
         entry = self._by_key.get(key)
         if entry is None:
             entry = self._by_key[key] = StackEntry(kind, item, detail, signer)

@@ -20,7 +20,10 @@ COUNTS = (
     "DATEFORMAT(MIN(starttime), 'yyyy-MM-dd HH:mm:ss') AS first_seen",
     "DATEFORMAT(MAX(starttime), 'yyyy-MM-dd HH:mm:ss') AS last_seen",
 )
-_REGISTER_RE = r"(?i).*(appcmd(\.exe)?\"?\s+(install|add)\s+module|New-WebGlobalModule|New-WebManagedModule|gacutil(\.exe)?\"?\s+[-/]i\s).*"
+_REGISTER_RE = (
+    r"(?i).*(appcmd(\.exe)?\"?\s+(install|add)\s+module|New-WebGlobalModule|New-WebManagedModule"
+    r"|gacutil(\.exe)?\"?\s+[-/]i\s).*"
+)
 
 
 def _query(select: list[str], where: list[str], group: list[str], days: int) -> str:

@@ -6,11 +6,10 @@ source URLs; a level becomes a class name only through the fixed :data:`LEVEL_CL
 
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
 from datetime import UTC, datetime
 from typing import IO, Any
-
-import json
 
 import orjson
 
@@ -21,6 +20,10 @@ from iisdetect.report.result_doc import AlertView, RunDoc
 LEVEL_CLASS = {k: f"lv-{k}" for k in ("critical", "high", "medium", "low", "informational")}
 LEVEL_FILL = {"critical": "#7a0019", "high": "#c0392b", "medium": "#b9770e", "low": "#1f6f8b"}
 STACK_ROWS = 200
+STACK_HEAD = (
+    '<table class="stack"><thead><tr><th class="num">hosts</th><th class="num">events</th><th>first .. last seen'
+    "</th><th>baseline</th><th>item</th><th>detail / signer</th></tr></thead><tbody>"
+)
 NO_REASON = '<span class="muted">(no reason in the tuning file, or the file was not given)</span>'
 
 
@@ -107,7 +110,7 @@ def timeline(doc: RunDoc, out: IO[str]) -> None:
             unplaced += 1
             continue
         spans.append((inc.host, a, max(a, b), inc.level, f"inc-{n}", len(inc.alerts)))
-    for n, al in enumerate(doc.loose):
+    for al in doc.loose:
         t = _when(al.time)
         if t is None:
             unplaced += 1
@@ -164,7 +167,11 @@ def _alert(a: AlertView, anchors: dict[str, str], events: list[dict[str, Any]]) 
     if a.suppressed_by:
         rows.append(("suppressed by", a.suppressed_by[:INLINE_MAX]))
     anchor_of_guide = anchors.get(a.guide or "")
-    evidence = a.evidence if len(a.evidence) <= INLINE_MAX else f"{a.evidence[:INLINE_MAX]} \u2026 [+{len(a.evidence) - INLINE_MAX} chars]"
+    evidence = (
+        a.evidence
+        if len(a.evidence) <= INLINE_MAX
+        else f"{a.evidence[:INLINE_MAX]} \u2026 [+{len(a.evidence) - INLINE_MAX} chars]"
+    )
     events.append(
         {
             "s": [text_plain(v) for v in (a.time[:40], a.level[:20], a.event_id[:8], a.detection_type[:80], evidence)],
@@ -224,7 +231,7 @@ def incidents(doc: RunDoc, out: IO[str], events: list[dict[str, Any]]) -> None:
 
 
 def suppressed(doc: RunDoc, out: IO[str], events: list[dict[str, Any]]) -> None:
-    counts = Counter((doc.summary.get("suppressed_by_entry") or {}))
+    counts = Counter(doc.summary.get("suppressed_by_entry") or {})
     for a in doc.suppressed:
         counts.setdefault(a.suppressed_by, 0)
     out.write('<section id="suppressed"><h2>What tuning suppressed, and why</h2>')
@@ -253,7 +260,8 @@ def stacking(stack: list[dict[str, Any]] | None, out: IO[str]) -> None:
     out.write('<section id="stack"><h2>Stacking: rarest first</h2>')
     if stack is None:
         out.write(
-            '<p class="muted">Not included (iisdetect report --stack STACK.json, from iisdetect stack --format json).</p></section>\n'
+            '<p class="muted">Not included (iisdetect report --stack STACK.json, from iisdetect stack '
+            "--format json).</p></section>\n"
         )
         return
     by_kind: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -266,14 +274,14 @@ def stacking(stack: list[dict[str, Any]] | None, out: IO[str]) -> None:
         if not rows:
             out.write('<p class="muted">none</p>')
             continue
-        out.write('<table class="stack"><thead><tr><th class="num">hosts</th><th class="num">events</th><th>first .. last seen</th>'
-                  "<th>baseline</th><th>item</th><th>detail / signer</th></tr></thead><tbody>")  # fmt: skip
+        out.write(STACK_HEAD)
         for e in rows[:STACK_ROWS]:
             flag = '<span class="flag">! </span>' if e.get("flagged") else ""
             detail = " ".join(text(e.get(k), INLINE_MAX) for k in ("detail", "signer") if e.get(k))
             out.write(
                 f'<tr><td class="num">{text(e.get("host_count"))}</td><td class="num">{text(e.get("events"))}</td>'
-                f"<td>{text(e.get('first_seen'), 40)} .. {text(e.get('last_seen'), 40)}</td><td>{flag}{text(e.get('baseline'), 40)}</td>"
+                f"<td>{text(e.get('first_seen'), 40)} .. {text(e.get('last_seen'), 40)}</td>"
+                f"<td>{flag}{text(e.get('baseline'), 40)}</td>"
                 f"<td>{text(e.get('item'), INLINE_MAX)}</td><td>{detail}</td></tr>"
             )
         out.write("</tbody></table>")
