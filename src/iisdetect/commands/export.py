@@ -15,7 +15,7 @@ from iisdetect.errors import UsageError
 from iisdetect.mapping.qradar import load_mapping
 from iisdetect.model.times import aql_last, parse_duration
 
-TARGETS = ("qradar",)
+TARGETS = ("qradar", "spark-sql", "databricks", "duckdb")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -25,7 +25,10 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         description="Compile a ruleset into one AQL query with the seed's columns and a detection_type "
         "CASE generated from the rules. Property names come from mapping/qradar.yaml. See docs/aql.md.",
     )
-    p.add_argument("--target", choices=TARGETS, required=True, help="query language (qradar = AQL)")
+    p.add_argument(
+        "--target", choices=TARGETS, required=True,
+        help="qradar (AQL), or spark-sql/databricks/duckdb (SQL over `iisdetect convert` Parquet)",
+    )  # fmt: skip
     add_rule_options(p, "YAML allow-list, compiled into the query")
     p.add_argument("--last", metavar="DURATION", help="append LAST n MINUTES|HOURS|DAYS (e.g. 24h)")
     p.add_argument("--qradar-mapping", metavar="FILE", help="YAML laid over mapping/qradar.yaml")
@@ -49,7 +52,12 @@ def run(args: argparse.Namespace) -> int:
     from iisdetect.exporters.qradar import export_rules
 
     rules = load_export_rules(selected_ruleset(args), args.rules, args.tuning)
-    query = export_rules(rules, load_mapping(args.qradar_mapping), _last(args.last))
+    if args.target == "qradar":
+        query = export_rules(rules, load_mapping(args.qradar_mapping), _last(args.last))
+    else:  # the lake targets: one SQL query over the canonical table (docs/lake.md)
+        from iisdetect.api import export
+
+        query = export(args.target, selected_ruleset(args), args.rules, args.tuning, args.last)
     if args.output:
         try:
             Path(args.output).write_text(query, encoding="utf-8")

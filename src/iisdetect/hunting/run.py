@@ -42,6 +42,9 @@ class HuntOptions:
     #: Stream alerts out instead of keeping them: ``sink(alert, suppressing_entry_or_None)``. Memory then
     #: stays flat however many alerts fire; needs correlation off and no ``--last`` anchored afterwards.
     sink: Callable[[Alert, str | None], None] | None = None
+    #: ``native`` reads logs; ``duckdb``/``spark`` run the rules as SQL over canonical Parquet (``convert``)
+    engine: str = "native"
+    spark_master: str | None = None
 
 
 @dataclass
@@ -138,8 +141,15 @@ def hunt(opts: HuntOptions) -> HuntResult:
         raise UsageError("streaming alerts needs correlation off and --last anchored with --now")
     hits = _Collector({r.id: r for r in matcher.tuned}, {r.id: r for r in rules}, stats, opts.sink)
     newest = ""
-    units = _parallel_units(opts)
-    if units:
+    units = _parallel_units(opts) if opts.engine == "native" else []
+    if opts.engine != "native":
+        from iisdetect.lake.engines import lake_hunt
+
+        tuned = matcher.tuned if tuning else None
+        newest = lake_hunt(
+            opts.engine, opts.paths, rules, tuned, tuning, matcher.since, matcher.until, hits, stats, opts.spark_master
+        )
+    elif units:
         from iisdetect.hunting.parallel import run_parallel
 
         factory = partial(
