@@ -120,6 +120,33 @@ def test_qradar_stacking_queries_count_what_the_native_stack_counts() -> None:
     assert ordered == sorted(ordered)  # rarest first
 
 
+def test_lake_stacking_queries_count_what_the_native_stack_counts(tmp_path: Path) -> None:
+    pytest.importorskip("pyarrow")
+    from iisdetect.hunting.stack_queries import lake_queries
+    from iisdetect.lake.convert import convert
+    from iisdetect.lake.engines import open_engine, parquet_files
+
+    events = _examples()
+    native = {
+        (e.item.lower(), e.detail): (len(e.hosts), e.events) for e in stack_events(events) if e.kind == "dll_load"
+    }
+    convert([str(EXAMPLES)], str(tmp_path / "lake"))
+    eng = open_engine("duckdb", parquet_files([str(tmp_path / "lake")]))
+    try:
+        rows = list(eng.rows(lake_queries("duckdb", days=36500)["dll_loads"]))
+        for name, query in lake_queries("duckdb", days=36500).items():
+            assert list(eng.rows(query)), name
+    finally:
+        eng.close()
+    sha = {r["loaded_dll"].lower(): r for r in rows}
+    got = {
+        (r["loaded_dll"].lower(), next(h[7:] for h in r["hashes"].split(",") if h.startswith("SHA256="))):
+        (r["hosts"], r["events"]) for r in rows
+    }  # fmt: skip
+    assert got == native and sha
+    assert "try_element_at(`data`, 'ImageLoaded')" in lake_queries("databricks")["dll_loads"]
+
+
 def test_stack_cli_formats_and_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "s.json"
     assert main(["stack", str(EXAMPLES), "--format", "json", "-o", str(out)]) == 0
@@ -138,3 +165,5 @@ def test_stack_cli_formats_and_errors(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "needs at least one PATH" in capsys.readouterr().err
     assert main(["stack", "--aql", "--days", "7"]) == 0
     assert "LAST 7 DAYS" in capsys.readouterr().out
+    assert main(["stack", "--queries", "spark-sql"]) == 0
+    assert "INTERVAL 30 DAYS" in capsys.readouterr().out

@@ -16,6 +16,8 @@ from iisdetect.hunting.stack import KINDS, StackEntry, stack_events
 from iisdetect.report.hunt_output import csv_cell, safe
 
 FORMATS = ("table", "json", "csv")
+#: export's targets: QRadar AQL, and SQL over the lake table (iisdetect convert)
+QUERY_TARGETS = ("qradar", "duckdb", "spark-sql", "databricks")
 CSV_COLUMNS = ("kind", "host_count", "events", "first_seen", "last_seen", "baseline", "flagged", "item", "detail",
                "signer", "via", "hosts", "reasons")  # fmt: skip
 
@@ -34,21 +36,27 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--kind", choices=KINDS, action="append", help="only these kinds (repeatable)")
     p.add_argument("--flagged", action="store_true", help="only entries not known to the module baseline")
     p.add_argument("--limit", type=int, default=0, metavar="N", help="table: show the N rarest per kind (0 = all)")
-    p.add_argument("--aql", action="store_true", help="print the same stacking hunts as QRadar AQL and exit")
-    p.add_argument("--days", type=int, default=30, metavar="N", help="--aql: LAST N DAYS (default 30)")
+    p.add_argument(
+        "--queries", choices=QUERY_TARGETS, metavar="TARGET",
+        help=f"print the same stacking hunts for a SIEM/lake target ({', '.join(QUERY_TARGETS)}) and exit",
+    )  # fmt: skip
+    p.add_argument("--aql", action="store_true", help="same as --queries qradar")
+    p.add_argument("--days", type=int, default=30, metavar="N", help="--queries: the last N days (default 30)")
     return p
 
 
 def run(args: argparse.Namespace) -> int:
     from iisdetect.commands.hunt import open_output
 
-    if args.aql:
-        from iisdetect.hunting.stack_queries import qradar_queries
+    target = "qradar" if args.aql else args.queries
+    if target:
+        from iisdetect.hunting.stack_queries import lake_queries, qradar_queries
 
         if args.days <= 0:
             raise UsageError("--days must be positive")
+        queries = qradar_queries(days=args.days) if target == "qradar" else lake_queries(target, args.days)
         with open_output(args.output) as out:
-            for name, query in qradar_queries(days=args.days).items():
+            for name, query in queries.items():
                 out.write(f"-- {name}\n{query}\n\n")
         return 0
     if not args.paths:

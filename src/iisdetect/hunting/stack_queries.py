@@ -82,3 +82,72 @@ def qradar_queries(mapping: QRadarMapping | None = None, days: int = 30) -> dict
             days,
         ),
     }
+
+
+HISTORY = "\\inetpub\\history\\"  # CFGHISTORY snapshots: the config history service, benign
+
+
+def lake_queries(target: str, days: int = 30, table: str = "events") -> dict[str, str]:
+    """The same hunts as SQL over the lake table (``iisdetect convert``), for ``export``'s lake targets.
+
+    Fields are read through the lake exporter's renderer (``mapping/lake.yaml``: EventData from the map
+    column, System fields from their columns), so the names cannot drift from ``export --target``. Hosts
+    are counted as distinct ``Computer`` values; the time window is on ``TimeCreated`` (canonical ISO).
+    """
+    from iisdetect.lake.sql import LAKE_TARGETS, SqlRenderer
+
+    if target not in LAKE_TARGETS:
+        raise ValueError(f"unknown lake target {target!r}")
+    r = SqlRenderer(LAKE_TARGETS[target], table)
+    f, s = r.field, r.string
+    ends, has = r._fn("endswith"), r._fn("contains")
+    comp, t = f("Computer"), f("TimeCreated")
+    spark = r.dialect == "spark"
+    since = (
+        f"date_format(current_timestamp() - INTERVAL {days} DAYS, \"yyyy-MM-dd'T'HH:mm:ss\")"
+        if spark
+        else f"strftime(now() - INTERVAL {days} DAY, '%Y-%m-%dT%H:%M:%S')"
+    )
+    counts = f"count(DISTINCT {comp}) AS hosts, count(*) AS events, min({t}) AS first_seen, max({t}) AS last_seen"
+
+    def q(select: list[str], where: list[str]) -> str:
+        cols = ", ".join(select)
+        return (
+            f"SELECT {cols}, {counts}\nFROM {table}\nWHERE " + "\n  AND ".join([*where, f"{t} >= {since}"])
+            + f"\nGROUP BY {', '.join(str(i + 1) for i in range(len(select)))}\nORDER BY hosts, events"
+        )  # fmt: skip
+
+    def any_of(expr: str, fn: str, values: list[str]) -> str:
+        return "(" + " OR ".join(f"{fn}(lower({expr}), {s(v.lower())})" for v in values) + ")"
+
+    eid = r.ident(r.schema.column_of("event_id"))
+    cfg, fname, image = f("Configuration"), f("TargetFilename"), f("Image")
+    written = f"coalesce({fname}, {f('ObjectName')})"
+    return {
+        "dll_loads": q(
+            [
+                f"{f('ImageLoaded')} AS loaded_dll",
+                f"{f('Hashes')} AS hashes",
+                f"{f('Signature')} AS signer",
+                f"{f('SignatureStatus')} AS signature_status",
+            ],  # fmt: skip
+            [f"{eid} = 7", f"{ends}(lower({image}), {s(chr(92) + 'w3wp.exe')})"],
+        ),
+        "registrations": q(
+            [f"{cfg} AS configuration", f"{f('NewValue')} AS image"],
+            [
+                f"{eid} = 29",
+                any_of(cfg, has, ["/globalModules/add", "/modules/add", "/isapiFilters/filter", "/handlers/add"]),
+                any_of(cfg, ends, ["/@image", "/@path", "/@type", "/@scriptProcessor"]),
+                f"coalesce({f('NewValue')}, '') <> ''",
+            ],
+        ),
+        "config_writes": q(
+            [f"coalesce({fname}, {f('ObjectName')}) AS file_path", f"coalesce({image}, {f('ProcessName')}) AS writer"],
+            [
+                f"{eid} IN (11, 4663)",
+                any_of(f"coalesce({fname}, {f('ObjectName')})", ends, ["\\applicationHost.config", "\\web.config"]),
+                f"NOT coalesce({has}(lower({written}), {s(HISTORY)}), false)",
+            ],
+        ),
+    }
