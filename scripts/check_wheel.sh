@@ -33,5 +33,6 @@ PY
 "$bin" stack examples/ --format json -o stack.json 2>/dev/null && grep -q '"dll_load"' stack.json
 "$bin" simulate seed_test2_write_dll_inetsrv -o sim >/dev/null 2>&1 && ls sim | grep -q .
 "$bin" validate --ruleset seed --background-events 0 >/dev/null
-echo "wheel check: $(basename "$wheel") installed in a fresh venv; hunt, export, aql, simulate, validate work outside the checkout"
+"$bin" audit examples/triage/web01-velociraptor.tar.gz --min-level high --format ndjson 2>/dev/null | grep -q IIS_Audit_History_Added
+echo "wheel check: $(basename "$wheel") installed in a fresh venv; hunt, export, aql, simulate, validate, audit work outside the checkout"
 cd "$ROOT" && rm -rf dist build
