@@ -28,6 +28,9 @@ PY
 "$bin" export --target qradar --last 2w -o export.aql 2>/dev/null && grep -q "LAST 14 DAYS" export.aql
 "$bin" aql "SELECT COUNT(*) AS n FROM events" examples/ --format csv 2>/dev/null | grep -q "^[0-9]"
 "$bin" simulate --list >/dev/null
+"$bin" hunt examples/ --format html -o report.html 2>/dev/null && grep -q "Content-Security-Policy" report.html
+"$bin" report hunt.json -o report2.html && grep -q 'id="guides"' report2.html
+"$bin" stack examples/ --format json -o stack.json 2>/dev/null && grep -q '"dll_load"' stack.json
 "$bin" simulate seed_test2_write_dll_inetsrv -o sim >/dev/null 2>&1 && ls sim | grep -q .
 "$bin" validate --ruleset seed --background-events 0 >/dev/null
 "$bin" audit examples/triage/web01-velociraptor.tar.gz --min-level high --format ndjson 2>/dev/null | grep -q IIS_Audit_History_Added

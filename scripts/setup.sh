@@ -6,7 +6,7 @@ PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
-extras=${IISDETECT_EXTRAS:-dev}  # CI adds spark (PySpark for the lake tests)
+extras=${IISDETECT_EXTRAS:-dev,test}  # test: Playwright for the report's browser tests; CI adds spark (PySpark)
 stamp=".venv/.iisdetect-installed-${extras//,/-}"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip >/dev/null 2>&1 || true

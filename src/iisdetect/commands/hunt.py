@@ -199,5 +199,9 @@ def _render(args: argparse.Namespace, result: HuntResult, out: IO[str]) -> None:
         render_json(result.alerts, result.incidents, summary_dict(result.stats), out, suppressed)
     elif args.format == "ndjson":
         render_ndjson(result.alerts, result.incidents, out, suppressed)
+    elif args.format == "html":  # the investigation report: always shows what tuning suppressed
+        from iisdetect.report.html import render_hunt_html
+
+        render_hunt_html(result, args, out)
     else:
         render_csv(result.alerts, result.incidents, out, suppressed)

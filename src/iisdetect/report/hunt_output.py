@@ -19,10 +19,11 @@ from rich.console import Console
 from rich.padding import Padding
 from rich.text import Text
 
+from iisdetect.guides import guide_for, guide_id
 from iisdetect.hunting.alerts import ALERT_COLUMNS, Alert
 from iisdetect.hunting.incidents import is_duplicate
 
-FORMATS = ("table", "json", "ndjson", "csv")
+FORMATS = ("table", "json", "ndjson", "csv", "html")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 LEVEL_STYLE = {
     "critical": "bold red",
@@ -112,6 +113,16 @@ def render_table(alerts: list[Alert], incidents: list[Any], console: Console) ->
             console.print(line)
             console.print(Padding(Text(safe(evidence(a))), (0, 0, 0, 6)))
         console.print()
+    print_guides(alerts, console)
+
+
+def print_guides(alerts: list[Alert], console: Console) -> None:
+    """One line per alert type: the guide (investigation steps, playbook, tuning) to follow for it."""
+    types = sorted({a.detection_type for a in alerts})
+    console.print(Text("Guides (docs/playbook.md; hunt --format html shows them with each alert):", style="bold"))
+    for t in types:
+        g = guide_for(t)
+        console.print(Text(f"  {safe(_short_type(t))}: {g.id if g else 'no guide'}"))
 
 
 def alert_time(alert: Alert) -> str:
@@ -122,6 +133,7 @@ def alert_record(alert: Alert) -> dict[str, Any]:
     row = alert.columns()
     row["incident"] = alert.incident
     row["notes"] = "; ".join(alert.notes)
+    row["guide"] = guide_id(alert.detection_type)  # docs/playbook.md, the HTML report's Guides section
     return row
 
 
