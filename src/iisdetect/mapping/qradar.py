@@ -1,7 +1,10 @@
-"""The QRadar view of Windows events, as data: ``iisdetect/mapping/qradar.yaml``.
+"""The QRadar view of Windows events: ``iisdetect/mapping/qradar.yaml`` plus the names QRadar
+derives from an event (QIDNAME, LOGSOURCENAME, username).
 
-This module only loads and merges the file; :mod:`iisdetect.aql.table` builds the emulator's
-``events`` table from it and :mod:`iisdetect.export.qradar` uses it to name properties.
+This is the one home of that view: :mod:`iisdetect.aql.table` builds the emulator's ``events``
+table from it, :mod:`iisdetect.export.qradar` names properties with it, and hunt's alert columns
+(:mod:`iisdetect.hunt.alerts`) take event_name/log_source/username from here, so native and AQL
+rows agree column for column.
 """
 
 from __future__ import annotations
@@ -15,7 +18,40 @@ from typing import Any
 import yaml
 
 from iisdetect.errors import UsageError
+from iisdetect.model.event import Event
 from iisdetect.model.userfiles import read_yaml
+
+PAYLOAD_FORMATS = ("wincollect", "xml", "json")
+
+
+@cache
+def _event_names() -> dict[str, dict[int, str]]:
+    text = resources.files("iisdetect.mapping").joinpath("event_names.yaml").read_text("utf-8")
+    raw = yaml.safe_load(text)
+    return {prov.lower(): {int(k): str(v) for k, v in ids.items()} for prov, ids in raw.items()}
+
+
+def event_name(event: Event) -> str:
+    """Name of the event type (QRadar's QIDNAME), e.g. ``Image loaded``."""
+    name = _event_names().get(event.provider.lower(), {}).get(event.event_id)
+    return name or f"{event.provider or event.channel} {event.event_id}"
+
+
+def log_source_name(event: Event) -> str:
+    """QRadar-style log source name: the collecting channel on the host (``Channel @ Computer``)."""
+    return f"{event.channel} @ {event.computer}"
+
+
+def user_name(event: Event) -> str | None:
+    """The acting account as QRadar's ``username`` would hold it."""
+    d = event.data
+    for key in ("User", "SubjectUserName", "TargetUserName", "UserName"):
+        value = d.get(key)
+        if value and value != "-":
+            if key == "SubjectUserName" and d.get("SubjectDomainName"):
+                return f"{d['SubjectDomainName']}\\{value}"
+            return value
+    return event.user_sid
 
 
 @dataclass(frozen=True)
@@ -33,6 +69,8 @@ class QRadarMapping:
     default_category: int
     categories: dict[int, tuple[str, int]]
     high_level_categories: dict[int, str]
+    event_fields: dict[str, str | None]  # QRadar event column -> Windows field that fills it (or None)
+    emulator_payload: str
     export: dict[str, Any]
 
     def ibm_sources(self) -> dict[str, tuple[str, ...]]:
@@ -65,7 +103,7 @@ def _build(raw: dict[str, Any]) -> QRadarMapping:
         return tuple(str(x) for x in ([v] if isinstance(v, str) else (v or [])))
 
     try:
-        return QRadarMapping(
+        out = QRadarMapping(
             properties={str(k): tup(v) for k, v in raw["properties"].items()},
             columns={str(k): tup(v) for k, v in raw["columns"].items()},
             windows_fields=tup(raw.get("windows_fields")),
@@ -82,10 +120,15 @@ def _build(raw: dict[str, Any]) -> QRadarMapping:
             default_category=int(raw["default_category"]),
             categories={int(k): (str(v["name"]), int(v["high"])) for k, v in raw["categories"].items()},
             high_level_categories={int(k): str(v) for k, v in raw["high_level_categories"].items()},
+            event_fields={str(k): (None if v is None else str(v)) for k, v in (raw.get("event_fields") or {}).items()},
+            emulator_payload=str(raw.get("emulator_payload", "wincollect")),
             export=dict(raw["export"]),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise UsageError(f"QRadar mapping is malformed: {exc!r}") from exc
+    if out.emulator_payload not in PAYLOAD_FORMATS:
+        raise UsageError(f"QRadar mapping: emulator_payload must be one of {', '.join(PAYLOAD_FORMATS)}")
+    return out
 
 
 @cache
