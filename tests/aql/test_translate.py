@@ -32,8 +32,9 @@ def emu():
         ),
         (
             "SELECT qid FROM events WHERE Image MATCHES '.*w3wp.*' OR Image IMATCHES 'X'",
-            'SELECT "qid" AS "qid" FROM events WHERE REGEXP_FULL_MATCH("Image", \'[^\\n\\r\\x{85}\\x{2028}\\x{2029}]*w3wp'
-            "[^\\n\\r\\x{85}\\x{2028}\\x{2029}]*') OR REGEXP_FULL_MATCH(\"Image\", 'X', 'i')",
+            'SELECT "qid" AS "qid" FROM events WHERE REGEXP_FULL_MATCH("Image", '
+            "'[^\\n\\r\\x{85}\\x{2028}\\x{2029}]*w3wp[^\\n\\r\\x{85}\\x{2028}\\x{2029}]*') "
+            "OR REGEXP_FULL_MATCH(\"Image\", 'X', 'i')",
         ),
         (
             "SELECT qid FROM events WHERE qid IN (1, 2) AND qid BETWEEN 1 AND 5 AND sourceip IS NULL",

@@ -101,10 +101,11 @@ class Emulator:
             if self.db_path:
                 raise UsageError(f"{self.db_path} holds no events table: load events into it first")
             table.load_events(self.con, [], self.mapping)
-        self.columns = table.create_view(self.con, self.mapping, self.sysmon_logsourcetypeid)
         p = table.LOOKUP_PREFIX
         sources = self.con.execute(f"SELECT {p}id, {p}name FROM aql_logsources").fetchall()
         lookups.prepare(self.con, self.local, sources)
+        directions = self.local.network_hierarchy is not None
+        self.columns = table.create_view(self.con, self.mapping, self.sysmon_logsourcetypeid, directions)
         for macro in MACROS:
             self.con.execute(macro)
         newest = self.con.execute(f"SELECT max(starttime) FROM {table.BASE}").fetchall()[0][0]

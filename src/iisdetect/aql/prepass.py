@@ -64,7 +64,11 @@ def _matching(toks: list[Token], i: int) -> int:
     raise AqlSyntaxError("AQL syntax error: unbalanced parentheses")
 
 
-def prepare(query: str) -> Prepared:
+_UNITS = {"MINUTE", "MINUTES", "HOUR", "HOURS", "DAY", "DAYS"}
+
+
+def prepare(query: str, extract: bool = True) -> Prepared:
+    """``extract=False`` (for the lint) leaves subqueries in place and drops their time clauses."""
     toks = _tokens(query)
     out: list[str] = []
     prep = Prepared(text="")
@@ -76,7 +80,15 @@ def prepare(query: str) -> Prepared:
         if word in REFUSED_WORDS:
             raise Unsupported(f"not supported: {REFUSED_WORDS[word]}")
         nxt = toks[i + 1] if i + 1 < len(toks) else None
-        if t.token_type == TokenType.L_PAREN and nxt is not None and nxt.token_type == TokenType.SELECT:
+        if (
+            not extract and word == "LAST" and i + 3 < len(toks) and toks[i + 1].token_type == TokenType.NUMBER
+            and toks[i + 2].text.upper() in _UNITS and toks[i + 3].token_type == TokenType.R_PAREN
+        ):  # fmt: skip
+            out.append(query[pos : t.start])
+            pos = toks[i + 2].end + 1
+            i += 3
+            continue
+        if extract and t.token_type == TokenType.L_PAREN and nxt is not None and nxt.token_type == TokenType.SELECT:
             j = _matching(toks, i)
             n = len(prep.subqueries)
             prep.subqueries.append(query[nxt.start : toks[j].start])

@@ -287,8 +287,14 @@ def has_events(con: duckdb.DuckDBPyConnection) -> bool:
     return bool(n[0][0])
 
 
-def create_view(con: duckdb.DuckDBPyConnection, mapping: QRadarMapping, sysmon_type_id: int | None) -> list[str]:
-    """(Re)create the temporary ``events`` view and empty ``flows``; returns the view's columns."""
+def create_view(
+    con: duckdb.DuckDBPyConnection, mapping: QRadarMapping, sysmon_type_id: int | None, directions: bool = False
+) -> list[str]:
+    """(Re)create the temporary ``events`` view and empty ``flows``; returns the view's columns.
+
+    ``directions``: a network hierarchy is loaded, so ``eventdirection`` is L2L/L2R/R2L/R2R (local =
+    inside a network of the hierarchy, as QRadar decides it); otherwise it is NULL.
+    """
     base = base_columns(con)
     fixed = {c.lower() for c in FIXED}
     data_cols = [c for c in base if c.lower() not in fixed]
@@ -324,6 +330,11 @@ def create_view(con: duckdb.DuckDBPyConnection, mapping: QRadarMapping, sysmon_t
         if f.lower() not in taken and f.lower() not in ibm_lower:
             add("CAST(NULL AS VARCHAR)", f)
             taken.add(f.lower())
+    if directions and "eventdirection" not in taken:
+        side = "CASE WHEN aql_networkname({0}) IS NULL THEN 'R' ELSE 'L' END"
+        add(f"CASE WHEN sourceip IS NULL OR destinationip IS NULL THEN NULL ELSE "
+            f"{side.format('sourceip')} || '2' || {side.format('destinationip')} END", "eventdirection")  # fmt: skip
+        taken.add("eventdirection")
     for col, win in mapping.event_fields.items():
         if col.lower() in taken:
             continue

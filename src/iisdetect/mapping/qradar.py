@@ -60,6 +60,7 @@ class QRadarMapping:
     columns: dict[str, tuple[str, ...]]  # QRadar column -> Windows fields (first non-empty)
     windows_fields: tuple[str, ...]
     devicetypes: dict[int, str]
+    known_devicetypes: frozenset[int]  # every IBM log source type id (lint)
     default_devicetype: int
     sysmon_channels: tuple[str, ...]
     log_source_name: str
@@ -108,6 +109,7 @@ def _build(raw: dict[str, Any]) -> QRadarMapping:
             columns={str(k): tup(v) for k, v in raw["columns"].items()},
             windows_fields=tup(raw.get("windows_fields")),
             devicetypes={int(k): str(v) for k, v in raw["devicetypes"].items()},
+            known_devicetypes=_id_ranges(str(raw.get("known_devicetypes", ""))) | {int(k) for k in raw["devicetypes"]},
             default_devicetype=int(raw["default_devicetype"]),
             sysmon_channels=tup(raw["sysmon_channels"]),
             log_source_name=str(raw["log_source_name"]),
@@ -129,6 +131,17 @@ def _build(raw: dict[str, Any]) -> QRadarMapping:
     if out.emulator_payload not in PAYLOAD_FORMATS:
         raise UsageError(f"QRadar mapping: emulator_payload must be one of {', '.join(PAYLOAD_FORMATS)}")
     return out
+
+
+def _id_ranges(text: str) -> frozenset[int]:
+    """``"2-26, 28, 4000-4002"`` -> the ids."""
+    out: set[int] = set()
+    for part in text.replace("\n", " ").split(","):
+        part = part.strip()
+        if part:
+            lo, _, hi = part.partition("-")
+            out.update(range(int(lo), int(hi or lo) + 1))
+    return frozenset(out)
 
 
 @cache
