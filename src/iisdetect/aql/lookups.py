@@ -120,8 +120,10 @@ def _network(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
         return None
 
 
-def incidr(cidr: str, ip: str) -> bool | None:
+def incidr(cidr: str | None, ip: str | None) -> bool | None:
     """INCIDR('cidr', ip): IPv4 or IPv6; a bare address is a /32 (/128). NULL when ip is no address."""
+    if cidr is None or ip is None:
+        return None
     net, addr = _network(cidr), _address(ip)
     if net is None or addr is None:
         return None
@@ -145,8 +147,8 @@ def prepare(con: duckdb.DuckDBPyConnection, local: LocalData, log_sources: list[
     fill_table(con, "aql_lsgroups", f"{P}id INTEGER, {P}name VARCHAR", groups)
     nets = _networks(local.network_hierarchy)
 
-    def networkname(ip: str) -> str | None:
-        addr = _address(ip)
+    def networkname(ip: str | None) -> str | None:
+        addr = _address(ip) if ip is not None else None
         if addr is None:
             return None
         return next((name for net, name in nets if net.version == addr.version and addr in net), None)
@@ -157,4 +159,4 @@ def prepare(con: duckdb.DuckDBPyConnection, local: LocalData, log_sources: list[
     ):
         with contextlib.suppress(Exception):  # not registered yet on this connection
             con.remove_function(name)
-        con.create_function(name, fn, args, ret)
+        con.create_function(name, fn, args, ret, null_handling="special")

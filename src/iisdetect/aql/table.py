@@ -42,6 +42,12 @@ _RESERVED = {n.lower() for n in FIXED + VIEW_ONLY}
 #: a lookup's subquery an argument such as ``qid`` must bind to the events row, never to the
 #: lookup table (the cause of "More than one row returned by a subquery").
 LOOKUP_PREFIX = "aql_lk_"
+#: QRadar's numeric and boolean event fields (the rest of mapping ``event_fields`` are strings).
+EVENT_FIELD_TYPES = {
+    **dict.fromkeys(("sourceport", "destinationport", "magnitude", "severity", "credibility", "relevance",
+                     "protocolid", "domainid", "processorid"), "INTEGER"),
+    **dict.fromkeys(("hasidentity", "hasoffense", "isunparsed"), "BOOLEAN"),
+}  # fmt: skip
 _INT_COLUMNS = {"logsourceid": "INTEGER", "qid": "BIGINT", "category": "INTEGER", "EventRecordID": "BIGINT"}
 
 
@@ -339,7 +345,8 @@ def create_view(
         if col.lower() in taken:
             continue
         src = by_lower.get(win.lower()) if win else None
-        add(quote(src) if src else "CAST(NULL AS VARCHAR)", col)
+        kind = EVENT_FIELD_TYPES.get(col.lower(), "VARCHAR")
+        add(f"TRY_CAST({quote(src)} AS {kind})" if src else f"CAST(NULL AS {kind})", col)
         taken.add(col.lower())
     for prop, sources in ibm.items():
         if prop.lower() in taken:

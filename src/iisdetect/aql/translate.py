@@ -189,6 +189,8 @@ def translate(
             return handler(list(node.expressions), ctx)
         if isinstance(node, exp.RegexpLike | exp.RegexpILike):
             return _regex(node, options)
+        if isinstance(node, exp.EQ | exp.NEQ | exp.LT | exp.LTE | exp.GT | exp.GTE):
+            return _loose_number(node)
         if isinstance(node, exp.Div) and _integral(node.this) and _integral(node.expression):
             return exp.IntDiv(this=node.this, expression=node.expression)
         if isinstance(node, exp.BitwiseXor):  # AQL's ^ is the power operator
@@ -231,6 +233,17 @@ def translate(
         raise Unsupported("not supported: a time clause on a query over a subquery; put it inside the subquery")
     tree, rng = _time_filter(tree, clause, now_ms, options)
     return Translation(sql=tree.sql(dialect="duckdb"), time_range=rng, tree=tree, columns=tuple(names))
+
+
+def _loose_number(node: exp.Expression) -> exp.Expression:
+    """``sourcePort <= 3003`` on a text property: compare it as a number (NULL when it is none)."""
+    sides = [node.this, node.expression]
+    for i, (a, b) in enumerate((sides, sides[::-1])):
+        is_num = isinstance(b, exp.Literal) and not b.is_string
+        if is_num and isinstance(a, exp.Column) and a.name.lower() not in INTEGRAL:
+            cast = exp.TryCast(this=a, to=exp.DataType.build("DOUBLE"))
+            node.set("this" if i == 0 else "expression", cast)
+    return node
 
 
 def _check_functions(tree: exp.Expression) -> None:
