@@ -30,14 +30,9 @@ from iisdetect.aql.translate import Options, compile_query
 from iisdetect.errors import UsageError
 from iisdetect.mapping.qradar import QRadarMapping, load_mapping
 from iisdetect.model.event import Event
+from iisdetect.model.times import ms_to_iso
 
 __all__ = ["AqlError", "Emulator", "LocalData", "Options", "QueryRefused", "Result", "ms_to_iso"]
-
-
-def ms_to_iso(ms: int | None) -> str:
-    if ms is None:
-        return "-"
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + "Z"
 
 
 @dataclass

@@ -25,7 +25,8 @@ import duckdb
 import orjson
 
 from iisdetect.aql.payload import payload_sql
-from iisdetect.mapping.qradar import QRadarMapping, event_name, user_name
+from iisdetect.mapping.fields import event_name, user_name
+from iisdetect.mapping.qradar import QRadarMapping
 from iisdetect.model.event import Event
 
 BASE = "aql_events_base"

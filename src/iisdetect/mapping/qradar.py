@@ -1,10 +1,7 @@
-"""The QRadar view of Windows events: ``iisdetect/mapping/qradar.yaml`` plus the names QRadar
-derives from an event (QIDNAME, LOGSOURCENAME, username).
+"""The QRadar view of Windows events, as data: ``iisdetect/mapping/qradar.yaml``.
 
-This is the one home of that view: :mod:`iisdetect.aql.table` builds the emulator's ``events``
-table from it, :mod:`iisdetect.export.qradar` names properties with it, and hunt's alert columns
-(:mod:`iisdetect.hunt.alerts`) take event_name/log_source/username from here, so native and AQL
-rows agree column for column.
+This module only loads and merges the file; :mod:`iisdetect.aql.table` builds the emulator's
+``events`` table from it and :mod:`iisdetect.exporters.qradar` uses it to name properties.
 """
 
 from __future__ import annotations
@@ -18,40 +15,10 @@ from typing import Any
 import yaml
 
 from iisdetect.errors import UsageError
-from iisdetect.model.event import Event
+from iisdetect.mapping.fields import log_source_template, role, seed_column_roles
 from iisdetect.model.userfiles import read_yaml
 
 PAYLOAD_FORMATS = ("wincollect", "xml", "json")
-
-
-@cache
-def _event_names() -> dict[str, dict[int, str]]:
-    text = resources.files("iisdetect.mapping").joinpath("event_names.yaml").read_text("utf-8")
-    raw = yaml.safe_load(text)
-    return {prov.lower(): {int(k): str(v) for k, v in ids.items()} for prov, ids in raw.items()}
-
-
-def event_name(event: Event) -> str:
-    """Name of the event type (QRadar's QIDNAME), e.g. ``Image loaded``."""
-    name = _event_names().get(event.provider.lower(), {}).get(event.event_id)
-    return name or f"{event.provider or event.channel} {event.event_id}"
-
-
-def log_source_name(event: Event) -> str:
-    """QRadar-style log source name: the collecting channel on the host (``Channel @ Computer``)."""
-    return f"{event.channel} @ {event.computer}"
-
-
-def user_name(event: Event) -> str | None:
-    """The acting account as QRadar's ``username`` would hold it."""
-    d = event.data
-    for key in ("User", "SubjectUserName", "TargetUserName", "UserName"):
-        value = d.get(key)
-        if value and value != "-":
-            if key == "SubjectUserName" and d.get("SubjectDomainName"):
-                return f"{d['SubjectDomainName']}\\{value}"
-            return value
-    return event.user_sid
 
 
 @dataclass(frozen=True)
@@ -88,6 +55,14 @@ class QRadarMapping:
             seen.update(dict.fromkeys(fields))
         return tuple(k for k in seen if k != "EventID")
 
+    def export_columns(self) -> dict[str, str]:
+        """The seed's output column -> the Windows field the export selects (its role's first field).
+
+        Derived from ``mapping/fields.yaml``, so hunt's columns and the export's cannot drift; the
+        property map above sends the role's other fields (NewProcessName...) to the same IBM property.
+        """
+        return {col: role(name)[0] for col, name in seed_column_roles().items()}
+
     def ibm_name(self, windows_field: str) -> str:
         """The property an export uses for a Windows field: its first IBM name, else itself."""
         names = self.properties.get(windows_field)
@@ -112,7 +87,7 @@ def _build(raw: dict[str, Any]) -> QRadarMapping:
             known_devicetypes=_id_ranges(str(raw.get("known_devicetypes", ""))) | {int(k) for k in raw["devicetypes"]},
             default_devicetype=int(raw["default_devicetype"]),
             sysmon_channels=tup(raw["sysmon_channels"]),
-            log_source_name=str(raw["log_source_name"]),
+            log_source_name=str(raw.get("log_source_name") or log_source_template()),
             first_log_source_id=int(raw["first_log_source_id"]),
             qids={
                 (str(q["provider"]).lower(), int(q["event_id"])): (int(q["qid"]), int(q["category"]))

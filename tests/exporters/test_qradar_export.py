@@ -6,7 +6,7 @@ import pytest
 
 from iisdetect.engine import ir
 from iisdetect.engine.ruleset import load_ruleset, ruleset_paths
-from iisdetect.export.qradar import Renderer, aql_string, export_rules
+from iisdetect.exporters.qradar import Renderer, aql_string, export_rules
 from tests.aql.seedcompare import aql_rows, as_counter, native_rows
 from tests.aql.test_seed_query import branch_events
 from tests.helpers import SECURITY, ev, file_create, image_load, registry_set
@@ -190,7 +190,7 @@ def test_each_condition_is_written_once() -> None:
 
 
 def test_split_writes_one_query_per_rule_each_agreeing_with_its_rule() -> None:
-    from iisdetect.export.qradar import export_rule
+    from iisdetect.exporters.qradar import export_rule
 
     rules = load_ruleset("seed")
     events = branch_events()
@@ -219,7 +219,7 @@ def test_channel_tests_work_without_wincollect_payloads(payload: str) -> None:
 def test_property_definitions_list_what_the_query_names() -> None:
     import re
 
-    from iisdetect.export.qradar_properties import definitions
+    from iisdetect.exporters.qradar_properties import definitions
     from iisdetect.mapping.qradar import load_mapping
 
     r = Renderer()

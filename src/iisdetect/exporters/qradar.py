@@ -4,7 +4,7 @@ Every condition is rendered from the IR, and written once: ``detection_type`` is
 rules and the WHERE keeps the rows where it is not NULL (IBM allows an existing alias in WHERE:
 https://www.ibm.com/docs/en/qsip/7.6.0?topic=structure-quotation-marks). Property names come from
 ``mapping/qradar.yaml`` (the emulator's table uses the same file, so the exported query runs
-unchanged in ``iisdetect aql``); :func:`iisdetect.export.qradar_properties.definitions` lists the
+unchanged in ``iisdetect aql``); :func:`iisdetect.exporters.qradar_properties.definitions` lists the
 custom event properties a query needs.
 
 AQL string rules applied (feasibility.md 1.2): single quotes are doubled; backslashes are written
@@ -144,7 +144,7 @@ class Renderer:
 
 def _select(r: Renderer, detection_type: str) -> list[str]:
     cols = [*SEED_SELECT, detection_type]
-    for out_name, win in r.mapping.export["columns"].items():
+    for out_name, win in r.mapping.export_columns().items():
         cols.append(f"{r.field(win)} AS {prop(out_name)}")
     return cols
 

@@ -3,9 +3,8 @@
 The column set is the seed rule's SELECT list (event_time, log_source, username, host_ip,
 event_name, EventID, detection_type, initiating_process, CommandLine, registry_key,
 registry_value, file_path, loaded_dll) plus what an analyst needs to find the record again
-(rule id/title, level, Computer, source file, record id). The same functions give the AQL
-emulator its ``LOGSOURCENAME``/``QIDNAME`` values (they live in :mod:`iisdetect.mapping.qradar`,
-the QRadar view), so native and AQL rows compare column for column.
+(rule id/title, level, Computer, source file, record id). Field roles, event and log source names come from
+:mod:`iisdetect.mapping.fields`, which the AQL emulator reads too, so native and AQL rows compare column for column.
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from iisdetect.engine.ir import CompiledRule
-from iisdetect.mapping.qradar import event_name, log_source_name, user_name
+from iisdetect.mapping.fields import event_name, first, log_source_name, seed_column_roles, user_name
 from iisdetect.model.event import Event
 
 SEED_COLUMNS: tuple[str, ...] = (
@@ -39,8 +38,7 @@ LEVELS: tuple[str, ...] = ("informational", "low", "medium", "high", "critical")
 
 
 def initiating_process(event: Event) -> str | None:
-    d = event.data
-    return d.get("Image") or d.get("NewProcessName") or d.get("ProcessName")
+    return first(event, "acting_process")
 
 
 def event_time(event: Event) -> str:
@@ -50,8 +48,7 @@ def event_time(event: Event) -> str:
 
 
 def seed_columns(event: Event, detection_type: str) -> dict[str, Any]:
-    d = event.data
-    return {
+    row: dict[str, Any] = {
         "event_time": event_time(event),
         "log_source": log_source_name(event),
         "username": user_name(event),
@@ -59,13 +56,10 @@ def seed_columns(event: Event, detection_type: str) -> dict[str, Any]:
         "event_name": event_name(event),
         "EventID": str(event.event_id),
         "detection_type": detection_type,
-        "initiating_process": initiating_process(event),
-        "CommandLine": d.get("CommandLine"),
-        "registry_key": d.get("TargetObject"),
-        "registry_value": d.get("Details"),
-        "file_path": d.get("TargetFilename") or d.get("ObjectName"),
-        "loaded_dll": d.get("ImageLoaded"),
     }
+    for column, name in seed_column_roles().items():
+        row[column] = first(event, name)
+    return {c: row.get(c) for c in SEED_COLUMNS}
 
 
 @dataclass
