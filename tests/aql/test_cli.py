@@ -69,3 +69,18 @@ def test_usage_errors(capsys) -> None:
     assert "give log PATHs" in capsys.readouterr().err
     assert main(["aql", "--file", "/nonexistent.aql", "x"]) == 2
     assert main(["export", "--target", "qradar", "--last", "soon"]) == 2
+
+
+def test_export_split_and_properties(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "split"
+    props = tmp_path / "props.json"
+    assert main(["export", "--target", "qradar", "--ruleset", "seed", "--split", "-o", str(out),
+                 "--properties", str(props)]) == 0  # fmt: skip
+    files = sorted(p.name for p in out.iterdir())
+    from iisdetect.engine.ruleset import load_ruleset
+
+    assert files == sorted(f"{r.id}.aql" for r in load_ruleset("seed"))
+    doc = json.loads(props.read_text())
+    assert {"Process Path", "Filename", "Object Name"} <= {p["name"] for p in doc["regex_properties"]}
+    assert main(["export", "--target", "qradar", "--split"]) == 2
+    assert "--split" in capsys.readouterr().err

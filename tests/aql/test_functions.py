@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from iisdetect.aql.functions import java_date_pattern
+from iisdetect.aql.dates import dateformat_sql
 from tests.helpers import SECURITY, ev, image_load
 
 E = image_load(r"C:\Users\Public\evil.dll")
@@ -33,14 +33,14 @@ def test_dateformat(run, pattern: str, expected: str) -> None:
 
 def test_java_pattern_rejects_unknown_letters() -> None:
     with pytest.raises(Exception, match="unsupported pattern letter 'Q'"):
-        java_date_pattern("yyyy Q")
+        dateformat_sql("yyyy Q", "0")
 
 
 def test_lookups(run) -> None:
     assert one(run, "LOGSOURCENAME(logsourceid)") == "Microsoft-Windows-Sysmon/Operational @ WEB01.corp.local"
     assert one(run, "LOGSOURCETYPENAME(devicetype)") == "Microsoft Windows Security Event Log"
     assert one(run, "QIDNAME(qid)") == "Image loaded"
-    assert one(run, "CATEGORYNAME(category)") == "Process Activity"
+    assert one(run, "CATEGORYNAME(category)") == "System Status"  # IBM's low-level 8006
     assert one(run, "CATEGORYNAME(highlevelcategory)") == "System"
 
 

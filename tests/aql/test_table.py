@@ -27,7 +27,7 @@ def test_batches_with_late_columns_and_clashing_names() -> None:
     rows = con.execute(f'SELECT sourceip, "EventData.SourceIp", category, "EventData.Category" FROM {BASE} '
                        "WHERE \"EventID\" = '3'").fetchall()  # fmt: skip
     assert rows[0][:2] == ("10.0.0.5", "10.0.0.5") and rows[0][3] == "net" and isinstance(rows[0][2], int)
-    names = dict(con.execute("SELECT id, name FROM aql_logsources").fetchall())
+    names = dict(con.execute("SELECT aql_lk_id, aql_lk_name FROM aql_logsources").fetchall())
     assert sorted(names.values()) == ["Microsoft-Windows-Sysmon/Operational @ WEB01.corp.local", "Security @ DC01"]
     con.close()
 

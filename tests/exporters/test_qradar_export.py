@@ -26,8 +26,10 @@ def rule(cond: ir.Node, dtype: str = "T", rid: str = "r1") -> ir.CompiledRule:
         (ir.Str("Image", "eq", "a", cased=True), "\"Process Path\" LIKE 'a'"),
         (ir.Str("CommandLine", "startswith", "it's"), "Command ILIKE 'it''s%'"),
         (ir.Str("ImageLoaded", "contains", r"\Temp\\"), "\"File Path\" ILIKE '%\\Temp\\\\%'"),
-        (ir.Str("CommandLine", "contains", "100%"), "Command IMATCHES '(?s).*100%.*'"),
-        (ir.Str("TargetFilename", "endswith", "a_b.dll"), "Filename IMATCHES '(?s).*a_b\\.dll'"),
+        (ir.Str("CommandLine", "contains", "100%"), "Command IMATCHES '(?s)^.*100%.*\\z'"),
+        (ir.Str("TargetFilename", "endswith", "a_b.dll"), "Filename IMATCHES '(?s)^.*a_b\\.dll\\z'"),
+        (ir.Str("CommandLine", "eq", "a_b"), "Command IMATCHES '(?s)^a_b\\z'"),
+        (ir.Str("AccessMask", "eq", "0x2"), "\"Access Mask\" ILIKE '0x2'"),
         (ir.Glob("Details", ("C:", ir.STAR, ".dll", ir.ONE)), "Details ILIKE 'C:%.dll_'"),
         (ir.Regex("CommandLine", "-enc\\s", True), "Command IMATCHES '(?s:.*)(?:-enc\\s)(?s:.*)'"),
         (ir.Num("EventID", 7), "\"Event ID\" = '7'"),
@@ -175,3 +177,62 @@ def test_roundtrip_bundled_examples(ruleset: str) -> None:
     rules = load_ruleset(ruleset) if ruleset == "seed" else _default_rules()
     events = list(iter_events(paths, RunStats()))
     assert len(_roundtrip(rules, events)) > 0
+
+
+def test_each_condition_is_written_once() -> None:
+    """The CASE holds every rule's condition; the WHERE only asks that detection_type is not NULL."""
+    rules = _default_rules()
+    q = export_rules(rules)
+    r = Renderer()
+    for rule in rules:
+        assert q.count(r.rule(rule)) == 1, rule.id
+    assert "AND detection_type IS NOT NULL" in q and q.count("WHEN ") == len(rules)
+
+
+def test_split_writes_one_query_per_rule_each_agreeing_with_its_rule() -> None:
+    from iisdetect.exporters.qradar import export_rule
+
+    rules = load_ruleset("seed")
+    events = branch_events()
+    for rule in rules:
+        q = export_rule(rule)
+        assert "CASE" not in q and f"'{rule.detection_type}' AS detection_type" in q
+        got = aql_rows(events, q)
+        assert as_counter(got) == as_counter(native_rows([rule], events)), rule.id
+
+
+@pytest.mark.parametrize("payload", ["xml", "json"])
+def test_channel_tests_work_without_wincollect_payloads(payload: str) -> None:
+    """The same export finds the same rows when the payload is the event XML or JSON, not WinCollect's."""
+    from dataclasses import replace
+
+    from iisdetect.mapping.qradar import load_mapping
+
+    mapping = replace(load_mapping(), emulator_payload=payload)
+    rules = _default_rules()
+    events = [*branch_events(), *next(_scenario_events())[1]]
+    native = native_rows(rules, events)
+    got = aql_rows(events, export_rules(rules), mapping=mapping)
+    assert native and as_counter(got) == as_counter(native)
+
+
+def test_property_definitions_list_what_the_query_names() -> None:
+    import re
+
+    from iisdetect.exporters.qradar_properties import definitions
+    from iisdetect.mapping.qradar import load_mapping
+
+    r = Renderer()
+    export_rules(_default_rules(), renderer=r)
+    doc = definitions(r.used, load_mapping())
+    names = {p["name"]: p for p in doc["regex_properties"]}
+    assert {"Access Mask", "File Path", "Process Path", "Event ID"} <= set(names)
+    assert names["Access Mask"]["ibm_property"] and names["Access Mask"]["windows_fields"] == ["AccessMask"]
+    assert "username" not in names and "sourceip" not in names  # QRadar's own columns need none
+    expr = next(e for e in doc["property_expressions"] if e["regex_property_name"] == "File Path")
+    assert expr["log_source_type_id"] == 12 and expr["capture_group"] == 1
+    # the regex reads the value from a WinCollect payload and from a rendered message
+    wincollect = "AgentLogFile=Microsoft-Windows-Sysmon/Operational\tImage=C:\\w3wp.exe\tImageLoaded=C:\\Temp\\x.dll\t"
+    rendered = "Message=Image loaded: ... Image: C:\\w3wp.exe ImageLoaded: C:\\Temp\\x.dll"
+    assert re.search(expr["regex"], wincollect).group(1) == "C:\\Temp\\x.dll"
+    assert re.search(expr["regex"], rendered).group(1) == "C:\\Temp\\x.dll"

@@ -22,18 +22,17 @@ from typing import Any
 
 import duckdb
 
-from iisdetect.aql import guard, table
-from iisdetect.aql.dialect import parse
+from iisdetect.aql import guard, lookups, table
 from iisdetect.aql.errors import AqlError, QueryRefused
 from iisdetect.aql.functions import MACROS
-from iisdetect.aql.translate import Options, translate
+from iisdetect.aql.lookups import LocalData
+from iisdetect.aql.translate import Options, compile_query
 from iisdetect.errors import UsageError
 from iisdetect.mapping.qradar import QRadarMapping, load_mapping
 from iisdetect.model.event import Event
 from iisdetect.model.times import ms_to_iso
-from iisdetect.model.userfiles import read_yaml
 
-__all__ = ["AqlError", "Emulator", "Options", "QueryRefused", "Result", "ms_to_iso"]
+__all__ = ["AqlError", "Emulator", "LocalData", "Options", "QueryRefused", "Result", "ms_to_iso"]
 
 
 @dataclass
@@ -57,12 +56,16 @@ class Emulator:
         sysmon_logsourcetypeid: int | None = None,
         reference_sets: str | None = None,
         now_ms: int | None = None,
+        local: LocalData | None = None,
     ) -> None:
         self.db_path = db_path
         self.mapping = mapping or load_mapping()
         self.options = options or Options()
         self.sysmon_logsourcetypeid = sysmon_logsourcetypeid
-        self.reference_sets = reference_sets
+        self.local = local or LocalData()
+        if reference_sets:
+            self.local = LocalData(reference_sets, self.local.reference_data, self.local.network_hierarchy,
+                                   self.local.log_source_groups)  # fmt: skip
         self.fixed_now_ms = now_ms
         # Without --db the table lives in a temporary database file, not in memory: DuckDB compresses
         # stored tables and its buffer manager keeps RSS bounded (in-memory tables are neither).
@@ -93,10 +96,11 @@ class Emulator:
             if self.db_path:
                 raise UsageError(f"{self.db_path} holds no events table: load events into it first")
             table.load_events(self.con, [], self.mapping)
-        self.columns = table.create_view(self.con, self.mapping, self.sysmon_logsourcetypeid)
-        self.con.execute("CREATE OR REPLACE TEMP TABLE aql_refsets (name VARCHAR, value VARCHAR)")
-        if self.reference_sets:
-            self.con.executemany("INSERT INTO aql_refsets VALUES (?, ?)", _read_sets(self.reference_sets))
+        p = table.LOOKUP_PREFIX
+        sources = self.con.execute(f"SELECT {p}id, {p}name FROM aql_logsources").fetchall()
+        lookups.prepare(self.con, self.local, sources)
+        directions = self.local.network_hierarchy is not None
+        self.columns = table.create_view(self.con, self.mapping, self.sysmon_logsourcetypeid, directions)
         for macro in MACROS:
             self.con.execute(macro)
         newest = self.con.execute(f"SELECT max(starttime) FROM {table.BASE}").fetchall()[0][0]
@@ -112,9 +116,7 @@ class Emulator:
     def translate(self, query: str) -> tuple[str, tuple[int | None, int | None]]:
         self.prepare()
         guard.precheck(query)
-        trees, clause = parse(query)
-        tree = guard.check(trees)
-        t = translate(tree, clause, self.columns, self.now_ms, self.options)
+        t = compile_query(query, self.columns, self.now_ms, self.options)
         return t.sql, t.time_range
 
     def query(self, query: str) -> Result:
@@ -129,14 +131,3 @@ class Emulator:
             raise AqlError(f"query failed: {first}") from exc
         return Result(columns, rows, self.now_ms, self.now_source, sql, rng)
 
-
-def _read_sets(path: str) -> list[tuple[str, str]]:
-    """Reference sets from YAML/JSON ``{set name: [values]}`` (a CSV-free, explicit format)."""
-    data = read_yaml(path, "reference sets") or {}
-    if not isinstance(data, dict):
-        raise UsageError(f"reference sets {path}: expected {{set name: [values]}}")
-    out: list[tuple[str, str]] = []
-    for name, values in data.items():
-        for v in values if isinstance(values, list) else [values]:
-            out.append((str(name), str(v)))
-    return out

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import sqlglot
 from sqlglot import exp, parser, tokens
@@ -19,6 +18,7 @@ from sqlglot.dialects.dialect import Dialect, NormalizationStrategy
 from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import TokenType
 
+from iisdetect.aql.dates import absolute_ms
 from iisdetect.aql.errors import AqlSyntaxError
 
 _AGGREGATES = {"COUNT", "SUM", "MIN", "MAX", "AVG"}
@@ -52,22 +52,18 @@ class TimeClause:
     last_ms: int | None = None
     start_ms: int | None = None
     stop_ms: int | None = None  # None: STOP omitted, meaning "now"
+    start_rel: str | None = None  # START PARSEDATETIME('1 hour ago'): resolved against "now"
+    stop_rel: str | None = None
 
 
 _UNIT_MS = {"MINUTE": 60_000, "HOUR": 3_600_000, "DAY": 86_400_000}
+_INSTANT = r"'[^']*'|\d+|PARSEDATETIME\s*\(\s*'[^']*'\s*\)"
 _TIME_RE = re.compile(
     r"\s+(LAST\s+(?P<n>\d+)\s+(?P<unit>MINUTES?|HOURS?|DAYS?)"
-    r"|START\s+(?P<start>'[^']*'|\d+)(?:\s+STOP\s+(?P<stop>'[^']*'|\d+))?)\s*;?\s*$",
+    rf"|START\s+(?P<start>{_INSTANT})(?:\s+STOP\s+(?P<stop>{_INSTANT}))?)\s*;?\s*$",
     re.IGNORECASE,
 )
-_FORMATS = (
-    ("%Y-%m-%d %H:%M:%S", True),
-    ("%Y-%m-%d %H:%M", False),
-    ("%Y/%m/%d %H:%M:%S", True),
-    ("%Y/%m/%d-%H:%M:%S", True),
-    ("%Y:%m:%d-%H:%M:%S", True),
-    ("%Y/%m/%d %H:%M", False),
-)
+_REL = re.compile(r"PARSEDATETIME\s*\(\s*'([^']*)'\s*\)", re.IGNORECASE)
 
 
 def _instant(token: str) -> tuple[int, bool]:
@@ -75,15 +71,9 @@ def _instant(token: str) -> tuple[int, bool]:
     if not token.startswith("'"):
         ms = int(token)
         return ms, ms % 60_000 != 0
-    text = token[1:-1].strip()
-    if text.endswith("Z"):
-        text = text[:-1]
-    for fmt, seconds in _FORMATS:
-        try:
-            dt = datetime.strptime(text, fmt).replace(tzinfo=UTC)
-        except ValueError:
-            continue
-        return int(dt.timestamp() * 1000), seconds
+    found = absolute_ms(token[1:-1])
+    if found:
+        return found
     raise AqlSyntaxError(f"cannot read time {token} (use 'yyyy-MM-dd HH:mm[:ss]' or epoch milliseconds)")
 
 
@@ -99,15 +89,21 @@ def split_time_clause(query: str) -> tuple[str, TimeClause | None]:
     if m.group("n"):
         unit = m.group("unit").upper().rstrip("S")
         return rest, TimeClause(text, last_ms=int(m.group("n")) * _UNIT_MS[unit])
-    start, _ = _instant(m.group("start"))
-    start -= start % 60_000
-    stop = None
-    if m.group("stop"):
+    start_rel = _REL.fullmatch(m.group("start"))
+    stop_rel = _REL.fullmatch(m.group("stop") or "")
+    start = stop = None
+    if not start_rel:
+        start, _ = _instant(m.group("start"))
+        start -= start % 60_000
+    if m.group("stop") and not stop_rel:
         stop, with_seconds = _instant(m.group("stop"))
         stop -= stop % 60_000
         if with_seconds:
             stop += 60_000
-    return rest, TimeClause(text, start_ms=start, stop_ms=stop)
+    return rest, TimeClause(
+        text, start_ms=start, stop_ms=stop,
+        start_rel=start_rel.group(1) if start_rel else None, stop_rel=stop_rel.group(1) if stop_rel else None,
+    )  # fmt: skip
 
 
 def parse(query: str) -> tuple[list[exp.Expression], TimeClause | None]:

@@ -3,9 +3,11 @@
 Each finding has a ``kind`` (stable, for tests and tooling), a severity and a message that says
 what happens on a real QRadar and which emulator switch, if any, papers over it.
 
-Kinds: ``syntax``, ``unknown-log-source-type``, ``not-a-property``, ``never-matches``,
+Kinds: ``syntax``, ``unsupported``, ``unknown-log-source-type``, ``not-a-property``, ``never-matches``,
 ``case-where-mismatch``, ``substring-exclusion``, ``redundant-pattern``, ``unknown-property``,
 ``windows-field-name``, ``unknown-function``, ``not-ibm-function``, ``string-event-id``, ``no-time-clause``.
+``unsupported`` (error) names what QRadar runs but the emulator refuses: the same checks the
+emulator makes (clauses, functions, Java regex features, DATEFORMAT letters, collations).
 """
 
 from __future__ import annotations
@@ -14,9 +16,12 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
+from iisdetect.aql.dates import dateformat_sql
 from iisdetect.aql.dialect import parse
 from iisdetect.aql.errors import AqlError
-from iisdetect.aql.functions import FUNCTIONS, NOT_IBM
+from iisdetect.aql.functions import FUNCTIONS, NOT_IBM, UNSUPPORTED
+from iisdetect.aql.javaregex import java_to_re2
+from iisdetect.aql.prepass import prepare
 from iisdetect.aql.table import FIXED, VIEW_ONLY
 from iisdetect.mapping.qradar import QRadarMapping, load_mapping
 
@@ -36,17 +41,19 @@ class Finding:
 def lint(query: str, mapping: QRadarMapping | None = None) -> list[Finding]:
     mapping = mapping or load_mapping()
     try:
-        trees, clause = parse(query)
+        trees, clause = parse(prepare(query, extract=False).text)
     except AqlError as exc:
-        return [Finding("syntax", "error", str(exc))]
+        kind = "unsupported" if str(exc).startswith("not supported") else "syntax"
+        return [Finding(kind, "error", str(exc))]
     out: list[Finding] = []
     for tree in trees:
+        _unsupported(tree, out)
         _log_source_types(tree, mapping, out)
         _patterns(tree, out)
         _case_vs_where(tree, out)
         _names(tree, mapping, out)
     out = list(dict.fromkeys(out))  # the seed repeats its CASE in SELECT and WHERE
-    if clause is None and not any("NOW" in f.message for f in out):
+    if clause is None:
         out.append(
             Finding(
                 "no-time-clause",
@@ -58,6 +65,26 @@ def lint(query: str, mapping: QRadarMapping | None = None) -> list[Finding]:
     return out
 
 
+def _unsupported(tree: exp.Expression, out: list[Finding]) -> None:
+    """What the emulator would refuse, named (the emulator raises the same messages)."""
+    for fn in tree.find_all(exp.Anonymous):
+        name = str(fn.this).upper()
+        if name in UNSUPPORTED:
+            out.append(Finding("unsupported", "error", f"{name}() is not emulated: {UNSUPPORTED[name]}"))
+        if name == "DATEFORMAT" and len(fn.expressions) == 2 and isinstance(fn.expressions[1], exp.Literal):
+            try:
+                dateformat_sql(fn.expressions[1].this, "0")
+            except AqlError as exc:
+                out.append(Finding("unsupported", "error", str(exc)))
+    for rx in tree.find_all(exp.RegexpLike, exp.RegexpILike):
+        pat = rx.expression
+        if isinstance(pat, exp.Literal) and pat.is_string:
+            try:
+                java_to_re2(pat.this)
+            except AqlError as exc:
+                out.append(Finding("unsupported", "error", str(exc)))
+
+
 def _log_source_types(tree: exp.Expression, mapping: QRadarMapping, out: list[Finding]) -> None:
     for cmp in tree.find_all(exp.EQ, exp.In):
         col = cmp.this
@@ -65,7 +92,7 @@ def _log_source_types(tree: exp.Expression, mapping: QRadarMapping, out: list[Fi
             continue
         values = [cmp.expression] if isinstance(cmp, exp.EQ) else list(cmp.expressions)
         for v in values:
-            if isinstance(v, exp.Literal) and not v.is_string and int(v.this) not in mapping.devicetypes:
+            if isinstance(v, exp.Literal) and not v.is_string and int(v.this) not in mapping.known_devicetypes:
                 out.append(
                     Finding(
                         "unknown-log-source-type",
@@ -211,7 +238,7 @@ def _leaves(node: exp.Expression) -> set[str]:
 
 def _names(tree: exp.Expression, mapping: QRadarMapping, out: list[Finding]) -> None:
     qradar = {c.lower() for c in (*FIXED, *VIEW_ONLY)} - {"eventid", "channel", "provider_name", "computer"}
-    qradar |= {p.lower() for p in mapping.ibm_sources()}
+    qradar |= {p.lower() for p in mapping.ibm_sources()} | {c.lower() for c in mapping.event_fields}
     windows = {w.lower(): w for w in (*mapping.known_windows_fields(), "EventID")}
     aliases = {a.alias.lower() for a in tree.find_all(exp.Alias)}
     reported: set[str] = set()
@@ -246,6 +273,16 @@ def _names(tree: exp.Expression, mapping: QRadarMapping, out: list[Finding]) -> 
         name = str(fn.this).upper()
         if name not in FUNCTIONS:
             out.append(Finding("unknown-function", "error", f"function {name} is not an AQL function"))
+        elif name == "NOW" and name not in reported:
+            reported.add(name)
+            out.append(
+                Finding(
+                    "not-ibm-function",
+                    "info",
+                    "NOW() is not on IBM's AQL function pages, though published queries use it (epoch ms of "
+                    "now). The emulator gives it the query's 'now'. A trailing LAST clause is the documented way.",
+                )
+            )
         elif name in NOT_IBM and name not in reported:
             reported.add(name)
             out.append(
@@ -253,8 +290,8 @@ def _names(tree: exp.Expression, mapping: QRadarMapping, out: list[Finding]) -> 
                     "not-ibm-function",
                     "warning",
                     f"{name}() is not in IBM's AQL function reference; it may fail on QRadar. The emulator "
-                    "treats NOW() as 'now' (epoch ms), DATEADD('unit', n, t) as t + n units, LOGSOURCETIME(t) "
-                    "as t. On QRadar, express the window with a trailing LAST 24 HOURS instead.",
+                    "treats DATEADD('unit', n, t) as t + n units and LOGSOURCETIME(t) as t. On QRadar, express "
+                    "the window with a trailing LAST 24 HOURS instead.",
                 )
             )
     for cmp in tree.find_all(exp.EQ):

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import duckdb
 import orjson
 
+from iisdetect.aql.payload import payload_sql
 from iisdetect.mapping.fields import event_name, user_name
 from iisdetect.mapping.qradar import QRadarMapping
 from iisdetect.model.event import Event
@@ -36,8 +37,18 @@ FIXED = (
     "TimeCreated", "EventRecordID", "UserID", "iisdetect_source", "iisdetect_locator",
 )  # fmt: skip
 #: Names the view adds; EventData fields may not take them either.
-VIEW_ONLY = ("logsourcetypeid", "payload", "endtime", "highlevelcategory", "Event ID")
+VIEW_ONLY = ("logsourcetypeid", "payload", "endtime", "highlevelcategory", "Event ID", "devicegrouplist")
 _RESERVED = {n.lower() for n in FIXED + VIEW_ONLY}
+#: Lookup tables name their columns with this prefix, and no data column may start with it: inside
+#: a lookup's subquery an argument such as ``qid`` must bind to the events row, never to the
+#: lookup table (the cause of "More than one row returned by a subquery").
+LOOKUP_PREFIX = "aql_lk_"
+#: QRadar's numeric and boolean event fields (the rest of mapping ``event_fields`` are strings).
+EVENT_FIELD_TYPES = {
+    **dict.fromkeys(("sourceport", "destinationport", "magnitude", "severity", "credibility", "relevance",
+                     "protocolid", "domainid", "processorid"), "INTEGER"),
+    **dict.fromkeys(("hasidentity", "hasoffense", "isunparsed"), "BOOLEAN"),
+}  # fmt: skip
 _INT_COLUMNS = {"logsourceid": "INTEGER", "qid": "BIGINT", "category": "INTEGER", "EventRecordID": "BIGINT"}
 
 
@@ -69,7 +80,7 @@ class _Renamer:
         col = self.cache.get(key)
         if col is None:
             low = key.lower()
-            if low in _RESERVED or low.startswith("eventdata."):
+            if low in _RESERVED or low.startswith(("eventdata.", LOOKUP_PREFIX)):
                 key2 = "EventData." + key
                 low = key2.lower()
             else:
@@ -251,17 +262,23 @@ def _lookup_tables(con, mapping, sources, qids) -> None:
     ]
     categories = [(k, n, h) for k, (n, h) in mapping.categories.items()]
     categories += [(k, n, k) for k, n in mapping.high_level_categories.items()]
+    p = LOOKUP_PREFIX
     tables = (
-        ("aql_logsources", "id INTEGER, name VARCHAR, devicetype INTEGER", logsources),
-        ("aql_devicetypes", "id INTEGER, name VARCHAR", list(mapping.devicetypes.items())),
-        ("aql_qids", "qid BIGINT, name VARCHAR, category INTEGER", list(qids.values())),
-        ("aql_categories", "id INTEGER, name VARCHAR, high INTEGER", categories),
+        ("aql_logsources", f"{p}id INTEGER, {p}name VARCHAR, {p}devicetype INTEGER", logsources),
+        ("aql_devicetypes", f"{p}id INTEGER, {p}name VARCHAR", list(mapping.devicetypes.items())),
+        ("aql_qids", f"{p}id BIGINT, {p}name VARCHAR, {p}category INTEGER", list(qids.values())),
+        ("aql_categories", f"{p}id INTEGER, {p}name VARCHAR, {p}high INTEGER", categories),
     )
     for name, columns, rows in tables:
-        con.execute(f"CREATE OR REPLACE TABLE {name} ({columns})")
-        if rows:
-            marks = ", ".join("?" * len(rows[0]))
-            con.executemany(f"INSERT INTO {name} VALUES ({marks})", rows)
+        fill_table(con, name, columns, rows)
+
+
+def fill_table(con: duckdb.DuckDBPyConnection, name: str, columns: str, rows: list[tuple]) -> None:
+    """(Re)create a lookup table and insert ``rows`` as parameters (values never enter SQL text)."""
+    con.execute(f"CREATE OR REPLACE TABLE {name} ({columns})")
+    if rows:
+        marks = ", ".join("?" * len(rows[0]))
+        con.executemany(f"INSERT INTO {name} VALUES ({marks})", rows)
 
 
 def base_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -277,8 +294,14 @@ def has_events(con: duckdb.DuckDBPyConnection) -> bool:
     return bool(n[0][0])
 
 
-def create_view(con: duckdb.DuckDBPyConnection, mapping: QRadarMapping, sysmon_type_id: int | None) -> list[str]:
-    """(Re)create the temporary ``events`` view and empty ``flows``; returns the view's columns."""
+def create_view(
+    con: duckdb.DuckDBPyConnection, mapping: QRadarMapping, sysmon_type_id: int | None, directions: bool = False
+) -> list[str]:
+    """(Re)create the temporary ``events`` view and empty ``flows``; returns the view's columns.
+
+    ``directions``: a network hierarchy is loaded, so ``eventdirection`` is L2L/L2R/R2L/R2R (local =
+    inside a network of the hierarchy, as QRadar decides it); otherwise it is NULL.
+    """
     base = base_columns(con)
     fixed = {c.lower() for c in FIXED}
     data_cols = [c for c in base if c.lower() not in fixed]
@@ -307,21 +330,25 @@ def create_view(con: duckdb.DuckDBPyConnection, mapping: QRadarMapping, sysmon_t
     sysmon = ", ".join(sql_str(ch.lower()) for ch in mapping.sysmon_channels) or "NULL"
     type_id = mapping.default_devicetype if sysmon_type_id is None else int(sysmon_type_id)
     add(f'CASE WHEN lower("Channel") IN ({sysmon}) THEN {type_id} ELSE devicetype END', "logsourcetypeid")
-    tab = "chr(9)"
-    parts = [
-        "'<13>' || strftime(make_timestamp(starttime * 1000), '%b %d %H:%M:%S') || ' ' || \"Computer\""
-        " || ' AgentDevice=WindowsLog'",
-        "'AgentLogFile=' || \"Channel\"",
-        "'Source=' || \"Provider_Name\"", "'Computer=' || \"Computer\"", "'EventID=' || \"EventID\"",
-        "'RecordNumber=' || CAST(\"EventRecordID\" AS VARCHAR)",
-        *(f"CASE WHEN {quote(c)} IS NOT NULL THEN {sql_str(c + '=')} || {quote(c)} END" for c in data_cols),
-    ]  # fmt: skip
-    add(f"concat_ws({tab}, {', '.join(parts)}) || {tab}", "payload")
+    add(payload_sql(mapping.emulator_payload, [(c, _orig(c)) for c in data_cols], quote, sql_str), "payload")
+    add("logsourceid", "devicegrouplist")  # LOGSOURCEGROUPNAME maps the log source to its groups
     taken = {n.lower() for n in names}
     for f in mapping.known_windows_fields():
         if f.lower() not in taken and f.lower() not in ibm_lower:
             add("CAST(NULL AS VARCHAR)", f)
             taken.add(f.lower())
+    if directions and "eventdirection" not in taken:
+        side = "CASE WHEN aql_networkname({0}) IS NULL THEN 'R' ELSE 'L' END"
+        add(f"CASE WHEN sourceip IS NULL OR destinationip IS NULL THEN NULL ELSE "
+            f"{side.format('sourceip')} || '2' || {side.format('destinationip')} END", "eventdirection")  # fmt: skip
+        taken.add("eventdirection")
+    for col, win in mapping.event_fields.items():
+        if col.lower() in taken:
+            continue
+        src = by_lower.get(win.lower()) if win else None
+        kind = EVENT_FIELD_TYPES.get(col.lower(), "VARCHAR")
+        add(f"TRY_CAST({quote(src)} AS {kind})" if src else f"CAST(NULL AS {kind})", col)
+        taken.add(col.lower())
     for prop, sources in ibm.items():
         if prop.lower() in taken:
             continue  # a Windows or QRadar column of that very name already exists (e.g. Signed)

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.text import Text
 
 from iisdetect import __version__
-from iisdetect.aql import Emulator, Options, ms_to_iso
+from iisdetect.aql import Emulator, LocalData, Options, ms_to_iso
 from iisdetect.aql.lint import lint
 from iisdetect.errors import UsageError
 from iisdetect.mapping.qradar import load_mapping
@@ -57,6 +57,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         help="a query without LAST/START covers the last 5 minutes, as on QRadar (default: all events)",
     )
     p.add_argument("--reference-sets", metavar="FILE", help="YAML/JSON {set name: [values]} for REFERENCESETCONTAINS")
+    p.add_argument("--reference-data", metavar="FILE", help="YAML/JSON: sets, maps, tables (REFERENCE*)")
+    p.add_argument("--network-hierarchy", metavar="FILE", help="YAML/JSON {network name: [CIDR]} for NETWORKNAME")
+    p.add_argument("--log-source-groups", metavar="FILE", help="YAML/JSON {group: [log source name/glob]}")
     p.add_argument("--qradar-mapping", metavar="FILE", help="YAML laid over mapping/qradar.yaml")
     p.add_argument("--show-sql", action="store_true", help="print the DuckDB SQL on stderr")
     return p
@@ -97,7 +100,8 @@ def run(args: argparse.Namespace) -> int:
         matches_search=args.matches_search,
         default_last_ms=5 * 60_000 if args.qradar_default_window else None,
     )
-    emu = Emulator(args.db, mapping, options, type_id, args.reference_sets, now_ms)
+    local = LocalData(args.reference_sets, args.reference_data, args.network_hierarchy, args.log_source_groups)
+    emu = Emulator(args.db, mapping, options, type_id, now_ms=now_ms, local=local)
     try:
         stats = RunStats()
         if paths:

@@ -32,7 +32,13 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     add_rule_options(p, "YAML allow-list, compiled into the query")
     p.add_argument("--last", metavar="DURATION", help="append LAST n MINUTES|HOURS|DAYS (e.g. 24h)")
     p.add_argument("--qradar-mapping", metavar="FILE", help="YAML laid over mapping/qradar.yaml")
-    p.add_argument("-o", "--output", metavar="FILE", help="write the query to FILE instead of stdout")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the query to FILE, not stdout (--split: a folder)")
+    p.add_argument("--split", action="store_true", help="one query per rule, as <rule id>.aql in the -o folder")
+    p.add_argument(
+        "--properties",
+        metavar="FILE",
+        help="write the custom event properties the query needs (JSON for QRadar's REST API; docs/aql.md)",
+    )
     return p
 
 
@@ -48,23 +54,50 @@ def load_export_rules(ruleset: str | None, extra: list[str], tuning_path: str | 
     return load_tuned_rules(ruleset, extra, tuning_path)
 
 
-def run(args: argparse.Namespace) -> int:
-    from iisdetect.exporters.qradar import export_rules
+def _write(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
 
+
+def run(args: argparse.Namespace) -> int:
+    import json
+
+    from iisdetect.exporters.qradar import Renderer, export_rule, export_rules
+    from iisdetect.exporters.qradar_properties import definitions
+
+    if args.split and not args.output:
+        raise UsageError("--split writes one file per rule: give -o FOLDER")
+    if args.target != "qradar" and (args.split or args.properties):
+        raise UsageError("--split and --properties are for --target qradar")
     rules = load_export_rules(selected_ruleset(args), args.rules, args.tuning)
-    if args.target == "qradar":
-        query = export_rules(rules, load_mapping(args.qradar_mapping), _last(args.last))
-    else:  # the lake targets: one SQL query over the canonical table (docs/lake.md)
+    mapping = load_mapping(args.qradar_mapping)
+    renderer = Renderer(mapping)
+    if args.target != "qradar":  # the lake targets: one SQL query over the canonical table (docs/lake.md)
         from iisdetect.api import export
 
         query = export(args.target, selected_ruleset(args), args.rules, args.tuning, args.last)
-    if args.output:
+        if args.output:
+            _write(Path(args.output), query)
+        else:
+            sys.stdout.write(query)
+    elif args.split:
+        folder = Path(args.output)
         try:
-            Path(args.output).write_text(query, encoding="utf-8")
+            folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise UsageError(f"cannot write {args.output}: {exc.strerror}") from None
+            raise UsageError(f"cannot create {folder}: {exc.strerror}") from None
+        for r in rules:
+            _write(folder / f"{r.id}.aql", export_rule(r, mapping, _last(args.last), renderer))
     else:
-        sys.stdout.write(query)
+        query = export_rules(rules, mapping, _last(args.last), renderer)
+        if args.output:
+            _write(Path(args.output), query)
+        else:
+            sys.stdout.write(query)
+    if args.properties:
+        _write(Path(args.properties), json.dumps(definitions(renderer.used, mapping), indent=2) + "\n")
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     for r in rules:
         err.print(Text(f"{r.detection_type}: {r.title} ({r.id})"))

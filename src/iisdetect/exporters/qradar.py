@@ -1,13 +1,17 @@
-"""Compiled rules (IR) -> one QRadar AQL query with the seed's column layout.
+r"""Compiled rules (IR) -> QRadar AQL with the seed's column layout: one query, or one per rule.
 
-Every condition is rendered from the IR; nothing is written by hand. Property names come from
+Every condition is rendered from the IR, and written once: ``detection_type`` is a CASE over the
+rules and the WHERE keeps the rows where it is not NULL (IBM allows an existing alias in WHERE:
+https://www.ibm.com/docs/en/qsip/7.6.0?topic=structure-quotation-marks). Property names come from
 ``mapping/qradar.yaml`` (the emulator's table uses the same file, so the exported query runs
-unchanged in ``iisdetect aql``).
+unchanged in ``iisdetect aql``); :func:`iisdetect.exporters.qradar_properties.definitions` lists the
+custom event properties a query needs.
 
 AQL string rules applied (feasibility.md 1.2): single quotes are doubled; backslashes are written
 once (a backslash is literal in AQL); LIKE has no escape character, so a value containing ``%`` or
-``_`` is exported as MATCHES/IMATCHES with a whole-string regex instead. Case-insensitive Sigma
-matches use ILIKE/IMATCHES, ``|cased`` ones LIKE/MATCHES.
+``_`` is exported as MATCHES/IMATCHES with an anchored regex (``(?s)^...\z``), which means the same
+whether QRadar's MATCHES matches the whole string or searches (IBM does not say). Case-insensitive
+Sigma matches use ILIKE/IMATCHES, ``|cased`` ones LIKE/MATCHES.
 
 SQL's three-valued logic differs from the native engine, where a missing field simply fails a
 test: under NOT, each test is guarded with ``prop IS NOT NULL AND ...`` so that NOT of a test on a
@@ -55,18 +59,23 @@ _KEYWORDS = {"select", "from", "where", "and", "or", "not", "in", "like", "ilike
 class Renderer:
     def __init__(self, mapping: QRadarMapping | None = None) -> None:
         self.mapping = mapping or load_mapping()
+        self.used: dict[str, set[str]] = {}  # property named by the query -> Windows fields it stands for
 
     def field(self, name: str) -> str:
         expr = (self.mapping.export.get("expressions") or {}).get(name)
-        return str(expr) if expr else prop(self.mapping.ibm_name(name))
+        if expr:
+            return str(expr)
+        ibm = self.mapping.ibm_name(name)
+        self.used.setdefault(ibm, set()).add(name)
+        return prop(ibm)
 
     # -- leaves ---------------------------------------------------------------------------
     def like(self, column: str, parts: Sequence[object], cased: bool) -> str:
         """``parts``: literal strings and ir.STAR / ir.ONE wildcards, matched against the whole value."""
         pat = wildcards.to_like(parts)
-        if pat is None:  # a literal % or _: LIKE has no escape in AQL, use a whole-string regex
+        if pat is None:  # a literal % or _: LIKE has no escape in AQL, use an anchored whole-string regex
             rx = wildcards.to_regex(parts)
-            return f"{column} {'MATCHES' if cased else 'IMATCHES'} {aql_string('(?s)' + rx)}"
+            return f"{column} {'MATCHES' if cased else 'IMATCHES'} {aql_string('(?s)^' + rx + chr(92) + 'z')}"
         return f"{column} {'LIKE' if cased else 'ILIKE'} {aql_string(pat)}"
 
     def leaf(self, node: ir.Node) -> str:
@@ -105,11 +114,12 @@ class Renderer:
         return text
 
     def source(self, src: ir.Source) -> str:
+        """The variant's channel/provider, one payload test per collector shape, and its EventIDs."""
         tests = []
-        for tmpl, values in (("channel_test", src.channels), ("provider_test", src.providers)):
+        for key, values in (("channel_tests", src.channels), ("provider_tests", src.providers)):
             for v in values:
-                needle = self.mapping.export[tmpl].format(value=v)
-                tests.append(self.like("UTF8(payload)", [ir.STAR, needle, ir.STAR], cased=False))
+                for tmpl in self.mapping.export[key]:
+                    tests.append(self.like("UTF8(payload)", [ir.STAR, str(tmpl).format(value=v), ir.STAR], cased=False))
         out = "(" + " OR ".join(tests) + ")" if len(tests) > 1 else (tests[0] if tests else "1 = 1")
         if src.event_ids:
             ids = ", ".join(aql_string(str(i)) for i in src.event_ids)
@@ -124,29 +134,50 @@ class Renderer:
         return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
 
 
-def export_rules(
-    rules: Sequence[ir.CompiledRule], mapping: QRadarMapping | None = None, last: str | None = None
-) -> str:
-    """One AQL query returning the seed's columns for every event any rule matches.
-
-    ``detection_type`` is a CASE over the rules in order: an event that several rules match gets
-    the first one's (the native engine reports every match). ``last`` (e.g. ``24 HOURS``) adds a
-    trailing time clause; without it QRadar searches its default of the last 5 minutes.
-    """
-    r = Renderer(mapping)
-    if not rules:
-        raise ExportError("no rules to export")
-    conds = [(rule, r.rule(rule)) for rule in rules]
-    case = "\n".join(f"    WHEN {c} THEN {aql_string(rule.detection_type)}" for rule, c in conds)
-    cols = [*SEED_SELECT, f"CASE\n{case}\n    ELSE NULL\n  END AS detection_type"]
+def _select(r: Renderer, detection_type: str) -> list[str]:
+    cols = [*SEED_SELECT, detection_type]
     for out_name, win in r.mapping.export_columns().items():
         cols.append(f"{r.field(win)} AS {prop(out_name)}")
-    where = "\n   OR ".join(c for _, c in conds)
+    return cols
+
+
+def _query(r: Renderer, cols: list[str], where: str, last: str | None) -> str:
     dtype = r.mapping.default_devicetype
     query = (
-        "SELECT\n  " + ",\n  ".join(cols) + f"\nFROM events\nWHERE devicetype = {dtype}\n  AND (\n    "
-        + where + "\n  )\nORDER BY starttime DESC"
+        "SELECT\n  " + ",\n  ".join(cols) + f"\nFROM events\nWHERE devicetype = {dtype}\n  AND " + where
+        + "\nORDER BY starttime DESC"
     )  # fmt: skip
     if last:
         query += f"\nLAST {last}"
     return query + "\n"
+
+
+def export_rules(
+    rules: Sequence[ir.CompiledRule],
+    mapping: QRadarMapping | None = None,
+    last: str | None = None,
+    renderer: Renderer | None = None,
+) -> str:
+    """One AQL query returning the seed's columns for every event any rule matches.
+
+    ``detection_type`` is a CASE over the rules in order: an event that several rules match gets
+    the first one's (the native engine reports every match). Each condition is written once; the
+    WHERE keeps the rows whose detection_type is not NULL. ``last`` (e.g. ``24 HOURS``) adds a
+    trailing time clause; without it QRadar searches its default of the last 5 minutes.
+    """
+    r = renderer or Renderer(mapping)
+    if not rules:
+        raise ExportError("no rules to export")
+    case = "\n".join(f"    WHEN {r.rule(rule)} THEN {aql_string(rule.detection_type)}" for rule in rules)
+    cols = _select(r, f"CASE\n{case}\n    ELSE NULL\n  END AS detection_type")
+    return _query(r, cols, "detection_type IS NOT NULL", last)
+
+
+def export_rule(
+    rule: ir.CompiledRule, mapping: QRadarMapping | None = None, last: str | None = None,
+    renderer: Renderer | None = None,
+) -> str:
+    """One rule's query (``--split``): the same columns, its condition in the WHERE, written once."""
+    r = renderer or Renderer(mapping)
+    cols = _select(r, f"{aql_string(rule.detection_type)} AS detection_type")
+    return _query(r, cols, "(\n    " + r.rule(rule) + "\n  )", last)

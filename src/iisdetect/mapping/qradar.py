@@ -18,6 +18,8 @@ from iisdetect.errors import UsageError
 from iisdetect.mapping.fields import log_source_template, role, seed_column_roles
 from iisdetect.model.userfiles import read_yaml
 
+PAYLOAD_FORMATS = ("wincollect", "xml", "json")
+
 
 @dataclass(frozen=True)
 class QRadarMapping:
@@ -25,6 +27,7 @@ class QRadarMapping:
     columns: dict[str, tuple[str, ...]]  # QRadar column -> Windows fields (first non-empty)
     windows_fields: tuple[str, ...]
     devicetypes: dict[int, str]
+    known_devicetypes: frozenset[int]  # every IBM log source type id (lint)
     default_devicetype: int
     sysmon_channels: tuple[str, ...]
     log_source_name: str
@@ -34,6 +37,8 @@ class QRadarMapping:
     default_category: int
     categories: dict[int, tuple[str, int]]
     high_level_categories: dict[int, str]
+    event_fields: dict[str, str | None]  # QRadar event column -> Windows field that fills it (or None)
+    emulator_payload: str
     export: dict[str, Any]
 
     def ibm_sources(self) -> dict[str, tuple[str, ...]]:
@@ -74,11 +79,12 @@ def _build(raw: dict[str, Any]) -> QRadarMapping:
         return tuple(str(x) for x in ([v] if isinstance(v, str) else (v or [])))
 
     try:
-        return QRadarMapping(
+        out = QRadarMapping(
             properties={str(k): tup(v) for k, v in raw["properties"].items()},
             columns={str(k): tup(v) for k, v in raw["columns"].items()},
             windows_fields=tup(raw.get("windows_fields")),
             devicetypes={int(k): str(v) for k, v in raw["devicetypes"].items()},
+            known_devicetypes=_id_ranges(str(raw.get("known_devicetypes", ""))) | {int(k) for k in raw["devicetypes"]},
             default_devicetype=int(raw["default_devicetype"]),
             sysmon_channels=tup(raw["sysmon_channels"]),
             log_source_name=str(raw.get("log_source_name") or log_source_template()),
@@ -91,10 +97,26 @@ def _build(raw: dict[str, Any]) -> QRadarMapping:
             default_category=int(raw["default_category"]),
             categories={int(k): (str(v["name"]), int(v["high"])) for k, v in raw["categories"].items()},
             high_level_categories={int(k): str(v) for k, v in raw["high_level_categories"].items()},
+            event_fields={str(k): (None if v is None else str(v)) for k, v in (raw.get("event_fields") or {}).items()},
+            emulator_payload=str(raw.get("emulator_payload", "wincollect")),
             export=dict(raw["export"]),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise UsageError(f"QRadar mapping is malformed: {exc!r}") from exc
+    if out.emulator_payload not in PAYLOAD_FORMATS:
+        raise UsageError(f"QRadar mapping: emulator_payload must be one of {', '.join(PAYLOAD_FORMATS)}")
+    return out
+
+
+def _id_ranges(text: str) -> frozenset[int]:
+    """``"2-26, 28, 4000-4002"`` -> the ids."""
+    out: set[int] = set()
+    for part in text.replace("\n", " ").split(","):
+        part = part.strip()
+        if part:
+            lo, _, hi = part.partition("-")
+            out.update(range(int(lo), int(hi or lo) + 1))
+    return frozenset(out)
 
 
 @cache
