@@ -17,6 +17,7 @@ import yaml
 from sigma.exceptions import SigmaError
 from sigma.rule import SigmaRule
 
+from iisdetect.baseline import compile as baseline_compile
 from iisdetect.engine import ir
 from iisdetect.engine.compile import UnsupportedSigma, compile_condition, field_pipeline
 from iisdetect.errors import RuleError, UsageError
@@ -114,7 +115,7 @@ def _load_file(path: Path, report: LoadReport, ruleset: str) -> list[ir.Compiled
             report.warnings.append(f"{path}: {kind} Sigma documents are not supported; skipped")
             continue
         try:
-            out.append(compile_rule(doc, path, ruleset))
+            out.append(compile_rule(baseline_compile.apply(doc), path, ruleset))
         except (SigmaError, UnsupportedSigma, RuleError, KeyError, TypeError, ValueError) as exc:
             title = doc.get("title", "?")
             report.warnings.append(f"{path}: rule {title!r} skipped: {exc}")
