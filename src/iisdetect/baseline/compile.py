@@ -94,10 +94,10 @@ def _key(name: str, attr: str) -> str:
 def _config_known() -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     for m in _known():
-        items.append({"Configuration|re": _key(m.name, "name"), "NewValue": m.name})
+        items.append({"Configuration|re": _key(m.name, "name"), "NewValue": _sigma(m.name)})
         items.append({"Configuration|re": _key(m.name, _OTHER_ATTRS), "NewValue|re": r"^[^\\]*$"})
         if m.image:
-            items.append({"Configuration|re": _key(m.name, "image"), "NewValue": config_spellings(m.image)})
+            items.append({"Configuration|re": _key(m.name, "image"), "NewValue": [_sigma(v) for v in config_spellings(m.image)]})
         if m.type:
             items.append({"Configuration|re": _key(m.name, "type"), "NewValue": m.type})
     return items
@@ -150,15 +150,33 @@ def _signers(m: KnownModule) -> list[str] | None:
     return [exp.split("/")[0].strip() + "*"]
 
 
+def _sigma(value: str) -> str:
+    """A path pattern as a Sigma string: ``*`` stays a wildcard even right after a backslash."""
+    return value.replace("\\*", "\\\\*").replace("\\?", "\\\\?")
+
+
+def _images(m: KnownModule) -> list[str]:
+    """Concrete image paths/patterns of an entry (descriptive images such as 'x.dll, y.dll' are skipped)."""
+    out = list(m.images)
+    if m.image and (m.group in MODULE_GROUPS or m.image.startswith(("%", "C:"))) and "," not in m.image:
+        out.insert(0, m.image)
+    return out
+
+
 def _loaded() -> list[KnownModule]:
     """Modules and other legitimate w3wp DLLs with a concrete image path or pattern."""
-    return [m for m in load_baseline() if m.image and (m.group in MODULE_GROUPS or m.image.startswith(("%", "C:")))]
+    return [m for m in load_baseline() if _images(m)]
+
+
+def _disk(m: KnownModule) -> list[str]:
+    paths = [p for img in _images(m) for p in (config_spellings(img) if img.startswith("<") else disk_paths(img))]
+    return [_sigma(p) for p in dict.fromkeys(paths)]
 
 
 def _load_known() -> list[dict[str, Any]]:
     items = []
     for m in _loaded():
-        paths = disk_paths(m.image) if not m.image.startswith("<") else config_spellings(m.image)
+        paths = _disk(m)
         item: dict[str, Any] = {"ImageLoaded": paths, "Signed": "true", "SignatureStatus": "Valid"}
         signers = _signers(m)
         if signers:
@@ -168,13 +186,12 @@ def _load_known() -> list[dict[str, Any]]:
 
 
 def _load_known_filename() -> dict[str, Any]:
-    names = sorted({"\\" + m.image.rsplit("\\", 1)[-1] for m in _loaded() if "." in m.image.rsplit("\\", 1)[-1]})
-    return {"ImageLoaded|endswith": names}
+    names = {"\\" + img.rsplit("\\", 1)[-1] for m in _loaded() for img in _images(m)}
+    return {"ImageLoaded|endswith": sorted(n for n in names if "*" not in n and "." in n)}
 
 
 def _load_known_path() -> dict[str, Any]:
-    paths = [p for m in _loaded() for p in (disk_paths(m.image) if not m.image.startswith("<") else config_spellings(m.image))]
-    return {"ImageLoaded": list(dict.fromkeys(paths))}
+    return {"ImageLoaded": list(dict.fromkeys(p for m in _loaded() for p in _disk(m)))}
 
 
 KINDS = {

@@ -128,8 +128,8 @@ def _truth(scn: Scenario, step: Step, index: int, total: int, commit: bool = Fal
     expect = {rs: step.expect.get(rs, ()) for rs in RULESETS} if required else {}
     known_fp = dict(step.known_fp) if required else {}
     allow = {} if required else {rs: step.expect.get(rs, ()) + step.known_fp.get(rs, ()) for rs in RULESETS}
-    known_miss = {} if commit else dict(step.known_miss)  # a commit record is not scored
-    return Truth(key, scn.id, step.id, step.malicious, expect, known_fp, known_miss, allow=allow)
+    return Truth(key, scn.id, step.id, step.malicious, expect, known_fp, dict(step.known_miss), allow=allow,
+                 scored=not commit)  # fmt: skip
 
 
 def scenario_events(scn: Scenario, seed: int) -> list[SimEvent]:
