@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from iisdetect.baseline import KnownModule, compile as bc
+from iisdetect.baseline import KnownModule
+from iisdetect.baseline import compile as bc
 from iisdetect.engine.evaluate import Detector
 from iisdetect.engine.ruleset import compile_rule, load_ruleset, rules_root
 from iisdetect.errors import RuleError
@@ -19,7 +20,8 @@ def test_config_spellings_cover_env_vars_literal_paths_and_iis_bin() -> None:
     assert r"%SystemRoot%\System32\inetsrv\defdoc.dll" in got and r"C:\Windows\System32\inetsrv\defdoc.dll" in got
     assert r"%IIS_BIN%\defdoc.dll" in got
     assert bc.config_spellings(r"<AppMon install dir>\agent\lib64\dtagent.dll") == [r"*\agent\lib64\dtagent.dll"]
-    assert bc.config_spellings(r"%ExchangeInstallPath%Bin\kerbauth.dll")[1] == r"*\Microsoft\Exchange Server\V1*\Bin\kerbauth.dll"
+    exchange = bc.config_spellings(r"%ExchangeInstallPath%Bin\kerbauth.dll")
+    assert exchange[1] == r"*\Microsoft\Exchange Server\V1*\Bin\kerbauth.dll"
 
 
 def test_disk_paths_any_drive_and_32bit_twins() -> None:
@@ -32,7 +34,8 @@ def test_sigma_strings_keep_wildcards_after_a_backslash() -> None:
 
 
 def test_apply_fills_items_and_leaves_other_rules_alone() -> None:
-    doc = {"title": "t", "detection": {"sel": {"EventID": 29}, "k": None, "condition": "sel and k"}, "baseline": {"k": "config_known"}}
+    detection = {"sel": {"EventID": 29}, "k": None, "condition": "sel and k"}
+    doc = {"title": "t", "detection": detection, "baseline": {"k": "config_known"}}
     out = bc.apply(doc)
     assert "baseline" not in out and isinstance(out["detection"]["k"], list) and out["detection"]["k"]
     plain = {"title": "t", "detection": {"sel": {"EventID": 1}, "condition": "sel"}}
@@ -62,7 +65,8 @@ def test_the_knowledge_changes_the_rules(monkeypatch: pytest.MonkeyPatch) -> Non
     ev = iis_29('/system.webServer/globalModules/add[@name="ContosoWaf"]/@image', r"C:\Program Files\Contoso\waf.dll")
     before = Detector([compile_rule(bc.apply(doc), path, "iis")])
     assert fired(before, ev) == ["iis_config_module_added"]
-    extra = KnownModule("ContosoWaf", "native", "third_party", image=r"%ProgramFiles%\Contoso\waf.dll", signer="Contoso")
+    image = r"%ProgramFiles%\Contoso\waf.dll"
+    extra = KnownModule("ContosoWaf", "native", "third_party", image=image, signer="Contoso")
     base = bc.load_baseline()
     monkeypatch.setattr(bc, "load_baseline", lambda: (*base, extra))
     bc.generated.cache_clear()

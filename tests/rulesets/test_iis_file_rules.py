@@ -11,13 +11,13 @@ import pytest
 
 from iisdetect.engine.evaluate import Detector
 from tests.rulesets.iis_events import (
-    KNOWN_LOAD,
-    MASQ_LOAD,
     APPCMD,
     CFGW,
     DLLW,
     IISSETUP,
+    KNOWN_LOAD,
     LOAD,
+    MASQ_LOAD,
     REG,
     W3WP,
     check,

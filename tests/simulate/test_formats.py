@@ -148,7 +148,9 @@ def _one_step_scenario(step: dict, process: dict) -> list[SimEvent]:
 W3WP = {"image": "C:\\Windows\\System32\\inetsrv\\w3wp.exe", "user": "IIS APPPOOL\\DefaultAppPool"}
 
 
-@pytest.mark.parametrize(("event_id", "field"), [(2280, "ModuleDll"), (2295, "ModuleDll"), (2214, "FilterDll"), (2282, "ModuleDll")])
+@pytest.mark.parametrize(
+    ("event_id", "field"), [(2280, "ModuleDll"), (2295, "ModuleDll"), (2214, "FilterDll"), (2282, "ModuleDll")]
+)
 def test_w3svc_wp_load_failures(event_id: int, field: str) -> None:
     (sim,) = _one_step_scenario({"action": "module_load_failed", "dll": "C:\\x.dll", "event_id": event_id}, W3WP)
     assert sim.event.event_id == event_id and sim.event.provider == "Microsoft-Windows-IIS-W3SVC-WP"

@@ -57,7 +57,8 @@ def test_every_attack_scenario_is_detected_and_cites_a_source() -> None:
     for scn in attacks:
         assert scn.references, scn.id
         keys = {k for k, t, lvl in _fired(scn.id) if lvl != "informational"}
-        malicious = {e.truth.event_key for e in scenario_stream(scn, 1) if e.truth.malicious and e.truth.expect.get("iis")}
+        events = scenario_stream(scn, 1)
+        malicious = {e.truth.event_key for e in events if e.truth.malicious and e.truth.expect.get("iis")}
         assert malicious <= keys, (scn.id, sorted(malicious - keys))
 
 

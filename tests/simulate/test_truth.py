@@ -53,7 +53,8 @@ def test_appcmd_install_emits_one_eid29_per_element_and_attribute_then_eid50() -
     attrs = [d["Configuration"].rsplit("/@", 1)[1] for d in eid29 if "/@" in d["Configuration"]]
     assert sorted(attrs) == ["image", "lockItem", "name", "name"]
     assert {d["EditOperationType"] for d in eid29} == {"1"}  # an add and a value both log 1
-    assert {d["PhysicalPath"] for d in eid29} == {"\\\\?\\C:\\Windows\\system32\\inetsrv\\config\\applicationHost.config"}
+    apphost = "\\\\?\\C:\\Windows\\system32\\inetsrv\\config\\applicationHost.config"
+    assert {d["PhysicalPath"] for d in eid29} == {apphost}
     commits = [e for e in events if e.event.event_id == 50]
     assert len(commits) == 2  # one EID 50 per committed step
     assert all(c.system.keywords == "0x4000000000000000" for c in commits)

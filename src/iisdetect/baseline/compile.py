@@ -44,7 +44,11 @@ _SPELLINGS = {
     "%programfiles(x86)%": ("%ProgramFiles(x86)%", "C:\\Program Files (x86)"),
     "%exchangeinstallpath%": ("%ExchangeInstallPath%", "*\\Microsoft\\Exchange Server\\V1*\\"),
 }
-_TWINS = (("\\system32\\", "\\SysWOW64\\"), ("\\framework64\\", "\\Framework\\"), ("\\program files\\", "\\Program Files (x86)\\"))
+_TWINS = (
+    ("\\system32\\", "\\SysWOW64\\"),
+    ("\\framework64\\", "\\Framework\\"),
+    ("\\program files\\", "\\Program Files (x86)\\"),
+)
 #: attributes a module element carries besides its name and image/type
 _OTHER_ATTRS = "preCondition|lockItem|lockAttributes|lockElements"
 
@@ -97,7 +101,8 @@ def _config_known() -> list[dict[str, Any]]:
         items.append({"Configuration|re": _key(m.name, "name"), "NewValue": _sigma(m.name)})
         items.append({"Configuration|re": _key(m.name, _OTHER_ATTRS), "NewValue|re": r"^[^\\]*$"})
         if m.image:
-            items.append({"Configuration|re": _key(m.name, "image"), "NewValue": [_sigma(v) for v in config_spellings(m.image)]})
+            spellings = [_sigma(v) for v in config_spellings(m.image)]
+            items.append({"Configuration|re": _key(m.name, "image"), "NewValue": spellings})
         if m.type:
             items.append({"Configuration|re": _key(m.name, "type"), "NewValue": m.type})
     return items

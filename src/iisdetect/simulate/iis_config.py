@@ -41,7 +41,7 @@ _LEVEL = 4
 
 def long_path(path: str) -> str:
     """``C:\\x`` -> ``\\\\?\\C:\\x`` as IIS writes PhysicalPath; already-prefixed paths are kept."""
-    if path.startswith("\\\\?\\") or not path[1:3] == ":\\":
+    if path.startswith("\\\\?\\") or path[1:3] != ":\\":
         return path
     return "\\\\?\\" + path
 
