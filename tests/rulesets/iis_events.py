@@ -93,7 +93,7 @@ def security_4688(image: str, command_line: str, parent: str = CMD, **kw: str) -
     return event(SECURITY, 4688, data)
 
 
-def ps_4104(text: str, **kw: str) -> Event:
+def ps_4104(text: str, core: bool = False, **kw: str) -> Event:
     data = {
         "MessageNumber": "1",
         "MessageTotal": "1",
@@ -102,7 +102,8 @@ def ps_4104(text: str, **kw: str) -> Event:
         "Path": "",
     }
     data.update(kw)
-    return event(POWERSHELL, 4104, data, sid="S-1-5-21-3583694148-1414552638-2922671848-1105")
+    log = ("PowerShellCore/Operational", "PowerShellCore") if core else POWERSHELL
+    return event(log, 4104, data, sid="S-1-5-21-3583694148-1414552638-2922671848-1105")
 
 
 def iis_29(configuration: str, new: str = "", old: str = "", op: str = "1", *, time: str = T0, **kw: str) -> Event:
@@ -119,18 +120,20 @@ def iis_29(configuration: str, new: str = "", old: str = "", op: str = "1", *, t
     return event(IISCONFIG, 29, data, time=time, sid="S-1-5-21-3583694148-1414552638-2922671848-1105")
 
 
-def module_add_burst(name: str, image: str, *, time: str = T0, modules: bool = True) -> list[Event]:
-    """The EID 29 records of one `appcmd install module` (one per committed attribute)."""
-    g = f"/system.webServer/globalModules/add[@name='{name}']"
+def module_add_burst(name: str, image: str, *, time: str = T0, modules: bool = True, quote: str = "'") -> list[Event]:
+    """The EID 29 records of one `appcmd install module` (the element, then one per committed attribute)."""
+    g = f"/system.webServer/globalModules/add[@name={quote}{name}{quote}]"
     out = [iis_29(g, time=time), iis_29(g + "/@name", name, time=time), iis_29(g + "/@image", image, time=time)]
     if modules:
-        m = f"/system.webServer/modules/add[@name='{name}']"
+        m = f"/system.webServer/modules/add[@name={quote}{name}{quote}]"
         out += [iis_29(m, time=time), iis_29(m + "/@name", name, time=time)]
     return out
 
 
-def app_2282(module_dll: str, provider: str = APPLICATION[1]) -> Event:
-    return event(("Application", provider), 2282, {"ModuleDll": module_dll}, sid=None)
+def app_2282(module_dll: str, provider: str = APPLICATION[1], event_id: int = 2282) -> Event:
+    """A W3SVC-WP load failure (2280, 2282, 2295: ModuleDll; 2214: FilterDll), see simulate/application.py."""
+    field = "FilterDll" if event_id == 2214 else "ModuleDll"
+    return event(("Application", provider), event_id, {field: module_dll}, sid=None)
 
 
 def image_load(image_loaded: str, *, signed: bool = True, signature: str = "Microsoft Windows",
@@ -225,6 +228,14 @@ CFGW = "iis_config_file_write"
 DLLW = "iis_dir_dll_write"
 LOAD = "iis_untrusted_module_load"
 REG = "iis_component_registration_registry"
+KNOWN_CFG = "iis_known_module_config"
+KNOWN_CMD = "iis_known_module_command"
+KNOWN_PS = "iis_known_module_script"
+KNOWN_LOAD = "iis_known_module_load"
+MASQ_CFG = "iis_module_masquerade_config"
+MASQ_LOAD = "iis_module_masquerade_load"
+ENCPS = "iis_worker_encoded_powershell"
+POWERSHELL_CORE = ("PowerShellCore/Operational", "PowerShellCore")
 IISSETUP = r"C:\Windows\System32\inetsrv\iissetup.exe"
 GM = "/system.webServer/globalModules/add[@name='{}']"
 

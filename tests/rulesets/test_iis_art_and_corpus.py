@@ -46,6 +46,7 @@ CMDR, SCRIPT, ADDED, CFGW = (
     "iis_config_module_added",
     "iis_config_file_write",
 )
+MASQ = "iis_module_masquerade_config"
 
 
 @pytest.fixture(scope="module")
@@ -85,11 +86,13 @@ def test_atomic_red_team(detector: Detector, shape: str, event, expected: list[s
 
 @pytest.mark.parametrize("modules", [True, False], ids=["art1 appcmd (globalModules+modules)", "art2 cmdlet"])
 def test_atomic_red_team_iis_configuration(detector: Detector, modules: bool) -> None:
-    """EID 29: the element-only record stays silent, each attribute with a value fires the add rule."""
-    burst = module_add_burst(NAME, DLL_UNEXPANDED, modules=modules)
-    results = [fired(detector, ev) for ev in burst]
-    expected = [[], [ADDED], [ADDED]] + ([[], [ADDED]] if modules else [])
-    assert results == expected
+    """EID 29: the element-only record stays silent, each attribute with a value fires the add rule, and
+    the built-in name with a suffix (a look-alike of DefaultDocumentModule, the baseline) the masquerade rule."""
+    for quote in ("'", '"'):  # Windows writes double quotes; older tools and docs single: both read alike
+        burst = module_add_burst(NAME, DLL_UNEXPANDED, modules=modules, quote=quote)
+        results = [fired(detector, ev) for ev in burst]
+        expected = [[], [ADDED, MASQ], [ADDED, MASQ]] + ([[], [ADDED, MASQ]] if modules else [])
+        assert results == expected, quote
 
 
 # --------------------------------------------------------------------------------------- corpus

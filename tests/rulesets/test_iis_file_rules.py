@@ -15,7 +15,9 @@ from tests.rulesets.iis_events import (
     CFGW,
     DLLW,
     IISSETUP,
+    KNOWN_LOAD,
     LOAD,
+    MASQ_LOAD,
     REG,
     W3WP,
     check,
@@ -80,6 +82,17 @@ def test_config_write_4663_needs_write_access(detector: Detector) -> None:
         (r"C:\Windows\assembly\GAC_MSIL\Evil\1.0.0.0__abc\Evil.dll", r"C:\Tools\gacutil.exe", [DLLW]),
         (r"C:\Program Files\Microsoft\Exchange Server\V15\ClientAccess\Owa\bin\owaauth.dll", W3WP, [DLLW]),
         (r"D:\Sites\shop\bin\Evil.dll", W3WP, [DLLW]),  # any bin folder, when the worker writes it
+        # a site root need not be under inetpub
+        (r"D:\Sites\shop\bin\Shop.dll", r"C:\Windows\System32\Robocopy.exe", [DLLW]),
+        (r"E:\WebSites\intranet\api\bin\Api.dll", r"C:\Windows\System32\cmd.exe", [DLLW]),
+        # Exchange on any drive or root
+        (r"D:\Exchange\Microsoft\Exchange Server\V15\FrontEnd\HttpProxy\bin\evil.dll", r"C:\Windows\System32\cmd.exe", [DLLW]),
+        (r"E:\Microsoft\Exchange Server\V15\ClientAccess\Owa\auth\evil.dll", r"C:\Windows\System32\cmd.exe", [DLLW]),
+        (r"E:\Microsoft\Exchange Server\V15\Bin\evil.dll", r"C:\Windows\System32\cmd.exe", [DLLW]),
+        # the .NET Framework folders outside the compilation output; System32 written by the worker
+        (r"C:\Windows\Microsoft.NET\Framework64\v4.0.30319\evil.dll", r"C:\Windows\System32\cmd.exe", [DLLW]),
+        (r"C:\Windows\System32\system.dll", W3WP, [DLLW]),
+        (r"C:\Windows\SysWOW64\x.dll", W3WP, [DLLW]),
         # the seed's substring exclusion exempted these; full paths do not
         (r"C:\Windows\System32\inetsrv\evil.dll", IISSETUP, [DLLW]),
         (r"C:\Windows\System32\inetsrv\evil.dll", r"C:\Users\Public\evilsetup.exe", [DLLW]),
@@ -101,7 +114,8 @@ def test_config_write_4663_needs_write_access(detector: Detector) -> None:
         ),  # noqa: E501
         (r"C:\inetpub\wwwroot\App_Data\notes.txt", r"C:\Windows\System32\cmd.exe", []),
         (r"C:\inetpub\wwwroot\x.dll", r"C:\Windows\System32\cmd.exe", []),  # not in bin
-        (r"D:\Sites\shop\bin\Shop.dll", r"C:\Windows\System32\Robocopy.exe", []),  # not a known site root
+        (r"C:\Program Files\Contoso\bin\Contoso.dll", r"C:\Windows\System32\Robocopy.exe", []),  # not a site
+        (r"C:\Windows\Microsoft.NET\Framework64\v4.0.30319\Temporary ASP.NET Files\root\a\b\x.dll", r"C:\Windows\System32\cmd.exe", []),
         (r"C:\Windows\Temp\x.dll", W3WP, []),  # worker writes outside bin: not this rule
         (r"C:\Windows\System32\evil.dll", r"C:\Windows\System32\certutil.exe", []),
     ],
@@ -124,7 +138,15 @@ DEFENDER = r"C:\ProgramData\Microsoft\Windows Defender\Platform\4.18.26010.5-0"
         ({"image_loaded": r"C:\Windows\Temp\x.dll", "signature": "Microsoft Corporation"}, [LOAD]),
         ({"image_loaded": DEFENDER + r"\MpOAV.dll", "signed": False}, [LOAD]),  # unsigned Defender look-alike
         ({"image_loaded": r"C:\ProgramData\Evil\MpOAV.dll", "signature": "Microsoft Corporation"}, [LOAD]),
-        ({"image_loaded": r"C:\Program Files\dynaTrace\agent\lib64\dtagent.dll", "signature": "Dynatrace LLC"}, [LOAD]),
+        # baseline: a known vendor module from its folder with its signer is informational; anything else alerts
+        ({"image_loaded": r"C:\Program Files\dynaTrace\agent\lib64\dtagent.dll", "signature": "Dynatrace LLC"}, [KNOWN_LOAD]),
+        ({"image_loaded": r"C:\Program Files\dynaTrace\agent\lib64\dtagent.dll", "signed": False}, [LOAD]),
+        ({"image_loaded": r"C:\Program Files\dynaTrace\agent\lib64\dtagent.dll", "signature": "Evil Corp"}, [LOAD]),
+        ({"image_loaded": r"C:\Windows\Temp\dtagent.dll", "signature": "Dynatrace LLC"}, [LOAD, MASQ_LOAD]),
+        # a Microsoft module's file name outside its folder, signed or not
+        ({"image_loaded": r"C:\Windows\Temp\rewrite.dll", "signature": "Microsoft Corporation"}, [LOAD, MASQ_LOAD]),
+        ({"image_loaded": r"C:\inetpub\wwwroot\bin\defdoc.dll", "signed": False}, [LOAD, MASQ_LOAD]),
+        ({"image_loaded": r"D:\Sites\a\kerbauth.dll", "signature": "Microsoft Corporation"}, [MASQ_LOAD]),
         # near-misses
         ({"image_loaded": r"C:\Windows\System32\inetsrv\defdoc.dll"}, []),
         (
@@ -136,6 +158,14 @@ DEFENDER = r"C:\ProgramData\Microsoft\Windows Defender\Platform\4.18.26010.5-0"
         ),  # fmt: skip
         ({"image_loaded": DEFENDER + r"\MpOAV.dll", "signature": "Microsoft Corporation"}, []),
         ({"image_loaded": DEFENDER + r"\MpClient.dll", "signature": "Microsoft Corporation"}, []),
+        # every signer name Windows reports for Microsoft's DLLs, Defender's real folders only
+        ({"image_loaded": DEFENDER + r"\MpOAV.dll", "signature": "Microsoft Windows Publisher"}, []),
+        ({"image_loaded": r"C:\Program Files\Windows Defender\MpOAV.dll", "signature": "Microsoft Windows"}, []),
+        ({"image_loaded": r"C:\ProgramData\Microsoft\Windows Defender\MpOAV.dll", "signature": "Microsoft Windows"}, [LOAD]),
+        # Microsoft modules in their folders (and 32-bit twins, other drives, Exchange on another root)
+        ({"image_loaded": r"C:\Windows\System32\inetsrv\rewrite.dll", "signature": "Microsoft Corporation"}, []),
+        ({"image_loaded": r"C:\Windows\SysWOW64\inetsrv\rewrite.dll", "signature": "Microsoft Windows Publisher"}, []),
+        ({"image_loaded": r"E:\Exch\Microsoft\Exchange Server\V15\Bin\kerbauth.dll", "signature": "Microsoft Corporation"}, []),
         (
             {
                 "image_loaded": r"C:\Windows\assembly\NativeImages_v4.0.30319_64\System.Web\0c4b\System.Web.ni.dll",

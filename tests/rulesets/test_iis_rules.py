@@ -18,13 +18,20 @@ from tests.rulesets.iis_events import (
     CMD,
     CMDR,
     DLLW,
+    ENCPS,
     FAILED,
     GM,
     IISSETUP,
+    KNOWN_CFG,
+    KNOWN_CMD,
+    KNOWN_LOAD,
+    KNOWN_PS,
     LOAD,
     LOG29,
     LOGCMD,
     LOGPS,
+    MASQ_CFG,
+    MASQ_LOAD,
     POWERSHELL_EXE,
     REG,
     REMOVED,
@@ -114,8 +121,77 @@ def test_iissetup_parent_is_benign(detector: Detector) -> None:
     cmd = rf"{APPCMD} install module /name:DefaultDocumentModule /image:%windir%\System32\inetsrv\defdoc.dll"
     check(detector, sysmon_process(APPCMD, cmd, parent=IISSETUP), [])
     check(detector, security_4688(APPCMD, cmd, parent=IISSETUP), [])
-    # the same command from a look-alike installer still fires
-    check(detector, sysmon_process(APPCMD, cmd, parent=r"C:\Users\Public\iissetup.exe"), [CMDR])
+    # the same known module from another parent: reported at level informational only
+    check(detector, sysmon_process(APPCMD, cmd, parent=r"C:\Users\Public\iissetup.exe"), [KNOWN_CMD])
+    # an unknown module from a look-alike installer still fires
+    other = rf"{APPCMD} install module /name:Backdoor /image:%windir%\System32\inetsrv\defdoc.dll"
+    check(detector, sysmon_process(APPCMD, other, parent=r"C:\Users\Public\iissetup.exe"), [CMDR])
+
+
+# ------------------------------------------------------------------ baseline: known modules on the command line
+@pytest.mark.parametrize(
+    ("cmdline", "expected"),
+    [
+        # Dynatrace AppMon's documented install (Dynatrace/Dynatrace-AppMon-Powershell InstallWebserverAgent.psm1)
+        (rf'{APPCMD} install module /name:"Dynatrace Webserver Agent (64bit)" /image:"C:\Program Files\Dynatrace\AppMon 7.2\agent\lib64\dtagent.dll" /add:true /lock:true', [KNOWN_CMD]),
+        (rf"{APPCMD} install module /name:RewriteModule /image:%SystemRoot%\system32\inetsrv\rewrite.dll", [KNOWN_CMD]),
+        (rf"{APPCMD} install module /name:RewriteModule /image:C:\Windows\System32\inetsrv\rewrite.dll", [KNOWN_CMD]),
+        # a known name with another image, a look-alike name, a known image under another name: not known
+        (rf"{APPCMD} install module /name:RewriteModule /image:C:\Windows\Temp\rewrite.dll", [CMDR]),
+        (rf"{APPCMD} install module /name:RewriteModule2 /image:%SystemRoot%\system32\inetsrv\rewrite.dll", [CMDR]),
+        (rf"{APPCMD} install module /name:Backdoor /image:%SystemRoot%\system32\inetsrv\rewrite.dll", [CMDR]),
+        # the ART default: a built-in's name with a suffix, and the built-in's own DLL
+        (rf"{APPCMD} install module /name:DefaultDocumentModule_Atomic /image:%windir%\system32\inetsrv\defdoc.dll", [CMDR]),
+        # a renamed appcmd (Sysmon OriginalFileName) registering an unknown module
+    ],
+)
+def test_registration_command_baseline(detector: Detector, cmdline: str, expected: list[str]) -> None:
+    check(detector, sysmon_process(APPCMD, cmdline), expected)
+
+
+def test_renamed_appcmd_by_original_file_name(detector: Detector) -> None:
+    renamed = r"C:\ProgramData\svc.exe"
+    ev = sysmon_process(renamed, rf"{renamed} install module /name:Backdoor /image:c:\b.dll", OriginalFileName="appcmd.exe")
+    check(detector, ev, [CMDR])
+    ev = sysmon_process(renamed, rf"{renamed} install module /name:Backdoor /image:c:\b.dll", OriginalFileName="svc.exe")
+    check(detector, ev, [])  # nothing says appcmd: no rule can tell
+
+
+# ------------------------------------------------------------------ Microsoft.Web.Administration on the command line
+def test_mwa_one_liner(detector: Detector) -> None:
+    cmd = (rf"{POWERSHELL_EXE} -c \"$m=New-Object Microsoft.Web.Administration.ServerManager;"
+           r"$c=$m.GetApplicationHostConfiguration();$s=$c.GetSection('system.webServer/globalModules');"
+           r"$e=$s.GetCollection().CreateElement('add');$e['name']='X';$e['image']='c:\x.dll';"
+           r"$s.GetCollection().Add($e);$m.CommitChanges()\"")  # fmt: skip
+    check(detector, sysmon_process(POWERSHELL_EXE, cmd), [CMDR])
+    check(detector, sysmon_process(POWERSHELL_EXE, cmd, parent=W3WP), [WEBSHELL])
+    read_only = rf"{POWERSHELL_EXE} -c \"(New-Object Microsoft.Web.Administration.ServerManager).GetApplicationHostConfiguration().GetSection('system.webServer/globalModules')\""
+    check(detector, sysmon_process(POWERSHELL_EXE, read_only), [])
+
+
+# ------------------------------------------------------------------ encoded registration from w3wp
+def _enc(text: str) -> str:
+    import base64
+
+    return base64.b64encode(text.encode("utf-16-le")).decode()
+
+
+@pytest.mark.parametrize(
+    ("switch", "script", "parent", "expected"),
+    [
+        ("-enc", r"& C:\Windows\System32\inetsrv\appcmd.exe install module /name:X /image:C:\Windows\Temp\x.dll", W3WP, [ENCPS]),
+        ("-e", "New-WebGlobalModule -Name X -Image C:\\x.dll", W3WP, [ENCPS]),
+        ("-EncodedCommand", "[System.EnterpriseServices.Internal.Publish]::new().GacInstall('C:\\t\\e.dll')", W3WP, [ENCPS]),
+        ("/ec", "$s.GetSection('system.webServer/isapiFilters'); $m.CommitChanges()", W3WP, [ENCPS]),
+        # near-misses: not a registration (the corpus web shell decrypts a payload), not w3wp, not encoded
+        ("-enc", "$key=[Text.Encoding]::UTF8.GetBytes('x'); [IO.File]::ReadAllBytes('C:\\Windows\\Temp\\a')", W3WP, []),
+        ("-enc", "New-WebGlobalModule -Name X -Image C:\\x.dll", CMD, []),
+    ],
+)
+def test_encoded_registration_from_w3wp(detector: Detector, switch: str, script: str, parent: str, expected: list[str]) -> None:
+    cmd = f"{POWERSHELL_EXE} -nop -noni {switch} {_enc(script)}"
+    check(detector, sysmon_process(POWERSHELL_EXE, cmd, parent=parent), expected)
+    check(detector, security_4688(POWERSHELL_EXE, cmd, parent=parent), expected)
 
 
 def test_webshell_parent_needs_w3wp_suffix(detector: Detector) -> None:
@@ -153,6 +229,30 @@ def test_process_rules_need_process_channels(detector: Detector) -> None:
             [SCRIPT],
         ),
         ("Start-Process appcmd.exe -ArgumentList 'install module /name:B /image:c:\\b.dll'", [SCRIPT]),
+        # Microsoft.Web.Administration
+        (
+            "Add-Type -Path \"$env:windir\\system32\\inetsrv\\Microsoft.Web.Administration.dll\"\n"
+            "$sm = New-Object Microsoft.Web.Administration.ServerManager\n"
+            "$sec = $sm.GetApplicationHostConfiguration().GetSection(\"system.webServer/globalModules\")\n"
+            "$el = $sec.GetCollection().CreateElement(\"add\"); $el[\"name\"] = \"X\"; $el[\"image\"] = \"C:\\x.dll\"\n"
+            "$sec.GetCollection().Add($el) | Out-Null; $sm.CommitChanges()",
+            [SCRIPT],
+        ),  # fmt: skip
+        ("$sm.GetWebConfiguration('Default Web Site').GetSection('system.webServer/modules'); $sm.CommitChanges()", [SCRIPT]),
+        # direct edit of the configuration file as XML (logs no EID 29)
+        (
+            "$x = [xml](Get-Content C:\\Windows\\System32\\inetsrv\\config\\applicationHost.config)\n"
+            "$n = $x.SelectSingleNode('/configuration/system.webServer/globalModules').AppendChild($x.CreateElement('add'))\n"
+            "$n.SetAttribute('name','X'); $n.SetAttribute('image','C:\\x.dll')\n"
+            "$x.Save('C:\\Windows\\System32\\inetsrv\\config\\applicationHost.config')",
+            [SCRIPT],
+        ),  # fmt: skip
+        # baseline: a known module with its own image is informational; with another image it alerts
+        ("New-WebGlobalModule -Name RewriteModule -Image '%SystemRoot%\\system32\\inetsrv\\rewrite.dll'", [KNOWN_PS]),
+        ("New-WebGlobalModule -Name RewriteModule -Image 'C:\\Users\\Public\\rewrite.dll'", [SCRIPT]),
+        # logging tamper, other documented forms
+        ("Set-ItemProperty 'IIS:\\Sites\\Default Web Site' -Name logFile.enabled -Value $false", [LOGPS]),
+        ("Set-WebConfigurationProperty -Filter system.webServer/httpLogging -Name selectiveLogging -Value LogError", [LOGPS]),
         (
             "set-WebConfigurationProperty -PSPath 'IIS:\\Sites\\Default Web Site\\' "
             "-filter 'system.webServer/httpLogging' -name dontLog -value $true",
@@ -165,10 +265,15 @@ def test_process_rules_need_process_channels(detector: Detector) -> None:
         ("Get-WebConfigurationProperty -Filter system.webServer/httpLogging -Name dontLog", []),
         ("set-WebConfigurationProperty -filter 'system.webServer/httpLogging' -name dontLog -value $false", []),
         ("Import-Module WebAdministration", []),
+        ("$sm.GetApplicationHostConfiguration().GetSection('system.webServer/globalModules').GetCollection()", []),
+        ("$x = [xml](Get-Content C:\\inetpub\\wwwroot\\web.config); $x.configuration.'system.webServer'.modules", []),
+        ("Set-ItemProperty 'IIS:\\Sites\\Default Web Site' -Name logFile.enabled -Value $true", []),
+        ("Set-WebConfigurationProperty -Filter system.webServer/httpLogging -Name selectiveLogging -Value LogAll", []),
     ],
 )
 def test_script_blocks(detector: Detector, text: str, expected: list[str]) -> None:
     check(detector, ps_4104(text), expected)
+    check(detector, ps_4104(text, core=True), expected)  # PowerShell 7: PowerShellCore/Operational
 
 
 # ------------------------------------------------------------------ IIS-Configuration EID 29
@@ -177,7 +282,21 @@ def test_script_blocks(detector: Detector, text: str, expected: list[str]) -> No
     [
         (GM.format("Backdoor") + "/@name", "Backdoor", "", [ADDED]),
         (GM.format("Backdoor") + "/@image", r"C:\Windows\Temp\b.dll", "", [ADDED]),
-        (GM.format("DefaultDocumentModule_Atomic") + "/@name", "DefaultDocumentModule_Atomic", "", [ADDED]),
+        (GM.format("DefaultDocumentModule_Atomic") + "/@name", "DefaultDocumentModule_Atomic", "", [ADDED, MASQ_CFG]),
+        (GM.format("DefaultDocumentModule_Atomic") + "/@image", r"%windir%\system32\inetsrv\defdoc.dll", "", [ADDED, MASQ_CFG]),
+        # double-quoted element keys, as Windows writes them
+        ('/system.webServer/globalModules/add[@name="Backdoor"]/@image', r"C:\Windows\Temp\b.dll", "", [ADDED]),
+        ('/system.webServer/globalModules/add[@name="DefaultDocumentModule"]/@image', r"C:\Windows\Temp\b.dll", "", [ADDED, MASQ_CFG]),
+        ('/system.webServer/globalModules/add[@name="RewriteModule"]/@image', r"%SystemRoot%\system32\inetsrv\rewrite.dll", "", [KNOWN_CFG]),
+        ('/system.webServer/globalModules/add[@name="RewriteModule"]/@image', r"%IIS_BIN%\rewrite.dll", "", [KNOWN_CFG]),
+        ('/system.webServer/globalModules/add[@name="RewriteModule"]/@name', "RewriteModule", "", [KNOWN_CFG]),
+        # an existing built-in re-pointed in place (value change, EditOperationType 1 too), even inside inetsrv
+        ('/system.webServer/globalModules/add[@name="StaticFileModule"]/@image', r"%windir%\System32\inetsrv\static2.dll", r"%windir%\System32\inetsrv\static.dll", [ADDED, MASQ_CFG]),
+        # Exchange's own modules on another drive and root; the same name elsewhere is not
+        ('/system.webServer/globalModules/add[@name="exppw"]/@image', r"E:\Apps\Microsoft\Exchange Server\V15\ClientAccess\Owa\auth\exppw.dll", "", [KNOWN_CFG]),
+        ('/system.webServer/globalModules/add[@name="exppw"]/@image', r"C:\Windows\Temp\exppw.dll", "", [ADDED, MASQ_CFG]),
+        # look-alike ISAPI filter key
+        ("/system.webServer/isapiFilters/filter[@name='ASP.Net_4.0_64bit']/@path", r"C:\Windows\Temp\f.dll", "", [ADDED]),
         ("/system.webServer/modules/add[@name='Mgd']/@type", "Evil.Module, Evil", "", [ADDED]),
         ("/system.webServer/isapiFilters/filter[@name='OwaAuth']/@name", "OwaAuth", "", [ADDED]),
         ("/system.webServer/isapiFilters/filter[@name='owaauth']/@path", r"C:\Exchange\owaauth.dll", "", [ADDED]),
@@ -192,13 +311,14 @@ def test_script_blocks(detector: Detector, text: str, expected: list[str]) -> No
         ),
         ("/system.webServer/security/isapiCgiRestriction/add[@path='x']/@path", r"C:\PHP\php-cgi.exe", "", []),
         # a built-in name pointed at a non-standard DLL is not allow-listed
-        (GM.format("DefaultDocumentModule") + "/@image", r"C:\ProgramData\defdoc.dll", "", [ADDED]),
+        (GM.format("DefaultDocumentModule") + "/@image", r"C:\ProgramData\defdoc.dll", "", [ADDED, MASQ_CFG]),
         # near-misses: built-ins, the element-only record, FastCGI handler, ASP.NET handler
         (GM.format("Backdoor"), "", "", []),
-        (GM.format("DefaultDocumentModule") + "/@name", "DefaultDocumentModule", "", []),
-        (GM.format("DefaultDocumentModule") + "/@image", r"%windir%\System32\inetsrv\defdoc.dll", "", []),
-        ('/system.webServer/modules/add[@name="UrlRoutingModule-4.0"]/@preCondition', "managedHandler", "", []),
-        ("/system.webServer/modules/add[@name='Session']/@name", "Session", "", []),
+        (GM.format("DefaultDocumentModule") + "/@name", "DefaultDocumentModule", "", [KNOWN_CFG]),
+        (GM.format("DefaultDocumentModule") + "/@image", r"%windir%\System32\inetsrv\defdoc.dll", "", [KNOWN_CFG]),
+        ('/system.webServer/modules/add[@name="UrlRoutingModule-4.0"]/@preCondition', "managedHandler", "", [KNOWN_CFG]),
+        ("/system.webServer/modules/add[@name='Session']/@name", "Session", "", [KNOWN_CFG]),
+        ('/system.webServer/modules/add[@name="Session"]/@type', "System.Web.SessionState.SessionStateModule", "", [KNOWN_CFG]),
         (
             "/system.webServer/isapiFilters/filter[@name='ASP.Net_4.0_64bit']/@path",
             r"%windir%\Microsoft.NET\Framework64\v4.0.30319\aspnet_filter.dll",
@@ -229,6 +349,8 @@ def test_script_blocks(detector: Detector, text: str, expected: list[str]) -> No
             [LOG29],
         ),  # noqa: E501
         ("/system.applicationHost/sites/siteDefaults/logFile/@enabled", "false", "true", [LOG29]),
+        ("/system.webServer/httpLogging/@selectiveLogging", "LogError", "LogAll", [LOG29]),
+        ("/system.webServer/httpLogging/@selectiveLogging", "LogAll", "LogError", []),
         ("/system.webServer/httpLogging/@dontLog", "false", "true", []),
         ("/system.applicationHost/sites/site[@name='Default Web Site']/logFile/@logTargetW3C", "File,ETW", "ETW", []),
         ("/system.applicationHost/sites/site[@name='Default Web Site']/logFile/@logTargetW3C", "File,ETW", "File", []),
@@ -252,6 +374,13 @@ def test_eid29_needs_its_event_id_and_channel(detector: Detector) -> None:
 
 
 # ------------------------------------------------------------------ Application 2282
+@pytest.mark.parametrize("event_id", [2280, 2282, 2214, 2295])
+def test_every_w3svc_wp_load_failure(detector: Detector, event_id: int) -> None:
+    check(detector, app_2282(r"C:\Windows\Temp\b.dll", event_id=event_id), [FAILED])
+    check(detector, app_2282(r"C:\Windows\Temp\b.dll", provider="MsiInstaller", event_id=event_id), [])
+    check(detector, app_2282(r"C:\Windows\Temp\b.dll", event_id=2296), [])  # bad precondition: not a load failure
+
+
 def test_module_load_failed(detector: Detector) -> None:
     check(detector, app_2282(r"C:\Windows\System32\inetsrv\b.dll"), [FAILED])
     check(detector, app_2282(r"C:\x\b.dll", provider="W3SVC-WP"), [FAILED])
@@ -287,6 +416,14 @@ def test_module_load_failed(detector: Detector) -> None:
         ),
         (rf"{APPCMD} set config -section:system.applicationHost/sites /siteDefaults.logFile.logTargetW3C:ETW", []),
         (rf"{APPCMD} set config -section:system.applicationHost/sites /siteDefaults.logFile.enabled:true", []),
+        # the other documented forms: set site, any section path for dontLog, selectiveLogging, PowerShell
+        (rf'{APPCMD} set site "Default Web Site" /logFile.enabled:false', [LOGCMD]),
+        (rf"{APPCMD} set config /section:system.webServer/httpLogging /dontLog:True /commit:apphost", [LOGCMD]),
+        (rf"{APPCMD} set config /section:httpLogging /selectiveLogging:LogError", [LOGCMD]),
+        (rf"{APPCMD} set config /section:httpLogging /selectiveLogging:LogAll", []),
+        (rf"{POWERSHELL_EXE} -c Set-ItemProperty 'IIS:\Sites\Default Web Site' -Name logFile.enabled -Value $false", [LOGCMD]),
+        (rf"{POWERSHELL_EXE} -c Set-ItemProperty 'IIS:\Sites\Default Web Site' -Name logFile.enabled -Value $true", []),
+        (rf'{APPCMD} set site "Default Web Site" /logFile.enabled:true', []),
         (rf"{APPCMD} set config /section:httplogging /dontLog:false", []),
         (rf"{APPCMD} list config /section:httplogging", []),
     ],
@@ -300,4 +437,5 @@ def test_logging_tamper_command(detector: Detector, cmdline: str, expected: list
 def test_every_rule_has_a_positive_here() -> None:
     """Guard: a new rule file must get cases in this module."""
     stems = {r.path.rsplit("/", 1)[-1].removesuffix(".yml") for r in load_ruleset("iis")}
-    assert stems == {CMDR, WEBSHELL, SCRIPT, ADDED, REMOVED, LOG29, LOGCMD, LOGPS, FAILED, CFGW, DLLW, LOAD, REG}
+    assert stems == {CMDR, WEBSHELL, SCRIPT, ADDED, REMOVED, LOG29, LOGCMD, LOGPS, FAILED, CFGW, DLLW, LOAD, REG,
+                     KNOWN_CFG, KNOWN_CMD, KNOWN_PS, KNOWN_LOAD, MASQ_CFG, MASQ_LOAD, ENCPS}  # fmt: skip

@@ -113,7 +113,8 @@ def test_shapes_match_the_real_tools() -> None:
     ]  # fmt: skip
     assert evj[0]["Event"]["#attributes"]["xmlns"].endswith("/win/2004/08/events/event")
     failed = next(x for x in evj if x["Event"]["System"]["Channel"] == "Application")
-    assert failed["Event"]["System"]["EventID"] == {"#attributes": {"Qualifiers": 49152}, "#text": 2282}
+    assert failed["Event"]["System"]["EventID"] == {"#attributes": {"Qualifiers": 49152}, "#text": 2280}
+    assert failed["Event"]["EventData"] == {"ModuleDll": "C:\\Windows\\Temp\\perfmon.dll"}
     sysmon = next(x for x in evj if x["Event"]["System"]["EventID"] == 1)
     assert isinstance(sysmon["Event"]["EventData"]["ProcessId"], int)  # pyevtx keeps uint32 typed
     ecs = [orjson.loads(x) for x in _write(events, "ecs").splitlines()]
@@ -123,9 +124,44 @@ def test_shapes_match_the_real_tools() -> None:
     assert {"Channel", "EventID", "Hostname", "SourceName", "TimeCreated", "RecordNumber"} <= set(flat[0])
     eid29 = next(x for x in flat if x["EventID"] == 29)
     assert eid29["Channel"] == "Microsoft-IIS-Configuration/Operational"
+    assert eid29["Keywords"] == "0x4000000000000000" and eid29["Level"] == "4"
+    assert eid29["PhysicalPath"].startswith("\\\\?\\")
     assert eid29["ProviderGuid"] == "{DC0B8E51-4863-407A-BC3C-1B479B2978AC}"
     record_ids = {}
     for x in flat:
         key = (x["Hostname"], x["Channel"])
         assert x["RecordNumber"] > record_ids.get(key, 0)
         record_ids[key] = x["RecordNumber"]
+
+
+def _one_step_scenario(step: dict, process: dict) -> list[SimEvent]:
+    from iisdetect.simulate.build import scenario_events
+    from iisdetect.simulate.schema import parse_scenario
+
+    doc = {"id": "t", "kind": "attack", "title": "t", "start": "2024-01-01T00:00:00Z",
+           "processes": {"p": process}, "steps": [{"id": "s", "at": 0, "process": "p", "malicious": True,
+                                                   "expect": {"iis": ["IIS_Module_Load_Failed"]},
+                                                   "known_miss": {"seed": "n/a"}, **step}]}  # fmt: skip
+    return scenario_events(parse_scenario(doc, "t.yaml"), 1)
+
+
+W3WP = {"image": "C:\\Windows\\System32\\inetsrv\\w3wp.exe", "user": "IIS APPPOOL\\DefaultAppPool"}
+
+
+@pytest.mark.parametrize(
+    ("event_id", "field"), [(2280, "ModuleDll"), (2295, "ModuleDll"), (2214, "FilterDll"), (2282, "ModuleDll")]
+)
+def test_w3svc_wp_load_failures(event_id: int, field: str) -> None:
+    (sim,) = _one_step_scenario({"action": "module_load_failed", "dll": "C:\\x.dll", "event_id": event_id}, W3WP)
+    assert sim.event.event_id == event_id and sim.event.provider == "Microsoft-Windows-IIS-W3SVC-WP"
+    assert sim.event.data == {field: "C:\\x.dll"} and sim.system.qualifiers == 49152 and sim.system.level == 2
+
+
+def test_pwsh_script_block_goes_to_powershellcore() -> None:
+    pwsh = {"image": "C:\\Program Files\\PowerShell\\7\\pwsh.exe", "user": "CORP\\adm"}
+    step = {"action": "script_block", "text": "New-WebGlobalModule -Name X -Image C:\\x.dll", "edition": "core"}
+    doc = _one_step_scenario(step, pwsh)
+    (sim,) = doc
+    assert sim.event.channel == "PowerShellCore/Operational" and sim.event.provider == "PowerShellCore"
+    assert (sim.system.level, sim.system.task, sim.system.opcode) == (5, 2, 15)
+    assert sim.system.provider.guid == "{F90714A8-5509-434A-BF6D-B1624C8A19A2}"

@@ -107,12 +107,13 @@ def test_cli_validate_fails_on_a_changed_expectation(tmp_path: object, capsys: p
 
 
 def test_validate_with_tuning_scores_a_tuned_column(tmp_path, capsys) -> None:
-    """The example tuning silences the benign scenarios; a tuning that hides an attack fails validate."""
+    """The example tuning silences the benign admin scenarios (vendor modules need no tuning: the baseline
+    reports them at informational); a tuning that hides an attack fails validate."""
     import orjson
 
     from iisdetect.cli import main
 
-    scen = ["benign_apm_agents", "rgdoor_native_module"]
+    scen = ["benign_web_deployment_bin", "rgdoor_native_module"]
     code = main(
         [
             "validate",
@@ -129,8 +130,8 @@ def test_validate_with_tuning_scores_a_tuned_column(tmp_path, capsys) -> None:
     )
     doc = orjson.loads(capsys.readouterr().out)
     assert code == 0 and doc["ok"]
-    assert doc["by_scenario"]["iis"]["benign_apm_agents"]["fp"] > 0
-    assert doc["by_scenario"]["iis+tuning"]["benign_apm_agents"]["fp"] == 0
+    assert doc["by_scenario"]["iis"]["benign_web_deployment_bin"]["fp"] > 0
+    assert doc["by_scenario"]["iis+tuning"]["benign_web_deployment_bin"]["fp"] == 0
     assert doc["by_scenario"]["iis+tuning"]["rgdoor_native_module"]["fn"] == 0
 
     bad = tmp_path / "bad.yaml"

@@ -39,8 +39,22 @@ def test_attack_scenarios_have_malicious_events_and_benign_have_none() -> None:
             assert n > 0, scn.id
 
 
-def test_appcmd_install_emits_one_eid29_per_attribute() -> None:
+def test_appcmd_install_emits_one_eid29_per_element_and_attribute_then_eid50() -> None:
     (scn,) = load_scenarios(["art_t1505_004_1_appcmd_install"])
-    eid29 = [e for e in scenario_events(scn, 1) if e.event.event_id == 29]
-    assert len(eid29) == 4  # TRR0029 lab: four records for one appcmd install module
-    assert {e.event.data["Configuration"].rsplit("/@", 1)[1] for e in eid29} == {"name", "image", "lockItem"}
+    events = scenario_events(scn, 1)
+    eid29 = [e.event.data for e in events if e.event.event_id == 29]
+    # per collection: the element record (no values), then one per attribute (real sample, sqeye blog)
+    elements = [d for d in eid29 if "/@" not in d["Configuration"]]
+    assert sorted(d["Configuration"] for d in elements) == [
+        '/system.webServer/globalModules/add[@name="DefaultDocumentModule_Atomic"]',
+        '/system.webServer/modules/add[@name="DefaultDocumentModule_Atomic"]',
+    ]
+    assert all(d["NewValue"] == d["OldValue"] == "" for d in elements)
+    attrs = [d["Configuration"].rsplit("/@", 1)[1] for d in eid29 if "/@" in d["Configuration"]]
+    assert sorted(attrs) == ["image", "lockItem", "name", "name"]
+    assert {d["EditOperationType"] for d in eid29} == {"1"}  # an add and a value both log 1
+    apphost = "\\\\?\\C:\\Windows\\system32\\inetsrv\\config\\applicationHost.config"
+    assert {d["PhysicalPath"] for d in eid29} == {apphost}
+    commits = [e for e in events if e.event.event_id == 50]
+    assert len(commits) == 2  # one EID 50 per committed step
+    assert all(c.system.keywords == "0x4000000000000000" for c in commits)

@@ -41,6 +41,8 @@ class KnownModule:
     group: str
     image: str = ""
     type: str = ""
+    #: extra image paths or patterns (``*`` any text) for DLLs that live in versioned or vendor folders
+    images: tuple[str, ...] = ()
     signer: str = ""
     source: tuple[str, ...] = ()
     note: str = ""
@@ -68,6 +70,7 @@ def load_baseline() -> tuple[KnownModule, ...]:
                 kind=str(m.get("kind", "")),
                 group=str(m.get("group", "")),
                 image=str(m.get("image", "")),
+                images=tuple(str(i) for i in m.get("images") or ()),
                 type=str(m.get("type", "")),
                 signer=str(m.get("signer", "")),
                 source=tuple(src if isinstance(src, list) else [src]),

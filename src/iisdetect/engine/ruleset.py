@@ -16,6 +16,7 @@ import yaml
 from sigma.exceptions import SigmaError
 from sigma.rule import SigmaRule
 
+from iisdetect.baseline import compile as baseline_compile
 from iisdetect.engine import ir
 from iisdetect.engine.compile import (
     KEYWORD_FIELD,
@@ -152,7 +153,7 @@ def _compile_docs(
             continue
         try:
             notes: list[str] = []
-            out.append(compile_rule(doc, path, ruleset, placeholders, notes))
+            out.append(compile_rule(baseline_compile.apply(doc), path, ruleset, placeholders, notes))
             report.notes.extend(f"{path}: rule {doc.get('title', '?')!r}: {n}" for n in notes)
         except (SigmaError, UnsupportedSigma, RuleError, KeyError, TypeError, ValueError) as exc:
             title = doc.get("title", "?")

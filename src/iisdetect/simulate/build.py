@@ -106,21 +106,30 @@ def _emit(step: Step, proc: Process, when: datetime, tid: int) -> list[Built]:
         return [security.object_access(proc, when, str(a["object"]), str(a.get("access_mask", "0x2")), tid)]
     if step.action == "script_block":
         text = str(a["text"]).rstrip("\n")
-        return powershell.script_block(proc, when, text, str(a.get("path", "")), tid, bool(a.get("warning")))
+        core = a.get("edition") == "core"
+        return powershell.script_block(proc, when, text, str(a.get("path", "")), tid, bool(a.get("warning")), core)
     if step.action == "config_change":
-        return [iis_config.config_change(proc, when, e, tid) for e in _config_edits(a)]
+        edits = _config_edits(a)
+        out = [iis_config.config_change(proc, when, e, tid) for e in edits]
+        for path in dict.fromkeys(e.physical_path for e in edits):  # one commit (EID 50) per changed file
+            out.append(iis_config.commit(proc, next(e for e in edits if e.physical_path == path), tid))
+        return out
     if step.action == "module_load_failed":
-        return [application.module_load_failed(proc, when, str(a["dll"]), tid)]
+        return [application.module_load_failed(proc, when, str(a["dll"]), tid, int(a.get("event_id", 2280)))]
     raise AssertionError(step.action)  # schema validation rejects unknown actions
 
 
-def _truth(scn: Scenario, step: Step, index: int, total: int) -> Truth:
+def _truth(scn: Scenario, step: Step, index: int, total: int, commit: bool = False) -> Truth:
+    """Ground truth of record ``index`` of a step. ``expect_events`` picks the records that must fire
+    (malicious) or that carry the declared known FPs (benign); the others may fire them. The EID 50
+    commit record of a configuration change is never required to fire."""
     key = f"{scn.id}/{step.id}" + (f"#{index}" if total > 1 else "")
-    required = step.expect_events is None or index in step.expect_events
+    required = not commit and (step.expect_events is None or index in step.expect_events)
     expect = {rs: step.expect.get(rs, ()) for rs in RULESETS} if required else {}
-    allow = {} if required else {rs: step.expect.get(rs, ()) for rs in RULESETS}
-    return Truth(key, scn.id, step.id, step.malicious, expect, dict(step.known_fp), dict(step.known_miss),
-                 allow=allow)  # fmt: skip
+    known_fp = dict(step.known_fp) if required else {}
+    allow = {} if required else {rs: step.expect.get(rs, ()) + step.known_fp.get(rs, ()) for rs in RULESETS}
+    return Truth(key, scn.id, step.id, step.malicious, expect, known_fp, dict(step.known_miss), allow=allow,
+                 scored=not commit)  # fmt: skip
 
 
 def scenario_events(scn: Scenario, seed: int) -> list[SimEvent]:
@@ -134,6 +143,7 @@ def scenario_events(scn: Scenario, seed: int) -> list[SimEvent]:
         built = _emit(step, proc, base, rng.randrange(1000, 9000) * 4)
         for i, b in enumerate(built):
             when = base + timedelta(milliseconds=BURST_MS * i)
-            out.append(to_sim(b, scn.host, when, _truth(scn, step, i, len(built))))
+            commit = step.action == "config_change" and b.event_id == 50
+            out.append(to_sim(b, scn.host, when, _truth(scn, step, i, len(built), commit)))
     out.sort(key=lambda e: e.event.time_created)
     return out

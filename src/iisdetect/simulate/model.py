@@ -64,6 +64,9 @@ class Truth:
     template: str | None = None
     #: detection types that may fire without being required (later records of an EID 29 burst)
     allow: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: False for side records no rule is meant to judge (the EID 50 commit after an EID 29 burst): any
+    #: alert on them is still a problem, but a silent one is neither TP nor FN
+    scored: bool = True
 
 
 @dataclass(slots=True)

@@ -38,13 +38,15 @@ ACTIONS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "file_create": (frozenset({"process", "target"}), frozenset()),
     "registry_set": (frozenset({"process", "target_object", "details"}), frozenset()),
     "file_access": (frozenset({"process", "object"}), frozenset({"access_mask"})),
-    "script_block": (frozenset({"process", "text"}), frozenset({"path", "warning"})),
+    "script_block": (frozenset({"process", "text"}), frozenset({"path", "warning", "edition"})),
     "config_change": (
         frozenset({"process"}),
         frozenset({"section", "name", "attributes", "op", "location", "config_path", "physical_path", "edits"}),
     ),
-    "module_load_failed": (frozenset({"process", "dll"}), frozenset()),
+    "module_load_failed": (frozenset({"process", "dll"}), frozenset({"event_id"})),
 }
+#: W3SVC-WP load failures the simulator writes (simulate/application.py)
+LOAD_FAILURE_IDS = frozenset({2214, 2280, 2282, 2295})
 STEP_COMMON = frozenset(
     {"id", "at", "action", "malicious", "expect", "expect_events", "known_fp", "known_miss", "note"}
 )
@@ -184,6 +186,10 @@ def _parse_step(raw: Any, index: int, where: str, processes: dict[str, Any], pre
     if ee is not None and (not isinstance(ee, list) or not all(isinstance(i, int) and i >= 0 for i in ee)):
         raise _fail(where, f"{key}.expect_events", "must be a list of event indexes (0-based)")
     args = {k: v for k, v in raw.items() if k not in STEP_COMMON}
+    if action == "module_load_failed" and args.get("event_id", 2280) not in LOAD_FAILURE_IDS:
+        raise _fail(where, f"{key}.event_id", f"must be one of {sorted(LOAD_FAILURE_IDS)}")
+    if action == "script_block" and args.get("edition", "desktop") not in ("desktop", "core"):
+        raise _fail(where, f"{key}.edition", "must be 'desktop' (Windows PowerShell 5.1) or 'core' (PowerShell 7)")
     if action == "image_load":
         image = args["image"]
         if isinstance(image, str):

@@ -9,6 +9,9 @@ expectations come from each scenario's YAML. Two kinds of numbers are reported:
   FP = a benign event got any alert. Malicious events whose step only *allows* a type (later
   records of an EID 29 burst, ``expect_events``) count when they fire and are ignored otherwise.
 
+Only alerts are scored (:data:`NOT_ALERTS`): a rule at level informational reports a known module and
+is checked by the rule tests, not here.
+
 A **problem** (non-zero exit) is any departure from the declared expectations: a required type that
 did not fire (unless the step documents it under ``known_miss``), a type that fired but was neither
 expected, allowed nor a declared ``known_fp``, a declared known FP that no longer fires, or a
@@ -125,6 +128,8 @@ def _score_event(report: Report, rs: str, sim: SimEvent, fired: set[str]) -> Non
         problem(f"documented known_miss now detected ({', '.join(sorted(required & fired))}): update the scenario")
     for dt in sorted(known_fp - fired) if not tuned else ():
         problem(f"declared known_fp {dt} no longer fires: remove it from the scenario")
+    if not t.scored:  # a side record (EID 50 commit): only an unexpected alert matters (handled above)
+        return
     if t.malicious:
         scored = bool(required) or (missed_ok and not allowed)
         if fired:
@@ -153,10 +158,19 @@ def evaluate(events: Iterable[SimEvent], matchers: Mapping[str, Matcher]) -> Rep
     return report
 
 
-def detector_matcher(detector: object) -> Matcher:
-    """Adapt ``iisdetect.engine.evaluate.Detector`` to a :data:`Matcher` (types, deduplicated)."""
+#: rule levels that are reports, not alerts: a known module (baseline match) is reported at informational
+NOT_ALERTS = frozenset({"informational"})
+
+
+def detector_matcher(detector: object, include_informational: bool = False) -> Matcher:
+    """Adapt ``iisdetect.engine.evaluate.Detector`` to a :data:`Matcher` (types, deduplicated).
+
+    Only alerts are scored: informational reports (known modules from the baseline) are what a benign
+    vendor install is supposed to produce, so they count neither as TP nor FP unless asked for.
+    """
 
     def match(event: Event) -> Iterable[str]:
-        return {rule.detection_type for rule in detector.match(event)}  # type: ignore[attr-defined]
+        rules = detector.match(event)  # type: ignore[attr-defined]
+        return {r.detection_type for r in rules if include_informational or r.level not in NOT_ALERTS}
 
     return match

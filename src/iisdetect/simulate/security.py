@@ -3,6 +3,13 @@
 Why both: many IIS servers ship Security auditing but no Sysmon; 4688 carries the same appcmd /
 PowerShell command lines, and 4663 (SACL on ``applicationHost.config``) is how direct config edits
 are seen when IIS-Configuration EID 29 stays silent (TRR0029 lab: a Notepad edit logs no EID 29).
+
+Format source (real 4688 v2 as pyevtx renders it, in ../shared/corpus): mdecrevoisier/EVTX-to-MITRE-Attack
+``TA0008-Lateral Movement/T1550-Use Alternate Authentication Material/ID4624-Mimikatz Pass the hash.evtx``:
+Level 0, Task 13312, Keywords 0x8020000000000000, Execution ProcessID 4, no Security UserID; SYSTEM as
+``SubjectUserSid`` S-1-5-18 / ``SubjectUserName`` ``HOST$`` / ``SubjectLogonId`` 0x3e7; ``NewProcessId`` and
+``ProcessId`` (the creator) in hex strings; ``TokenElevationType`` ``%%1936``; ``TargetUserSid`` S-1-0-0 when
+the new process runs as its creator. Windows Server 2016+ add ``ParentProcessName`` and ``MandatoryLabel``.
 """
 
 from __future__ import annotations

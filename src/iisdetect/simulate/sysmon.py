@@ -3,6 +3,14 @@
 Why exact order and formats: readers, Sigma field mappings and analysts all rely on Sysmon's own
 names and renderings (``UtcTime`` with milliseconds, ProcessGuid in braces, ``Hashes`` as
 ``SHA1=..,MD5=..,SHA256=..,IMPHASH=..``, ``Signed`` as ``true``/``false``).
+
+Format sources (real records as pyevtx renders them, in ../shared/corpus): EID 1 v5 from
+sbousseaden/EVTX-ATTACK-SAMPLES ``UACME_59_Sysmon.evtx`` (Level 4, Task 1, Keywords 0x8000000000000000,
+Security UserID S-1-5-18, ``ProcessId``/``TerminalSessionId``/``ParentProcessId`` typed integers); EID 7 v3
+from mdecrevoisier/EVTX-to-MITRE-Attack ``TA0006-Credential Access/T1003-Credential dumping/ID1-LSASS dump
+with LSASSY (SYSMON).evtx`` (unsigned images: ``Signed`` "false", ``Signature`` "-", ``SignatureStatus``
+"Unavailable"). Sysmon 13+ writes ``RuleName`` "-" when no rule name applies (older builds wrote "").
+pyevtx prints GUID-typed values without braces; the evtx-json writer keeps them (docs/scenarios.md).
 """
 
 from __future__ import annotations

@@ -1,0 +1,94 @@
+"""Baseline compiled into rules: spellings, generated items, apply(), and that the rules (hence every
+export, which compiles from the same IR) carry the knowledge and change when the data changes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from iisdetect.baseline import KnownModule
+from iisdetect.baseline import compile as bc
+from iisdetect.engine.evaluate import Detector
+from iisdetect.engine.ruleset import compile_rule, load_ruleset, rules_root
+from iisdetect.errors import RuleError
+from tests.rulesets.iis_events import fired, iis_29, image_load
+
+
+def test_config_spellings_cover_env_vars_literal_paths_and_iis_bin() -> None:
+    got = bc.config_spellings(r"%windir%\System32\inetsrv\defdoc.dll")
+    assert r"%SystemRoot%\System32\inetsrv\defdoc.dll" in got and r"C:\Windows\System32\inetsrv\defdoc.dll" in got
+    assert r"%IIS_BIN%\defdoc.dll" in got
+    assert bc.config_spellings(r"<AppMon install dir>\agent\lib64\dtagent.dll") == [r"*\agent\lib64\dtagent.dll"]
+    exchange = bc.config_spellings(r"%ExchangeInstallPath%Bin\kerbauth.dll")
+    assert exchange[1] == r"*\Microsoft\Exchange Server\V1*\Bin\kerbauth.dll"
+
+
+def test_disk_paths_any_drive_and_32bit_twins() -> None:
+    got = bc.disk_paths(r"%windir%\System32\inetsrv\rewrite.dll")
+    assert got == [r"?:\Windows\System32\inetsrv\rewrite.dll", r"?:\Windows\SysWOW64\inetsrv\rewrite.dll"]
+
+
+def test_sigma_strings_keep_wildcards_after_a_backslash() -> None:
+    assert bc._sigma(r"C:\a\*\b.dll") == r"C:\a\\*\b.dll"
+
+
+def test_apply_fills_items_and_leaves_other_rules_alone() -> None:
+    detection = {"sel": {"EventID": 29}, "k": None, "condition": "sel and k"}
+    doc = {"title": "t", "detection": detection, "baseline": {"k": "config_known"}}
+    out = bc.apply(doc)
+    assert "baseline" not in out and isinstance(out["detection"]["k"], list) and out["detection"]["k"]
+    plain = {"title": "t", "detection": {"sel": {"EventID": 1}, "condition": "sel"}}
+    assert bc.apply(plain) is plain
+    with pytest.raises(RuleError, match="unknown kind"):
+        bc.apply({"detection": {"condition": "x"}, "baseline": {"x": "nope"}})
+
+
+def test_microsoft_signers_are_the_same_three_names_everywhere() -> None:
+    """Every rule that lists Microsoft signer names lists all three (and nothing else Microsoft-ish)."""
+    names = {"Microsoft Windows", "Microsoft Corporation", "Microsoft Windows Publisher"}
+    for path in sorted((rules_root() / "iis").glob("*.yml")):
+        text = path.read_text(encoding="utf-8")
+        listed = {n for n in names if f"'{n}'" in text}
+        assert not listed or listed == names, (path.name, listed)
+    items = bc.generated("load_known")
+    ms = [i for i in items if "Signature" in i and "Microsoft Corporation" in i["Signature"]]
+    assert ms and all(set(i["Signature"]) == names for i in ms)
+
+
+def test_the_knowledge_changes_the_rules(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A module added to the data becomes known in the compiled rule, with no rule edit."""
+    path = rules_root() / "iis" / "iis_config_module_added.yml"
+    import yaml
+
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    ev = iis_29('/system.webServer/globalModules/add[@name="ContosoWaf"]/@image', r"C:\Program Files\Contoso\waf.dll")
+    before = Detector([compile_rule(bc.apply(doc), path, "iis")])
+    assert fired(before, ev) == ["iis_config_module_added"]
+    image = r"%ProgramFiles%\Contoso\waf.dll"
+    extra = KnownModule("ContosoWaf", "native", "third_party", image=image, signer="Contoso")
+    base = bc.load_baseline()
+    monkeypatch.setattr(bc, "load_baseline", lambda: (*base, extra))
+    bc.generated.cache_clear()
+    try:
+        after = Detector([compile_rule(bc.apply(doc), path, "iis")])
+        assert fired(after, ev) == []
+    finally:
+        bc.generated.cache_clear()
+
+
+def test_compiled_rules_carry_the_baseline_in_their_ir() -> None:
+    """What exports translate is the IR: the known image and the three Microsoft signers are in it."""
+    rules = {Path(r.path).stem: r for r in load_ruleset("iis")}
+    added = repr(rules["iis_config_module_added"].variants)
+    assert "rewrite.dll" in added.lower() and "aspnetcorev2.dll" in added.lower()
+    load = repr(rules["iis_known_module_load"].variants)
+    assert "Microsoft Windows Publisher" in load and "dtagent.dll" in load
+
+
+def test_known_load_needs_its_folder_and_signer() -> None:
+    det = Detector(load_ruleset("iis"))
+    ok = image_load(r"C:\Program Files\iisnode\iisnode.dll", signature="Tomasz Janczuk")
+    assert fired(det, ok) == ["iis_known_module_load"]
+    elsewhere = image_load(r"C:\Users\Public\iisnode.dll", signature="Tomasz Janczuk")
+    assert fired(det, elsewhere) == ["iis_module_masquerade_load", "iis_untrusted_module_load"]
