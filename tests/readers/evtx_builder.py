@@ -72,7 +72,7 @@ def sysmon_event(record_id: int, command_line: str) -> Elem:
     system = Elem("System", children=[
         Elem("Provider", {"Name": "Microsoft-Windows-Sysmon"}),
         Elem("EventID", text="1"),
-        Elem("TimeCreated", {"SystemTime": "2024-05-03T02:41:%02d.000000Z" % (record_id % 60)}),
+        Elem("TimeCreated", {"SystemTime": f"2024-05-03T02:41:{record_id % 60:02d}.000000Z"}),
         Elem("EventRecordID", text=str(record_id)),
         Elem("Channel", text="Microsoft-Windows-Sysmon/Operational"),
         Elem("Computer", text="WEB01"),

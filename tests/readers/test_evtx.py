@@ -8,7 +8,6 @@ import zipfile
 import pytest
 
 from iisdetect.model.stats import RunStats
-from iisdetect.readers import evtx as evtx_reader
 
 from .util import read_all
 
