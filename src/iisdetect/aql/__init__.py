@@ -17,7 +17,7 @@ import tempfile
 import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import duckdb
@@ -35,10 +35,16 @@ from iisdetect.model.userfiles import read_yaml
 __all__ = ["AqlError", "Emulator", "Options", "QueryRefused", "Result", "ms_to_iso"]
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def ms_to_iso(ms: int | None) -> str:
     if ms is None:
         return "-"
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + "Z"
+    try:  # integer arithmetic: no float rounding of 9999-12-31T23:59:59.999 into year 10000
+        return (_EPOCH + timedelta(milliseconds=ms)).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + "Z"
+    except OverflowError:
+        return f"{ms} ms"
 
 
 @dataclass

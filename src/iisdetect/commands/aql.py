@@ -15,7 +15,7 @@ from iisdetect.errors import UsageError
 from iisdetect.mapping.qradar import load_mapping
 from iisdetect.model.stats import RunStats
 from iisdetect.model.times import parse_instant
-from iisdetect.report.hunt_output import safe
+from iisdetect.report.escape import inert as safe
 from iisdetect.report.rows import FORMATS, render
 
 

@@ -228,9 +228,12 @@ def _read_one(src: Source, stats: RunStats, on_progress: Progress | None, head: 
             elif on_progress is not None and src.raw_size:
                 scaled = ScaledProgress(progress, src.size, src.raw_size)
                 stream = io.BufferedReader(CountingReader(raw, scaled), 1 << 16)
-            if is_utf16(head):
-                stream = io.BufferedReader(Utf16ToUtf8(stream), 1 << 16)
+            utf16 = Utf16ToUtf8(stream) if is_utf16(head) else None
+            if utf16 is not None:
+                stream = io.BufferedReader(utf16, 1 << 16)
             yield from reader(stream, src.name, stats)
+            if utf16 is not None and utf16.replaced:
+                stats.warn(f"{src.name}: {utf16.replaced} undecodable UTF-16 code unit(s) read as U+FFFD")
         if not src.path:
             if scaled is None:
                 progress(src.size)

@@ -62,6 +62,7 @@ def read_json(fobj: BinaryIO, source: str, stats: RunStats, normalise: Normalise
 
 
 _RECORD_HEADER = re.compile(rb"Record \d+\s*$")
+_OBJECT_START = re.compile(r"^(?:Record \d+|\{)\s*$", re.M)
 _GAP = re.compile(r"(?:\s|Record \d+)*")
 
 
@@ -71,20 +72,29 @@ def _read_concatenated(
     """Pretty-printed objects one after another (``evtx_dump -o json``: ``Record N`` then ``{...}``).
 
     Rare and small, so the stdlib decoder is fine; locator is the line where each object starts.
+    The stdlib accepts lone surrogate escapes (``"\\ud800"``) that no UTF-8 output can encode (orjson
+    and every writer refuse them): such strings get U+FFFD and the record a warning, never a crash.
     """
     text = data.decode("utf-8", "replace")
     decoder = json.JSONDecoder()
     pos = _GAP.match(text, 0).end()  # type: ignore[union-attr]
     line, counted = first_line, 0
+    warned = False
     while pos < len(text):
         line += text.count("\n", counted, pos)
         counted = pos
         where = f"line {line}"
         try:
             obj, end = decoder.raw_decode(text, pos)
-        except ValueError as exc:
-            stats.skip(source, where, "bad json", str(exc))
+        except (ValueError, RecursionError) as exc:
+            rest = _OBJECT_START.findall(text, pos)  # every further object start is a record lost here
+            stats.skip(source, where, "bad json", f"{type(exc).__name__}: {exc}"[:200], count=max(1, len(rest)))
             return  # no way to resynchronise inside a broken pretty-printed object
+        if _SURROGATE.search(text, pos, end):
+            obj = _no_surrogates(obj)
+            if not warned:
+                stats.warn(f"{source}: lone UTF-16 surrogate escapes replaced by U+FFFD (first at {where})")
+                warned = True
         try:
             ev = normalise(obj, source, where)
         except Exception as exc:
@@ -96,6 +106,20 @@ def _read_concatenated(
                 stats.records_read += 1
                 yield ev
         pos = _GAP.match(text, end).end()  # type: ignore[union-attr]
+
+
+_SURROGATE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}|[\ud800-\udfff]")
+
+
+def _no_surrogates(obj: Any) -> Any:
+    """Strings with lone surrogates re-paired where valid, else replaced by U+FFFD (keys too)."""
+    if isinstance(obj, str):
+        return obj.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(obj, dict):
+        return {_no_surrogates(k): _no_surrogates(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_no_surrogates(v) for v in obj]
+    return obj
 
 
 def _read_array(data: bytes, source: str, stats: RunStats, normalise: Normaliser) -> Iterator[Event]:

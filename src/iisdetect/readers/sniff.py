@@ -113,7 +113,7 @@ def _first_object(text: str) -> dict | None:
         except orjson.JSONDecodeError:
             try:
                 obj, _ = json.JSONDecoder().raw_decode(text)
-            except ValueError:
+            except (ValueError, RecursionError):  # deep nesting ({"a": [[[[...) is not an event
                 return None
         return obj if isinstance(obj, dict) else None
     body = text[1:].lstrip()
@@ -121,7 +121,7 @@ def _first_object(text: str) -> dict | None:
         return None
     try:
         obj, _ = json.JSONDecoder().raw_decode(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     return obj if isinstance(obj, dict) else None
 

@@ -141,11 +141,17 @@ class PrefixedReader(io.RawIOBase):
 
 
 class Utf16ToUtf8(io.RawIOBase):
-    """UTF-16 text (PowerShell ``>`` redirection, some wevtutil exports) re-encoded as UTF-8 bytes."""
+    """UTF-16 text (PowerShell ``>`` redirection, some wevtutil exports) re-encoded as UTF-8 bytes.
+
+    Undecodable code units (an odd trailing byte, a lone surrogate) become U+FFFD instead of ending
+    the file (a strict decoder lost the whole last 64 K-character block); ``replaced`` counts them so
+    the caller can say so.
+    """
 
     def __init__(self, raw: BinaryIO) -> None:
-        self._text = io.TextIOWrapper(raw, encoding="utf-16", newline="")
+        self._text = io.TextIOWrapper(raw, encoding="utf-16", errors="replace", newline="")
         self._pending = b""
+        self.replaced = 0
 
     def readable(self) -> bool:
         return True
@@ -155,6 +161,7 @@ class Utf16ToUtf8(io.RawIOBase):
             text = self._text.read(1 << 16)
             if not text:
                 return 0
+            self.replaced += text.count("\ufffd")
             self._pending = text.encode("utf-8")
         n = min(len(b), len(self._pending))
         b[:n] = self._pending[:n]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Iterable
 from typing import IO, Any
 
@@ -21,9 +20,9 @@ from rich.text import Text
 
 from iisdetect.hunt.alerts import ALERT_COLUMNS, Alert
 from iisdetect.hunt.incidents import is_duplicate
+from iisdetect.report.escape import csv_value, inert
 
 FORMATS = ("table", "json", "ndjson", "csv")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 LEVEL_STYLE = {
     "critical": "bold red",
     "high": "red",
@@ -34,10 +33,8 @@ LEVEL_STYLE = {
 
 
 def safe(value: Any) -> str:
-    """Printable form of a hostile string: control characters (ANSI escapes included) escaped."""
-    if value is None:
-        return ""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(value))
+    """Printable form of a hostile string (report/escape.py: controls, bidi, separators escaped)."""
+    return inert(value)
 
 
 def incident_dict(inc: Any) -> dict[str, Any]:
@@ -162,9 +159,7 @@ def render_ndjson(alerts: list[Alert], incidents: list[Any], out: IO[str], suppr
 
 
 def csv_cell(value: Any) -> Any:
-    if isinstance(value, str) and value[:1] in ("=", "+", "@", "\t", "\r"):
-        return "'" + value
-    return value
+    return csv_value(value)
 
 
 CSV_COLUMNS = ("incident", "incident_level", *ALERT_COLUMNS, "notes", "suppressed_by")

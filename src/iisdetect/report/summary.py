@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.text import Text
 
 from iisdetect.model.stats import RunStats
-from iisdetect.report.hunt_output import safe
+from iisdetect.report.escape import inert as safe
 
 MAX_SKIPS_SHOWN = 10
 
