@@ -94,8 +94,8 @@ def render_table(alerts: list[Alert], incidents: list[Any], console: Console) ->
             head.append(f"{inc.level.upper()}", style=LEVEL_STYLE.get(inc.level, "") + " bold")
             head.append(f"  {safe(inc.host)}  {safe(inc.first)[:19].replace('T', ' ')} .. ")
             head.append(f"{safe(inc.last)[11:19]}  {len(members)} alert(s)")
-            console.print(head)
-            console.print(Padding(Text(safe(inc.summary), style="dim"), (0, 0, 0, 2)))
+            console.print(head, no_wrap=True, overflow="ellipsis")  # the host is attacker text: one line
+            console.print(folded(safe(inc.summary), 2, console, style="dim"))
         for a in members:
             if is_duplicate(a):  # counted in the incident header and on its representative
                 continue
@@ -107,8 +107,24 @@ def render_table(alerts: list[Alert], incidents: list[Any], console: Console) ->
             if more:
                 line.append(f"  [{safe(more[0])}]", style="dim")
             console.print(line)
-            console.print(Padding(Text(safe(evidence(a))), (0, 0, 0, 6)))
+            console.print(folded(safe(evidence(a)), 6, console))
         console.print()
+
+
+FOLD_MARK = ".. "
+
+
+def folded(text: str, indent: int, console: Console, style: str = "") -> Padding:
+    """Long attacker text cut into lines of the console width; every continuation starts with ``..``.
+
+    Rich word-wrapping would let a field such as ``x\\x0a  2024-05-03 02:41:41  low  EID 11 ...`` (with
+    spaces placed to land at a line start) print as a line laid out like a real alert; with a fixed cut
+    and a marker, no line of field text can start where an alert line starts.
+    """
+    width = max(20, console.width - indent - len(FOLD_MARK))
+    lines = [text[:width]] + [FOLD_MARK + text[i : i + width] for i in range(width, len(text), width)]
+    body = Text("\n".join(lines), style=style, no_wrap=True, overflow="crop")
+    return Padding(body, (0, 0, 0, indent))
 
 
 def alert_time(alert: Alert) -> str:
