@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 
 from iisdetect.engine import ir
+from iisdetect.engine.linear_re import compile_linear
 from iisdetect.model.event import SYSTEM_FIELDS, Event
 
 Predicate = Callable[[Event], bool]
@@ -58,10 +59,10 @@ def compile_node(node: ir.Node) -> Predicate:  # noqa: C901 - one branch per nod
     if isinstance(node, ir.Str):
         return _str_pred(get, node)
     if isinstance(node, ir.Glob):
-        rx = re.compile(glob_regex(node.parts), re.S if node.cased else re.S | re.I)
+        rx = compile_linear(glob_regex(node.parts), ignore_case=not node.cased, dotall=True)  # linear time
         return lambda ev: (v := get(ev)) is not None and rx.fullmatch(v) is not None
     if isinstance(node, ir.Regex):
-        rx = re.compile(node.pattern, re.I if node.ignore_case else 0)
+        rx = compile_linear(node.pattern, ignore_case=node.ignore_case)  # RE2: linear in the field length
         return lambda ev: (v := get(ev)) is not None and rx.search(v) is not None
     if isinstance(node, ir.Num):
         want = node.value
