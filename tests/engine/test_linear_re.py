@@ -34,7 +34,8 @@ def test_semantics_used_by_rules_and_correlation():
     rx = compile_linear(r"dontLog:\s*\"?\s*true", ignore_case=True)
     assert rx.search('appcmd set config /section:httpLogging /DONTLOG:"True"')
     assert compile_linear("a.b", dotall=True).fullmatch("a\nb") and not compile_linear("a.b").fullmatch("a\nb")
-    assert compile_linear(r"([^\\/\s]+\.dll)\b", ignore_case=True).findall(r"x C:\T\Evil.DLL y.dll") == ["Evil.DLL", "y.dll"]
+    dll = compile_linear(r"([^\\/\s]+\.dll)\b", ignore_case=True)
+    assert dll.findall(r"x C:\T\Evil.DLL y.dll") == ["Evil.DLL", "y.dll"]
 
 
 def test_default_ruleset_and_correlation_on_a_1mb_field_stay_linear():
@@ -54,7 +55,8 @@ def test_default_ruleset_and_correlation_on_a_1mb_field_stay_linear():
         for i, cmd in enumerate(cmds):
             ev = Event("Microsoft-Windows-Sysmon/Operational", "Microsoft-Windows-Sysmon", 1, "WEB01",
                        f"2024-05-02T10:15:0{i}.000000Z", i, None,
-                       {"Image": "C:\\\\Windows\\\\System32\\\\inetsrv\\\\appcmd.exe", "CommandLine": cmd}, "x", "line 1")
+                       {"Image": "C:\\\\Windows\\\\System32\\\\inetsrv\\\\appcmd.exe", "CommandLine": cmd},
+                       "x", "line 1")
             alerts += [Alert(r, ev) for r in det.match(ev)]
         from datetime import timedelta
         correlate(alerts, timedelta(hours=1))
