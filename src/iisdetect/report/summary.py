@@ -30,6 +30,7 @@ def print_summary(stats: RunStats, console: Console, notes: list[str] = (), aler
         Text(
             f"records: {stats.records_seen} seen, {stats.records_read} read, {stats.records_skipped} skipped"
             + (f", {stats.filtered_by_time} outside the time window" if stats.filtered_by_time else "")
+            + (f", {stats.untimed} without a readable time (kept)" if stats.untimed else "")
         )
     )
     for reason, count in sorted(stats.skipped_by_reason.items(), key=lambda kv: -kv[1]):
