@@ -99,10 +99,11 @@ def ruleset_name(path: Path) -> str:
 
 
 def _load_file(path: Path, report: LoadReport, ruleset: str) -> list[ir.CompiledRule]:
-    try:
-        text = path.read_text(encoding="utf-8")
-        docs = list(yaml.safe_load_all(text))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+    from iisdetect.model.userfiles import YamlRefused, load_documents, read_text_bounded
+
+    try:  # bounded: an alias bomb or an oversized file is refused, not expanded
+        docs = list(load_documents(read_text_bounded(path)))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, YamlRefused) as exc:
         report.warnings.append(f"{path}: cannot read rule file: {str(exc).splitlines()[0]}")
         return []
     out = []
