@@ -88,6 +88,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         _silence_stdout()
         return 0
+    except OverflowError as exc:  # a date or duration argument beyond the calendar (--last 99999999999d)
+        if args.debug:
+            raise
+        _error(f"value out of range: {exc}")
+        return 2
     except OSError as exc:  # -o /dev/full (ENOSPC), a closed stdout: one line, no traceback
         if args.debug:
             raise

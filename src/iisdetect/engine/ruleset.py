@@ -116,7 +116,7 @@ def _load_file(path: Path, report: LoadReport, ruleset: str) -> list[ir.Compiled
             continue
         try:
             out.append(compile_rule(doc, path, ruleset))
-        except (SigmaError, UnsupportedSigma, RuleError, KeyError, TypeError, ValueError) as exc:
+        except (SigmaError, UnsupportedSigma, RuleError, KeyError, TypeError, ValueError, AttributeError) as exc:
             title = doc.get("title", "?")
             report.warnings.append(f"{path}: rule {title!r} skipped: {exc}")
     return out

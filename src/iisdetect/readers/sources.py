@@ -64,14 +64,19 @@ def set_limit(assignment: str) -> None:
     names = {f.name for f in fields(Limits)}
     if name not in names or not raw:
         raise ValueError(f"bad --limit {assignment!r}: use NAME=VALUE with NAME one of {', '.join(sorted(names))}")
-    mult = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}.get(raw[-1].lower(), 1)
+    setattr(LIMITS, name, parse_size(raw, assignment))
+
+
+def parse_size(raw: str, assignment: str = "") -> int:
+    """A positive whole number, optionally ending in K, M or G (binary multiples)."""
+    mult = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}.get(raw[-1:].lower(), 1)
     try:
         value = int(raw[:-1] if mult > 1 else raw) * mult
     except ValueError:
         raise ValueError(f"bad --limit {assignment!r}: VALUE must be a whole number (K/M/G allowed)") from None
     if value < 1:
         raise ValueError(f"bad --limit {assignment!r}: VALUE must be positive")
-    setattr(LIMITS, name, value)
+    return value
 
 
 def read_bounded(stream: BinaryIO, what: str) -> bytes:
