@@ -69,7 +69,7 @@ def read_query_file(path: str) -> str:
 
 def limit_resources(con: duckdb.DuckDBPyConnection) -> None:
     """Memory and thread bounds on the connection, set before loading (and locked by :func:`lock`)."""
-    con.execute(f"SET memory_limit = '{int(AQL_LIMITS.memory) >> 20}MB'")
+    con.execute(f"SET memory_limit = '{int(AQL_LIMITS.memory) >> 20}MiB'")
     con.execute(f"SET threads = {int(AQL_LIMITS.threads)}")
 
 ALLOWED_TABLES = {"events", "flows"}
