@@ -27,7 +27,9 @@ BOMBS = {  # file -> what the run must report
     "zip_nested_stored_6.zip": b"limit exceeded",
 }
 
-pytestmark = pytest.mark.skipif(os.environ.get("IISDETECT_BOMBS") != "1", reason="set IISDETECT_BOMBS=1 (writes ~2.5 GB)")
+pytestmark = pytest.mark.skipif(
+    os.environ.get("IISDETECT_BOMBS") != "1", reason="set IISDETECT_BOMBS=1 (writes ~2.5 GB)"
+)
 
 
 @pytest.fixture(scope="module")
