@@ -44,8 +44,8 @@ def test_default_ruleset_and_correlation_on_a_1mb_field_stay_linear():
         from iisdetect.model.event import Event
         from iisdetect.engine.ruleset import load_rules
         from iisdetect.engine.evaluate import Detector
-        from iisdetect.hunt.alerts import Alert
-        from iisdetect.hunt.incidents import correlate
+        from iisdetect.hunting.alerts import Alert
+        from iisdetect.hunting.incidents import correlate
         rules = load_rules("iis", ()).rules
         det = Detector(rules)
         cmds = ["appcmd set config httplogging logFile.enabled: logTargetW3C: dontLog:" + " " * 1_000_000 + "x",

@@ -37,8 +37,8 @@ def test_every_record_is_read_or_counted(hostile, name):
 
 
 def test_jobs_slices_account_the_same_with_absolute_chunk_numbers(hostile, monkeypatch):
-    from iisdetect.hunt import parallel
-    from iisdetect.hunt.run import HuntOptions, hunt
+    from iisdetect.hunting import parallel
+    from iisdetect.hunting.run import HuntOptions, hunt
 
     monkeypatch.setattr(parallel, "SPLIT_BYTES", 1)
     monkeypatch.setattr(parallel, "SLICE_CHUNKS", 4)

@@ -31,21 +31,10 @@ from iisdetect.aql.translate import Options, translate
 from iisdetect.errors import UsageError
 from iisdetect.mapping.qradar import QRadarMapping, load_mapping
 from iisdetect.model.event import Event
+from iisdetect.model.times import ms_to_iso
 from iisdetect.model.userfiles import read_yaml
 
 __all__ = ["AqlError", "Emulator", "Options", "QueryRefused", "Result", "ms_to_iso"]
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def ms_to_iso(ms: int | None) -> str:
-    if ms is None:
-        return "-"
-    try:  # integer arithmetic: no float rounding of 9999-12-31T23:59:59.999 into year 10000
-        return (_EPOCH + timedelta(milliseconds=ms)).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + "Z"
-    except OverflowError:
-        return f"{ms} ms"
 
 
 @dataclass

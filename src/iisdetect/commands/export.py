@@ -11,13 +11,11 @@ from rich.text import Text
 
 from iisdetect.commands import add_rule_options, selected_ruleset
 from iisdetect.engine.ir import CompiledRule
-from iisdetect.engine.ruleset import load_rules
 from iisdetect.errors import UsageError
 from iisdetect.mapping.qradar import load_mapping
-from iisdetect.tuning.entries import load_tuning
+from iisdetect.model.times import aql_last, parse_duration
 
-TARGETS = ("qradar",)
-_UNITS = {"m": "MINUTES", "h": "HOURS", "d": "DAYS"}
+TARGETS = ("qradar", "spark-sql", "databricks", "duckdb")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -27,7 +25,10 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         description="Compile a ruleset into one AQL query with the seed's columns and a detection_type "
         "CASE generated from the rules. Property names come from mapping/qradar.yaml. See docs/aql.md.",
     )
-    p.add_argument("--target", choices=TARGETS, required=True, help="query language (qradar = AQL)")
+    p.add_argument(
+        "--target", choices=TARGETS, required=True,
+        help="qradar (AQL), or spark-sql/databricks/duckdb (SQL over `iisdetect convert` Parquet)",
+    )  # fmt: skip
     add_rule_options(p, "YAML allow-list, compiled into the query")
     p.add_argument("--last", metavar="DURATION", help="append LAST n MINUTES|HOURS|DAYS (e.g. 24h)")
     p.add_argument("--qradar-mapping", metavar="FILE", help="YAML laid over mapping/qradar.yaml")
@@ -36,34 +37,27 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def _last(text: str | None) -> str | None:
-    if not text:
-        return None
-    unit = _UNITS.get(text[-1:].lower())
-    if unit is None or not text[:-1].isdigit():
-        raise UsageError(f"--last {text!r}: use a whole number of m, h or d (e.g. 24h)")
-    return f"{int(text[:-1])} {unit}"
+    """``--last`` in the one duration grammar every command shares, as AQL's LAST operand."""
+    return aql_last(parse_duration(text)) if text else None
 
 
 def load_export_rules(ruleset: str | None, extra: list[str], tuning_path: str | None) -> list[CompiledRule]:
     """The rules as hunt would run them, tuning compiled in; any rule warning stops an export."""
-    report = load_rules(ruleset, extra)
-    if report.warnings:
-        raise UsageError("; ".join(report.warnings))
-    if not report.rules:
-        raise UsageError("no rules to export")
-    if not tuning_path:
-        return report.rules
-    if not Path(tuning_path).is_file():
-        raise UsageError(f"tuning file not found: {tuning_path}")
-    tuning = load_tuning(tuning_path)
-    return [tuning.apply(r) for r in report.rules]
+    from iisdetect.api import load_tuned_rules
+
+    return load_tuned_rules(ruleset, extra, tuning_path)
 
 
 def run(args: argparse.Namespace) -> int:
-    from iisdetect.export.qradar import export_rules
+    from iisdetect.exporters.qradar import export_rules
 
     rules = load_export_rules(selected_ruleset(args), args.rules, args.tuning)
-    query = export_rules(rules, load_mapping(args.qradar_mapping), _last(args.last))
+    if args.target == "qradar":
+        query = export_rules(rules, load_mapping(args.qradar_mapping), _last(args.last))
+    else:  # the lake targets: one SQL query over the canonical table (docs/lake.md)
+        from iisdetect.api import export
+
+        query = export(args.target, selected_ruleset(args), args.rules, args.tuning, args.last)
     if args.output:
         try:
             Path(args.output).write_text(query, encoding="utf-8")

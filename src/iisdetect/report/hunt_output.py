@@ -18,8 +18,8 @@ from rich.console import Console
 from rich.padding import Padding
 from rich.text import Text
 
-from iisdetect.hunt.alerts import ALERT_COLUMNS, Alert
-from iisdetect.hunt.incidents import is_duplicate
+from iisdetect.hunting.alerts import ALERT_COLUMNS, Alert
+from iisdetect.hunting.incidents import is_duplicate
 from iisdetect.report.escape import csv_value, inert
 
 FORMATS = ("table", "json", "ndjson", "csv")

@@ -6,7 +6,7 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
-from iisdetect.hunt.run import HuntOptions, hunt
+from iisdetect.hunting.run import HuntOptions, hunt
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "web01-appcmd-and-rgdoor.evtx.jsonl"
 

@@ -18,9 +18,10 @@ from iisdetect.engine.evaluate import Detector
 from iisdetect.engine.ir import CompiledRule
 from iisdetect.engine.ruleset import load_rules
 from iisdetect.errors import UsageError
-from iisdetect.hunt.alerts import Alert
-from iisdetect.model.event import Event, parse_time
+from iisdetect.hunting.alerts import Alert
+from iisdetect.model.event import Event
 from iisdetect.model.stats import RunStats
+from iisdetect.model.times import format_iso, parse_time
 
 
 @dataclass
@@ -41,6 +42,9 @@ class HuntOptions:
     #: Stream alerts out instead of keeping them: ``sink(alert, suppressing_entry_or_None)``. Memory then
     #: stays flat however many alerts fire; needs correlation off and no ``--last`` anchored afterwards.
     sink: Callable[[Alert, str | None], None] | None = None
+    #: ``native`` reads logs; ``duckdb``/``spark`` run the rules as SQL over canonical Parquet (``convert``)
+    engine: str = "native"
+    spark_master: str | None = None
 
 
 @dataclass
@@ -83,7 +87,7 @@ class Matcher:
 
     def __init__(self, rules: list[CompiledRule], tuning: Any, since: str, until: str) -> None:
         #: times beyond this are forged or clock errors: counted, never the ``--last`` anchor
-        self.future_cap = _iso(datetime.now(UTC) + FUTURE_MARGIN)
+        self.future_cap = format_iso(datetime.now(UTC) + FUTURE_MARGIN)
         self.rules = rules
         self.tuning = tuning
         self.tuned = [tuning.apply(r) for r in rules] if tuning else rules
@@ -151,15 +155,22 @@ def hunt(opts: HuntOptions) -> HuntResult:
         except OverflowError:  # --last longer than the calendar
             start = datetime.min.replace(tzinfo=UTC)
         since = max(since, start) if since else start
-    matcher = Matcher(rules, tuning, _iso(since), _iso(until))
+    matcher = Matcher(rules, tuning, format_iso(since), format_iso(until))
 
     if opts.sink is not None and (opts.correlate_window is not None or (opts.last and opts.now is None)):
         raise UsageError("streaming alerts needs correlation off and --last anchored with --now")
     hits = _Collector({r.id: r for r in matcher.tuned}, {r.id: r for r in rules}, stats, opts.sink)
     newest = ""
-    units = _parallel_units(opts)
-    if units:
-        from iisdetect.hunt.parallel import run_parallel
+    units = _parallel_units(opts) if opts.engine == "native" else []
+    if opts.engine != "native":
+        from iisdetect.lake.engines import lake_hunt
+
+        tuned = matcher.tuned if tuning else None
+        newest = lake_hunt(
+            opts.engine, opts.paths, rules, tuned, tuning, matcher.since, matcher.until, hits, stats, opts.spark_master
+        )
+    elif units:
+        from iisdetect.hunting.parallel import run_parallel
 
         factory = partial(
             build_matcher,
@@ -185,7 +196,7 @@ def hunt(opts: HuntOptions) -> HuntResult:
     for a in result.alerts:
         stats.alerts_by_type[a.detection_type] += 1
     if opts.correlate_window is not None and result.alerts:
-        from iisdetect.hunt.incidents import correlate
+        from iisdetect.hunting.incidents import correlate
 
         result.incidents = correlate(result.alerts, opts.correlate_window)
     return result
@@ -195,7 +206,7 @@ def _parallel_units(opts: HuntOptions) -> list:
     """Work units for ``--jobs`` > 1, or [] when one process is as good (stdin, a single unit)."""
     if opts.jobs <= 1 or "-" in opts.paths:
         return []
-    from iisdetect.hunt.parallel import plan_units
+    from iisdetect.hunting.parallel import plan_units
     from iisdetect.readers import plan_files
 
     units = plan_units(plan_files(opts.paths))
@@ -244,7 +255,7 @@ def _apply_last(result: HuntResult, last: timedelta) -> None:
     except OverflowError:  # --last longer than the calendar: everything is inside
         start = datetime.min.replace(tzinfo=UTC)
     result.window = (max(result.window[0], start) if result.window[0] else start, result.window[1])
-    start_s = _iso(start)
+    start_s = format_iso(start)
     keep = [a for a in result.alerts if not a.event.time_created or a.event.time_created >= start_s]
     dropped = len(result.alerts) - len(keep)
     result.alerts = keep
@@ -258,10 +269,3 @@ def _apply_last(result: HuntResult, last: timedelta) -> None:
             "were not used as the --last anchor (forged or skewed times; their alerts are kept)"
         )
 
-
-def _iso(dt: datetime | None) -> str:
-    if dt is None:
-        return ""
-    if dt.tzinfo is not None:
-        dt = dt.astimezone(UTC)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -3,20 +3,17 @@
 The column set is the seed rule's SELECT list (event_time, log_source, username, host_ip,
 event_name, EventID, detection_type, initiating_process, CommandLine, registry_key,
 registry_value, file_path, loaded_dll) plus what an analyst needs to find the record again
-(rule id/title, level, Computer, source file, record id). The same functions give the AQL
-emulator its ``LOGSOURCENAME``/``QIDNAME`` values, so native and AQL rows compare column for column.
+(rule id/title, level, Computer, source file, record id). Field roles, event and log source names come from
+:mod:`iisdetect.mapping.fields`, which the AQL emulator reads too, so native and AQL rows compare column for column.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cache
-from importlib import resources
 from typing import Any
 
-import yaml
-
 from iisdetect.engine.ir import CompiledRule
+from iisdetect.mapping.fields import event_name, first, log_source_name, seed_column_roles, user_name
 from iisdetect.model.event import Event
 
 SEED_COLUMNS: tuple[str, ...] = (
@@ -40,39 +37,8 @@ ALERT_COLUMNS: tuple[str, ...] = SEED_COLUMNS + EXTRA_COLUMNS
 LEVELS: tuple[str, ...] = ("informational", "low", "medium", "high", "critical")
 
 
-@cache
-def _event_names() -> dict[str, dict[int, str]]:
-    text = resources.files("iisdetect.mapping").joinpath("event_names.yaml").read_text("utf-8")
-    raw = yaml.safe_load(text)
-    return {prov.lower(): {int(k): str(v) for k, v in ids.items()} for prov, ids in raw.items()}
-
-
-def event_name(event: Event) -> str:
-    """Name of the event type (QRadar's QIDNAME), e.g. ``Image loaded``."""
-    name = _event_names().get(event.provider.lower(), {}).get(event.event_id)
-    return name or f"{event.provider or event.channel} {event.event_id}"
-
-
-def log_source_name(event: Event) -> str:
-    """QRadar-style log source name: the collecting channel on the host (``Channel @ Computer``)."""
-    return f"{event.channel} @ {event.computer}"
-
-
-def user_name(event: Event) -> str | None:
-    """The acting account as QRadar's ``username`` would hold it."""
-    d = event.data
-    for key in ("User", "SubjectUserName", "TargetUserName", "UserName"):
-        value = d.get(key)
-        if value and value != "-":
-            if key == "SubjectUserName" and d.get("SubjectDomainName"):
-                return f"{d['SubjectDomainName']}\\{value}"
-            return value
-    return event.user_sid
-
-
 def initiating_process(event: Event) -> str | None:
-    d = event.data
-    return d.get("Image") or d.get("NewProcessName") or d.get("ProcessName")
+    return first(event, "acting_process")
 
 
 def event_time(event: Event) -> str:
@@ -82,8 +48,7 @@ def event_time(event: Event) -> str:
 
 
 def seed_columns(event: Event, detection_type: str) -> dict[str, Any]:
-    d = event.data
-    return {
+    row: dict[str, Any] = {
         "event_time": event_time(event),
         "log_source": log_source_name(event),
         "username": user_name(event),
@@ -91,13 +56,10 @@ def seed_columns(event: Event, detection_type: str) -> dict[str, Any]:
         "event_name": event_name(event),
         "EventID": str(event.event_id),
         "detection_type": detection_type,
-        "initiating_process": initiating_process(event),
-        "CommandLine": d.get("CommandLine"),
-        "registry_key": d.get("TargetObject"),
-        "registry_value": d.get("Details"),
-        "file_path": d.get("TargetFilename") or d.get("ObjectName"),
-        "loaded_dll": d.get("ImageLoaded"),
     }
+    for column, name in seed_column_roles().items():
+        row[column] = first(event, name)
+    return {c: row.get(c) for c in SEED_COLUMNS}
 
 
 @dataclass
