@@ -30,7 +30,7 @@ from iisdetect.errors import UsageError
 
 @dataclass
 class AqlLimits:
-    query_bytes: int = 64 << 10  #: longest query text
+    query_bytes: int = 1 << 20  #: longest query text (the exported default ruleset with tuning is 263 KB)
     nesting: int = 64  #: deepest parentheses
     memory: int = 2 << 30  #: DuckDB memory_limit for loading and querying (it spills to disk beyond)
     threads: int = 2  #: DuckDB worker threads
