@@ -9,6 +9,7 @@ exit code 2. ``--debug`` shows the traceback instead.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import pkgutil
 import sys
@@ -16,6 +17,35 @@ from collections.abc import Sequence
 
 from iisdetect import __version__
 from iisdetect.errors import IisdetectError
+from iisdetect.report.escape import inert
+
+
+class _ClosedStream:
+    """Stands in for a stdout/stderr the caller closed (``>&-``): writing is a one-line error, not a crash."""
+
+    encoding = "utf-8"
+
+    def write(self, _: str) -> int:
+        raise OSError(9, "standard output is closed")
+
+    def flush(self) -> None:
+        return None
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        raise OSError(9, "standard output is closed")
+
+
+def _harden_streams() -> None:
+    """Closed stdout/stderr stand-ins; any stdout encoding (``PYTHONIOENCODING=ascii``) never raises."""
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if stream is None:
+            setattr(sys, name, _ClosedStream())
+        elif hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -62,6 +92,7 @@ def _chosen(argv: Sequence[str]) -> str | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    _harden_streams()
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["--version"]:  # answered before any command module (pySigma, DuckDB) loads
         sys.stdout.write(f"iisdetect {__version__}\n")
@@ -73,13 +104,41 @@ def main(argv: Sequence[str] | None = None) -> int:
     except IisdetectError as exc:
         if args.debug:
             raise
-        sys.stderr.write(f"iisdetect: error: {exc}\n")
+        _error(str(exc))
         return 2
     except KeyboardInterrupt:
         sys.stderr.write("iisdetect: interrupted\n")
         return 130
     except BrokenPipeError:
+        _silence_stdout()
         return 0
+    except OverflowError as exc:  # a date or duration argument beyond the calendar (--last 99999999999d)
+        if args.debug:
+            raise
+        _error(f"value out of range: {exc}")
+        return 2
+    except OSError as exc:  # -o /dev/full (ENOSPC), a closed stdout: one line, no traceback
+        if args.debug:
+            raise
+        where = f" {exc.filename}" if exc.filename else ""
+        _error(f"cannot write output{where}: {exc.strerror or exc}")
+        _silence_stdout()
+        return 2
+
+
+def _error(message: str) -> None:
+    """One line on stderr; the message may quote event data, so it is made inert (report/escape.py)."""
+    text = inert(" ".join(message.split("\n")))
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.write(f"iisdetect: error: {text}\n")
+
+
+def _silence_stdout() -> None:
+    """After EPIPE/ENOSPC, point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    import os
+
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 """Walk the whole real-data corpus: pinned totals (measured once with this reader).
 
-Totals equal the corpus README (577 data files, 186,598 records) and the manifest's parse_errors
-(15 = sysmon.evtx 8 + bad_chunk_magic 2 + zero-data-size 1 + RdpCoreTS 4). The 13 non-data files
+Totals equal the corpus README (577 data files, 186,598 records). Skipped records are what the EVTX
+chunk headers claim beyond what pyevtx yields (1,421 in 6 damaged files; readers/evtx.py): every file
+the manifest lists with parse_errors has skips, and so does 2-vss_7-System.evtx, whose zeroed chunks
+10-11 pyevtx passes over without an error (records 1156-1417 per its neighbours). The 13 non-data files
 (README.md, LICENSE*, manifest.tsv, _metadata/*.yaml) are ignored, never failed.
 """
 
@@ -24,9 +26,10 @@ def test_whole_corpus(corpus):
         seen_sources.add(ev.source)
         assert isinstance(ev.event_id, int)
     assert n == stats.records_read == 186_598
-    assert stats.records_skipped == 15
-    assert dict(stats.skipped_by_reason) == {"evtx chunk error": 10, "evtx record error": 5}
-    assert stats.records_seen == 186_613
+    assert stats.records_skipped == 1421
+    assert dict(stats.skipped_by_reason) == {"evtx chunk error": 1041, "evtx record error": 183,
+                                             "evtx records missing": 197}  # fmt: skip
+    assert stats.records_seen == 186_598 + 1421
     assert stats.files == 577 and stats.files_failed == 0
     assert dict(stats.formats) == {"evtx": 572, "flat-json": 5, "ignored": 13}
     assert len(seen_sources) == 577
@@ -36,7 +39,7 @@ def test_whole_corpus(corpus):
 
 @pytest.mark.corpus
 def test_every_file_matches_the_corpus_manifest(corpus):
-    """Per file, records read and parse errors equal the manifest's independent counts."""
+    """Per file, records read equal the manifest's independent counts; parse errors are never silent."""
     import csv
     from collections import Counter
 
@@ -46,8 +49,10 @@ def test_every_file_matches_the_corpus_manifest(corpus):
     read = Counter()
     for ev in iter_events([str(corpus)], stats):
         read[ev.source.split("!", 1)[0]] += 1
-    skipped = Counter(s.source for s in stats.skips)  # 15 skips < MAX_SKIP_DETAILS: all kept
+    skipped = Counter(s.source for s in stats.skips)  # 10 skip entries < MAX_SKIP_DETAILS: all kept
     assert len(rows) == 577
+    silent_in_pyevtx = {"omerbenamram-evtx/samples/2-vss_7-System.evtx"}
     for row in rows:
         path = str(corpus / row["file"])
-        assert (read[path], skipped[path]) == (int(row["records"]), int(row["parse_errors"])), row["file"]
+        assert read[path] == int(row["records"]), row["file"]
+        assert (skipped[path] > 0) == (int(row["parse_errors"]) > 0 or row["file"] in silent_in_pyevtx), row["file"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import threading
 import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -71,7 +72,11 @@ class Emulator:
         # stored tables and its buffer manager keeps RSS bounded (in-memory tables are neither).
         self._tmpdir = None if db_path else tempfile.mkdtemp(prefix="iisdetect-aql-")
         path = db_path or os.path.join(self._tmpdir, "events.duckdb")  # type: ignore[arg-type]
-        self.con = duckdb.connect(path)
+        try:
+            self.con = duckdb.connect(path)
+        except duckdb.Error as exc:  # not a DuckDB file, a missing folder: one line, no traceback
+            raise UsageError(f"--db {db_path}: cannot open: {str(exc).splitlines()[0]}") from None
+        guard.limit_resources(self.con)
         if self._tmpdir:  # removed even if close() is never reached (an exception, Ctrl-C)
             self._cleanup = weakref.finalize(self, shutil.rmtree, self._tmpdir, True)
         self.columns: list[str] = []
@@ -116,18 +121,31 @@ class Emulator:
     def translate(self, query: str) -> tuple[str, tuple[int | None, int | None]]:
         self.prepare()
         guard.precheck(query)
-        t = compile_query(query, self.columns, self.now_ms, self.options)
+        try:
+            t = compile_query(query, self.columns, self.now_ms, self.options)
+        except RecursionError:  # a chain of thousands of AND/OR terms
+            raise QueryRefused("query too deeply nested to translate (split its AND/OR chains)") from None
         return t.sql, t.time_range
 
     def query(self, query: str) -> Result:
         sql, rng = self.translate(query)
         # The temporary view and macros live on this connection only (not on cursors).
+        seconds = guard.AQL_LIMITS.seconds
+        timer = threading.Timer(seconds, self.con.interrupt)
+        timer.daemon = True
+        timer.start()
         try:
             rel = self.con.execute(sql)
             columns = [d[0] for d in rel.description]
             rows = rel.fetchall()
+        except duckdb.InterruptException:
+            raise AqlError(f"query stopped after {seconds} s (limit aql_seconds)") from None
+        except duckdb.OutOfMemoryException:
+            raise AqlError(f"query needs more than {guard.AQL_LIMITS.memory >> 20} MB (limit aql_memory)") from None
         except duckdb.Error as exc:
             first = str(exc).splitlines()[0]
             raise AqlError(f"query failed: {first}") from exc
+        finally:
+            timer.cancel()
         return Result(columns, rows, self.now_ms, self.now_source, sql, rng)
 

@@ -80,7 +80,7 @@ class _Renamer:
         col = self.cache.get(key)
         if col is None:
             low = key.lower()
-            if low in _RESERVED or low.startswith(("eventdata.", LOOKUP_PREFIX)):
+            if low in _RESERVED or low.startswith(("eventdata.", LOOKUP_PREFIX)) or not key:  # "" is no identifier
                 key2 = "EventData." + key
                 low = key2.lower()
             else:
@@ -140,7 +140,7 @@ def load_events(
             row = {
                 **data,
                 "Channel": ev.channel, "Provider_Name": ev.provider, "EventID": str(ev.event_id),
-                "Computer": ev.computer, "TimeCreated": ev.time_created, "EventRecordID": ev.record_id,
+                "Computer": ev.computer, "TimeCreated": ev.time_created, "EventRecordID": _bigint(ev.record_id),
                 "UserID": ev.user_sid, "iisdetect_source": ev.source, "iisdetect_locator": ev.locator,
                 "logsourceid": ls, "qid": q[0], "category": q[2], "username": user_name(ev),
             }  # fmt: skip
@@ -168,6 +168,12 @@ def load_events(
     result.columns = list(rename.order)
     _lookup_tables(con, mapping, sources, qids)
     return result
+
+
+def _bigint(value: int | None) -> int | None:
+    """A record id that fits the BIGINT column, else NULL (a forged id above 2^63 must not end the load;
+    the id stays in ``iisdetect_locator``)."""
+    return value if value is None or -(1 << 63) <= value < (1 << 63) else None
 
 
 def _orig(col: str) -> str:

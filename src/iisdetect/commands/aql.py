@@ -16,7 +16,7 @@ from iisdetect.errors import UsageError
 from iisdetect.mapping.qradar import load_mapping
 from iisdetect.model.stats import RunStats
 from iisdetect.model.times import parse_instant
-from iisdetect.report.hunt_output import safe
+from iisdetect.report.escape import inert as safe
 from iisdetect.report.rows import FORMATS, render
 
 
@@ -62,22 +62,26 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--log-source-groups", metavar="FILE", help="YAML/JSON {group: [log source name/glob]}")
     p.add_argument("--qradar-mapping", metavar="FILE", help="YAML laid over mapping/qradar.yaml")
     p.add_argument("--show-sql", action="store_true", help="print the DuckDB SQL on stderr")
+    from iisdetect.commands.hunt import add_limit_option
+
+    add_limit_option(p)
     return p
 
 
 def _query_and_paths(args: argparse.Namespace) -> tuple[str, list[str]]:
     if args.file:
-        try:
-            text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"cannot read query file {args.file}: {exc.strerror}") from None
-        return text, list(args.args)
+        from iisdetect.aql.guard import read_query_file
+
+        return read_query_file(args.file), list(args.args)
     if not args.args:
         raise UsageError("give a QUERY (or --file F)")
     return args.args[0], list(args.args[1:])
 
 
 def run(args: argparse.Namespace) -> int:
+    from iisdetect.commands.hunt import apply_limits
+
+    apply_limits(args.limit)
     query, paths = _query_and_paths(args)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     mapping = load_mapping(args.qradar_mapping)

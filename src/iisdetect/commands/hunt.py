@@ -53,6 +53,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--window", default="1h", metavar="DURATION", help="correlation window (default: 1h)")
     p.add_argument("--no-correlate", action="store_true", help="list alerts without grouping into incidents")
     p.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+    add_limit_option(p)
     p.add_argument(
         "--jobs",
         type=int,
@@ -72,7 +73,30 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     return p
 
 
+def add_limit_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--limit", action="append", default=[], metavar="NAME=VALUE",
+                   help="change a resource limit on hostile input, e.g. max_line=256M (docs/limits.md)")  # fmt: skip
+
+
+def apply_limits(assignments: list[str]) -> None:
+    """``--limit NAME=VALUE``: reader limits (readers/sources.py) or ``aql_*`` (aql/guard.py)."""
+    from iisdetect.aql.guard import set_aql_limit
+    from iisdetect.readers.sources import parse_size, set_limit
+
+    for item in assignments:
+        name, _, value = item.partition("=")
+        try:
+            if name.startswith("aql_"):
+                if not set_aql_limit(name[4:], parse_size(value, item)):
+                    raise ValueError(f"bad --limit {item!r}: unknown AQL limit {name!r}")
+            else:
+                set_limit(item)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+
+
 def options_from(args: argparse.Namespace) -> HuntOptions:
+    apply_limits(getattr(args, "limit", []))
     since = parse_instant(args.since) if args.since else None
     until = parse_instant(args.until) if args.until else None
     if since and until and since > until:
@@ -160,9 +184,18 @@ def run(args: argparse.Namespace) -> int:
             with progress_bar(list(args.paths), not args.no_progress) as advance:
                 opts.on_progress = advance  # type: ignore[assignment]
                 result = hunt(opts)
-            _render(args, result, out)
+            try:
+                _render(args, result, out)
+            except BrokenPipeError:  # `| head -1`: the accounting on stderr is still owed to the user
+                print_summary(result.stats, err, result.notes, alerts=sum(result.stats.alerts_by_type.values()))
+                raise
     print_summary(result.stats, err, result.notes, alerts=sum(result.stats.alerts_by_type.values()))
     return 0
+
+
+def _broken_pipe() -> None:
+    """rich exits 1 on EPIPE by itself; raise instead so the CLI ends like every other format."""
+    raise BrokenPipeError
 
 
 def _run_streaming(args: argparse.Namespace, opts: HuntOptions, out: IO[str]) -> HuntResult:
@@ -191,6 +224,7 @@ def _render(args: argparse.Namespace, result: HuntResult, out: IO[str]) -> None:
     if args.format == "table":
         tty = out is sys.stdout and sys.stdout.isatty()
         console = Console(file=out, width=min(Console().width, 160) if tty else 100, highlight=False)
+        console.on_broken_pipe = _broken_pipe  # type: ignore[method-assign]
         render_table(result.alerts, result.incidents, console)
         if suppressed:
             console.print(f"\nSuppressed by tuning ({len(suppressed)}):")

@@ -138,6 +138,12 @@ class _Lowerer:
             if unsupported:
                 raise UnsupportedSigma(f"regex flags {sorted(f.name for f in unsupported)} are not supported")
             pattern = value.regexp if isinstance(value.regexp, str) else str(value.regexp)
+            from iisdetect.engine.linear_re import UnsupportedRegex, compile_linear
+
+            try:  # refused here, so the rule is skipped with a warning naming it
+                compile_linear(pattern, ignore_case=SigmaRegularExpressionFlag.IGNORECASE in flags)
+            except UnsupportedRegex as exc:
+                raise UnsupportedSigma(str(exc)) from None
             return ir.Regex(field, pattern, SigmaRegularExpressionFlag.IGNORECASE in flags)
         if isinstance(value, SigmaExpansion):  # windash & co.: any of the generated values
             return _flatten(ir.Or, [self.match(field, v) for v in value.values])

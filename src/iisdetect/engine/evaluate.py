@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from iisdetect.engine import ir, wildcards
+from iisdetect.engine.linear_re import compile_linear
 from iisdetect.model.event import MESSAGE_FIELD, MULTI_FIELD, SYSTEM_FIELDS, Event
 
 Predicate = Callable[[Event], bool]
@@ -113,10 +114,10 @@ def _leaf(node: ir.Node, get: Callable[[Any], str | None]) -> Predicate:
     if isinstance(node, ir.Str):
         return _str_pred(get, node)
     if isinstance(node, ir.Glob):
-        rx = re.compile(glob_regex(node.parts), re.S if node.cased else re.S | re.I)
+        rx = compile_linear(glob_regex(node.parts), ignore_case=not node.cased, dotall=True)  # linear time
         return lambda ev: (v := get(ev)) is not None and rx.fullmatch(v) is not None
     if isinstance(node, ir.Regex):
-        rx = re.compile(node.pattern, re.I if node.ignore_case else 0)
+        rx = compile_linear(node.pattern, ignore_case=node.ignore_case)  # RE2: linear in the field length
         return lambda ev: (v := get(ev)) is not None and rx.search(v) is not None
     if isinstance(node, ir.Num):
         want = node.value

@@ -126,9 +126,11 @@ def _is_placeholder_doc(doc: object) -> bool:
 
 
 def _read_docs(path: Path, report: LoadReport) -> list[object]:
-    try:
-        return list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+    from iisdetect.model.userfiles import YamlRefused, load_documents, read_text_bounded
+
+    try:  # bounded: an alias bomb or an oversized file is refused, not expanded
+        return list(load_documents(read_text_bounded(path)))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, YamlRefused) as exc:
         report.warnings.append(f"{path}: cannot read rule file: {str(exc).splitlines()[0]}")
         return []
 
@@ -155,7 +157,7 @@ def _compile_docs(
             notes: list[str] = []
             out.append(compile_rule(baseline_compile.apply(doc), path, ruleset, placeholders, notes))
             report.notes.extend(f"{path}: rule {doc.get('title', '?')!r}: {n}" for n in notes)
-        except (SigmaError, UnsupportedSigma, RuleError, KeyError, TypeError, ValueError) as exc:
+        except (SigmaError, UnsupportedSigma, RuleError, KeyError, TypeError, ValueError, AttributeError) as exc:
             title = doc.get("title", "?")
             report.warnings.append(f"{path}: rule {title!r} skipped: {exc}")
     return out

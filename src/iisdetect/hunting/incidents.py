@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from iisdetect.engine.ir import CAUSE_ROLES, EFFECT_ROLES
+from iisdetect.engine.linear_re import compile_linear
 from iisdetect.hunting.alerts import LEVELS, Alert, raise_level
 from iisdetect.mapping.fields import role, roles
 from iisdetect.model.times import parse_time
@@ -41,9 +42,10 @@ from iisdetect.model.times import parse_time
 BURST = timedelta(seconds=60)
 DUPLICATE_NOTE = "duplicate of "
 
-_DLL = re.compile(r"([^\\/\s\"'=:,;|<>]+\.dll)\b", re.I)
-_NAME = re.compile(r"(?:^|[\s\"'])(?:[-/]name:\s*[\"']?|-Name\s+[\"']?)([^\s\"',;/\]]+)", re.I)
-_ELEMENT = re.compile(r"\[@name=[\"']([^\"']+)[\"']\]", re.I)
+# RE2 (linear time): these run on attacker-controlled command lines (engine/linear_re.py)
+_DLL = compile_linear(r"([^\\/\s\"'=:,;|<>]+\.dll)\b", ignore_case=True)
+_NAME = compile_linear(r"(?:^|[\s\"'])(?:[-/]name:\s*[\"']?|-Name\s+[\"']?)([^\s\"',;/\]]+)", ignore_case=True)
+_ELEMENT = compile_linear(r"\[@name=[\"']([^\"']+)[\"']\]", ignore_case=True)
 
 
 @dataclass

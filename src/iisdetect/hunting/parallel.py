@@ -2,7 +2,7 @@
 
 Why processes: parsing (Rust) and normalising + matching (Python) are CPU-bound and hold the GIL
 for the Python half. Work units are whole files, or 16 MiB slices (256 chunks) of EVTX files larger
-than ``SPLIT_BYTES`` (a slice is a valid EVTX image of its own, see ``readers.evtx.read_slice``).
+than ``SPLIT_BYTES`` (``readers.evtx.read`` with a chunk range: chunk numbers stay absolute).
 Each worker compiles the rules once, returns only hits (rule id + event) and its accounting, and
 results are merged in unit order, so output is the same as a one-process run. Memory per worker is
 bounded by one slice.
@@ -10,7 +10,6 @@ bounded by one slice.
 
 from __future__ import annotations
 
-import io
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -71,12 +70,14 @@ def _run_unit(unit: Unit) -> UnitResult:
         events: Iterator[Event] = iter_file_events(path, res.stats)
         res.nbytes = os.path.getsize(path)
     else:
-        image = evtx_reader.read_slice(path, first, count)
-        res.nbytes = len(image)
+        size = os.path.getsize(path)
+        start = evtx_reader.HEADER_SIZE + first * evtx_reader.CHUNK_SIZE
+        res.nbytes = max(0, min(size, start + count * evtx_reader.CHUNK_SIZE) - start)
         if first == 0:
+            res.nbytes += evtx_reader.HEADER_SIZE
             res.stats.files += 1
             res.stats.formats["evtx"] += 1
-        events = evtx_reader.read(io.BytesIO(image), path, res.stats)
+        events = evtx_reader.read(path, path, res.stats, first_chunk=first, chunk_limit=count)
     res.newest = matcher.consume(events, res.hits, res.stats)  # type: ignore[attr-defined]
     return res
 

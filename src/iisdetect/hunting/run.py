@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -86,6 +86,8 @@ class Matcher:
     """
 
     def __init__(self, rules: list[CompiledRule], tuning: Any, since: str, until: str) -> None:
+        #: times beyond this are forged or clock errors: counted, never the ``--last`` anchor
+        self.future_cap = format_iso(datetime.now(UTC) + FUTURE_MARGIN)
         self.rules = rules
         self.tuning = tuning
         self.tuned = [tuning.apply(r) for r in rules] if tuning else rules
@@ -94,15 +96,25 @@ class Matcher:
         self.since, self.until = since, until
 
     def consume(self, events: Iterable[Event], hits: Any, stats: RunStats) -> str:
-        """Match a stream, appending hits; returns the newest event time seen (for ``--last``)."""
+        """Match a stream, appending hits; returns the newest plausible event time (for ``--last``).
+
+        An event with no readable time is counted (``stats.untimed``) and still matched: a garbage
+        time must not hide it from a ``--since``/``--last`` hunt. A time beyond the wall clock plus
+        :data:`FUTURE_MARGIN` is counted (``stats.future_times``) and not used as the anchor.
+        """
         newest = ""
-        since, until = self.since, self.until
+        since, until, cap = self.since, self.until, self.future_cap
         match = self.detector.match
         for event in events:
             t = event.time_created
-            if t > newest:
-                newest = t
-            if (since and t < since) or (until and t > until):
+            if not t:
+                stats.untimed += 1
+            elif t > newest:
+                if t > cap:
+                    stats.future_times += 1
+                else:
+                    newest = t
+            if t and ((since and t < since) or (until and t > until)):
                 stats.filtered_by_time += 1
                 continue
             fired = match(event)
@@ -120,6 +132,10 @@ class Matcher:
         return newest
 
 
+#: How far past the wall clock an event time may be (clock skew between hosts) and still anchor ``--last``.
+FUTURE_MARGIN = timedelta(days=1)
+
+
 def build_matcher(ruleset: str | None, extra: tuple[str, ...], tuning: str | None, since: str, until: str) -> Matcher:
     """Module-level so worker processes can build their own matcher (rules compiled once each)."""
     opts = HuntOptions(paths=(), ruleset=ruleset, extra_rules=extra, tuning=tuning)
@@ -134,7 +150,11 @@ def hunt(opts: HuntOptions) -> HuntResult:
     rules, tuning = prepare_rules(opts, stats)
     since, until = opts.since, opts.until
     if opts.last is not None and opts.now is not None:
-        since = max(since, opts.now - opts.last) if since else opts.now - opts.last
+        try:
+            start = opts.now - opts.last
+        except OverflowError:  # --last longer than the calendar
+            start = datetime.min.replace(tzinfo=UTC)
+        since = max(since, start) if since else start
     matcher = Matcher(rules, tuning, format_iso(since), format_iso(until))
 
     if opts.sink is not None and (opts.correlate_window is not None or (opts.last and opts.now is None)):
@@ -230,14 +250,22 @@ def _apply_last(result: HuntResult, last: timedelta) -> None:
     if not result.newest_event:
         return
     anchor = parse_time(result.newest_event)
-    start = anchor - last
+    try:
+        start = anchor - last
+    except OverflowError:  # --last longer than the calendar: everything is inside
+        start = datetime.min.replace(tzinfo=UTC)
     result.window = (max(result.window[0], start) if result.window[0] else start, result.window[1])
     start_s = format_iso(start)
-    keep = [a for a in result.alerts if a.event.time_created >= start_s]
+    keep = [a for a in result.alerts if not a.event.time_created or a.event.time_created >= start_s]
     dropped = len(result.alerts) - len(keep)
     result.alerts = keep
     result.notes.append(
         f"--last {last} anchored at the newest event read ({result.newest_event}); "
         f"{dropped} alert(s) before {start_s} left out"
     )
+    if result.stats.future_times:
+        result.notes.append(
+            f"{result.stats.future_times} event(s) dated after the clock + {FUTURE_MARGIN.days} day "
+            "were not used as the --last anchor (forged or skewed times; their alerts are kept)"
+        )
 

@@ -2,7 +2,8 @@
 
 Every reader reports into one ``RunStats``: files opened, records read (parsed into events),
 records skipped with a reason and a location. The invariant the tests check over the whole corpus
-is ``records_seen == records_read + records_skipped``.
+is ``records_seen == records_read + records_skipped``. A skip may stand for several records (an EVTX
+chunk that held 89 records is one skip entry of ``count`` 89), so ``records_skipped`` counts records.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ class Skip:
     locator: str
     reason: str
     detail: str = ""
+    count: int = 1
 
 
 @dataclass
@@ -35,6 +37,11 @@ class RunStats:
     skips: list[Skip] = field(default_factory=list)
     formats: Counter[str] = field(default_factory=Counter)
     filtered_by_time: int = 0
+    #: events whose time could not be parsed (kept apart from "outside the time window": a garbage
+    #: time must not hide an event from a --since/--last hunt)
+    untimed: int = 0
+    #: events dated beyond the wall clock (plus a margin) that were not used to anchor ``--last``
+    future_times: int = 0
     alerts_by_type: Counter[str] = field(default_factory=Counter)
     suppressed_by_entry: Counter[str] = field(default_factory=Counter)
     warnings: list[str] = field(default_factory=list)
@@ -43,12 +50,12 @@ class RunStats:
     def records_seen(self) -> int:
         return self.records_read + self.records_skipped
 
-    def skip(self, source: str, locator: str, reason: str, detail: str = "") -> None:
-        """Count one unusable record; keep its location for the report (first N only)."""
-        self.records_skipped += 1
-        self.skipped_by_reason[reason] += 1
+    def skip(self, source: str, locator: str, reason: str, detail: str = "", count: int = 1) -> None:
+        """Count ``count`` unusable records at one place; keep the location for the report (first N only)."""
+        self.records_skipped += count
+        self.skipped_by_reason[reason] += count
         if len(self.skips) < MAX_SKIP_DETAILS:
-            self.skips.append(Skip(source, locator, reason, detail[:300]))
+            self.skips.append(Skip(source, locator, reason, detail[:300], count))
 
     def file_failed(self, source: str, reason: str, detail: str = "") -> None:
         """A whole file could not be read (not a record-level error)."""
@@ -72,6 +79,8 @@ class RunStats:
             self.skips.extend(other.skips[:room])
         self.formats.update(other.formats)
         self.filtered_by_time += other.filtered_by_time
+        self.untimed += other.untimed
+        self.future_times += other.future_times
         self.alerts_by_type.update(other.alerts_by_type)
         self.suppressed_by_entry.update(other.suppressed_by_entry)
         for w in other.warnings:
@@ -87,11 +96,13 @@ class RunStats:
             "skipped_by_reason": dict(self.skipped_by_reason),
             "skips": [_skip_dict(s) for s in self.skips],
             "filtered_by_time": self.filtered_by_time,
+            "untimed": self.untimed,
+            "future_times": self.future_times,
             "alerts_by_type": dict(self.alerts_by_type),
             "suppressed_by_entry": dict(self.suppressed_by_entry),
             "warnings": list(self.warnings),
         }
 
 
-def _skip_dict(s: Skip) -> dict[str, str]:
-    return {"source": s.source, "locator": s.locator, "reason": s.reason, "detail": s.detail}
+def _skip_dict(s: Skip) -> dict[str, Any]:
+    return {"source": s.source, "locator": s.locator, "reason": s.reason, "detail": s.detail, "count": s.count}

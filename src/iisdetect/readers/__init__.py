@@ -36,7 +36,9 @@ from __future__ import annotations
 
 import contextlib
 import io
+import lzma
 import os
+import tarfile
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator, Sequence
@@ -51,6 +53,7 @@ from .sniff import Format, sniff
 from .sources import (
     Budget,
     CountingReader,
+    LimitExceeded,
     ScaledProgress,
     Source,
     Utf16ToUtf8,
@@ -62,6 +65,7 @@ from .sources import (
     read_bounded,
     stdin_source,
     walk_files,
+    walked_source,
 )
 
 __all__ = ["Format", "READERS", "iter_events", "iter_file_events", "plan_files", "sniff", "total_input_bytes"]
@@ -78,7 +82,8 @@ READERS: dict[Format, Reader] = {
     Format.XML: xml.read,
 }
 
-_CONTAINER_ERRORS = (OSError, EOFError, zlib.error, zipfile.BadZipFile, zipfile.LargeZipFile, RuntimeError)
+_CONTAINER_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError, tarfile.TarError, zipfile.BadZipFile,
+                     zipfile.LargeZipFile, RuntimeError)  # fmt: skip
 Progress = Callable[[int], None]
 
 
@@ -91,11 +96,14 @@ def _plan(paths: Sequence[str]) -> list[tuple[str, Any]]:
     plan: list[tuple[str, Any]] = []
     for p in paths:
         if p == "-":
-            src, head = stdin_source()
+            try:
+                src, head = stdin_source()
+            except OSError as exc:
+                raise InputError(f"stdin: cannot read ({exc.strerror or exc})") from None
             kind, fmt, reason, _ = classify(src, head)
             if kind is None and fmt is Format.UNKNOWN:
                 raise InputError(f"stdin: unknown input format ({reason})")
-            if kind is not None:  # a container is opened more than once: buffer stdin
+            if kind == "zip":  # zipfile seeks: buffer stdin (bounded)
                 with src.open() as stream:
                     try:
                         data = read_bounded(stream, "stdin")
@@ -165,8 +173,9 @@ def iter_file_events(path: str, stats: RunStats, on_progress: Callable[[int], No
 
 
 def file_source_safe(path: str, stats: RunStats) -> Source | None:
+    """A walked file (FIFOs, devices and sockets marked, never opened); unreadable ones counted."""
     try:
-        return file_source(path)
+        return walked_source(path)
     except OSError as exc:
         stats.file_failed(path, "unreadable", str(exc))
         return None
@@ -177,6 +186,12 @@ def _read_source(
 ) -> Iterator[Event]:
     """One source (a file on disk gets a progress budget of exactly its size)."""
     if src is None:
+        return
+    if src.problem is not None and src.head is None:  # a FIFO in a folder, a container nested too deep
+        reason = "limit exceeded" if "max_depth" in src.problem else "not read"
+        stats.file_failed(src.name, reason, src.problem)
+        if on_progress is not None and src.size:
+            on_progress(src.size)
         return
     if on_progress is None or not src.path:
         yield from _read_one(src, stats, on_progress, head)
@@ -198,12 +213,16 @@ def _read_one(src: Source, stats: RunStats, on_progress: Progress | None, head: 
     if kind is not None:
         try:
             for member in expand_container(src, kind):
-                yield from _read_source(member, stats, on_progress)
+                yield from _read_source(member, stats, on_progress, member.head)
+        except LimitExceeded as exc:
+            stats.file_failed(src.name, "limit exceeded", str(exc))
         except _CONTAINER_ERRORS as exc:
             stats.file_failed(src.name, "bad container", f"{type(exc).__name__}: {exc}")
         return
     if fmt is Format.UNKNOWN:
-        if is_data_name(src.name):
+        if src.problem:  # the stream broke inside its first bytes (corrupt gzip): not an ignorable file
+            stats.file_failed(src.name, "read error", src.problem)
+        elif is_data_name(src.name):
             stats.file_failed(src.name, "unknown format", reason)
         else:
             stats.formats["ignored"] += 1
@@ -228,14 +247,19 @@ def _read_one(src: Source, stats: RunStats, on_progress: Progress | None, head: 
             elif on_progress is not None and src.raw_size:
                 scaled = ScaledProgress(progress, src.size, src.raw_size)
                 stream = io.BufferedReader(CountingReader(raw, scaled), 1 << 16)
-            if is_utf16(head):
-                stream = io.BufferedReader(Utf16ToUtf8(stream), 1 << 16)
+            utf16 = Utf16ToUtf8(stream) if is_utf16(head) else None
+            if utf16 is not None:
+                stream = io.BufferedReader(utf16, 1 << 16)
             yield from reader(stream, src.name, stats)
+            if utf16 is not None and utf16.replaced:
+                stats.warn(f"{src.name}: {utf16.replaced} undecodable UTF-16 code unit(s) read as U+FFFD")
         if not src.path:
             if scaled is None:
                 progress(src.size)
             else:
                 scaled.finish()
+    except LimitExceeded as exc:  # a bomb or an oversized member: stop it, keep what was read, count it
+        stats.file_failed(src.name, "limit exceeded", str(exc))
     except Exception as exc:  # I/O or decompression failure mid-file: keep what was read
         stats.file_failed(src.name, "read error", f"{type(exc).__name__}: {exc}")
 

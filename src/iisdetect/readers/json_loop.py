@@ -20,36 +20,49 @@ import orjson
 from iisdetect.model.event import Event
 from iisdetect.model.stats import RunStats
 
+from .sources import LIMITS
+
 #: ``normalise(obj, source, locator)`` returns an Event, or None for a row that is not an event.
 Normaliser = Callable[[Any, str, str], Event | None]
 
 
 def read_json(fobj: BinaryIO, source: str, stats: RunStats, normalise: Normaliser) -> Iterator[Event]:
-    """Yield Events from NDJSON (or a JSON array / pretty-printed objects) in ``fobj``."""
+    """Yield Events from NDJSON (or a JSON array / pretty-printed objects) in ``fobj``.
+
+    Lines come from 1 MiB blocks (blank lines cost one test each, so a gzip of newlines is cheap);
+    a line longer than ``LIMITS.max_line`` is dropped as it streams past (never held whole) and
+    counted (``line too long``). A whole-document shape is read up to ``LIMITS.max_document``.
+    """
     loads = orjson.loads
     decode_error = orjson.JSONDecodeError
     skip = stats.skip
-    n = 0
-    first = True
-    for line in fobj:
-        n += 1
-        if first:
-            line = line.lstrip(b"\xef\xbb\xbf \t\r\n")
-            if not line:
-                continue
-            first = False
-            if line.startswith(b"["):
-                yield from _read_array(line + fobj.read(), source, stats, normalise)
-                return
-            if line.rstrip() == b"{" or _RECORD_HEADER.match(line):
-                yield from _read_concatenated(line + fobj.read(), n, source, stats, normalise)
-                return
+    read = _Reader(getattr(fobj, "read1", fobj.read))  # one raw read: a stream that breaks keeps what it had
+    block = _at_least(read, 4096)
+    start = block.lstrip(b"\xef\xbb\xbf \t\r\n")
+    while not start and block:  # a long run of blank lines before the first record
+        block = _at_least(read, 4096)
+        start = block.lstrip(b" \t\r\n")
+    lead = block[: len(block) - len(start)].count(b"\n")
+    first_line = start.split(b"\n", 1)[0]
+    if start.startswith(b"[") or first_line.rstrip() == b"{" or _RECORD_HEADER.match(first_line):
+        data = _document(start, fobj, source, stats)
+        if data is None:
+            return
+        if start.startswith(b"["):
+            yield from _read_array(data, source, stats, normalise)
+        else:
+            yield from _read_concatenated(data, lead + 1, source, stats, normalise)
+        return
+    for n, line in _lines(block, read, LIMITS.max_line):
+        if line is None:
+            skip(source, f"line {n}", "line too long", f"longer than {LIMITS.max_line} bytes (max_line)")
+            continue
+        if not line or line.isspace():
+            continue
         try:
             obj = loads(line)
             ev = normalise(obj, source, f"line {n}")
         except decode_error as exc:
-            if not line.strip():
-                continue
             skip(source, f"line {n}", "bad json", str(exc))
         except Exception as exc:  # one bad record never stops the file
             skip(source, f"line {n}", "bad record", f"{type(exc).__name__}: {exc}")
@@ -61,7 +74,88 @@ def read_json(fobj: BinaryIO, source: str, stats: RunStats, normalise: Normalise
                 yield ev
 
 
+BLOCK = 1 << 20
+
+
+class _Reader:
+    """``read1`` whose error, once some bytes are in hand, is raised on the next call instead."""
+
+    def __init__(self, read: Callable[[int], bytes]) -> None:
+        self._read = read
+        self.error: BaseException | None = None
+
+    def __call__(self, n: int) -> bytes:
+        if self.error is not None:
+            err, self.error = self.error, None
+            raise err
+        return self._read(n)
+
+
+def _at_least(read: _Reader, size: int) -> bytes:
+    parts: list[bytes] = []
+    total = 0
+    while total < size:
+        try:
+            block = read(BLOCK)
+        except Exception as exc:
+            if not parts:
+                raise
+            read.error = exc
+            break
+        if not block:
+            break
+        parts.append(block)
+        total += len(block)
+    return b"".join(parts)
+
+
+def _lines(block: bytes, read: _Reader, max_line: int) -> Iterator[tuple[int, bytes | None]]:
+    """``(line number, bytes)``; ``None`` for a line over ``max_line`` (dropped while it streams)."""
+    n = 0
+    rest = b""
+    dropping = False
+    if block.startswith(b"\xef\xbb\xbf"):
+        block = block[3:]
+    while block:
+        parts = block.split(b"\n")
+        tail = parts.pop()
+        for i, part in enumerate(parts):
+            n += 1
+            if i == 0 and dropping:
+                dropping = False
+                yield n, None
+            elif i == 0:
+                line = rest + part
+                yield n, (line if len(line) <= max_line else None)
+            else:
+                yield n, (part if len(part) <= max_line else None)
+        if parts:
+            rest = b""
+        if dropping:
+            pass
+        elif len(rest) + len(tail) > max_line:
+            dropping, rest = True, b""
+        else:
+            rest = rest + tail if rest else tail
+        block = read(BLOCK)
+    if dropping:
+        yield n + 1, None
+    elif rest:
+        yield n + 1, rest
+
+
+def _document(start: bytes, fobj: BinaryIO, source: str, stats: RunStats) -> bytes | None:
+    """A whole-document JSON file, bounded by ``LIMITS.max_document`` (else counted, None)."""
+    cap = LIMITS.max_document
+    data = start + fobj.read(max(0, cap + 1 - len(start)))
+    if len(data) > cap:
+        stats.file_failed(source, "limit exceeded", f"JSON array / pretty-printed file over {cap} bytes (max_document)")
+        return None
+    return data
+
+
 _RECORD_HEADER = re.compile(rb"Record \d+\s*$")
+_OBJECT_START = re.compile(r"^(?:Record \d+|\{)\s*$", re.M)
 _GAP = re.compile(r"(?:\s|Record \d+)*")
 
 
@@ -71,20 +165,29 @@ def _read_concatenated(
     """Pretty-printed objects one after another (``evtx_dump -o json``: ``Record N`` then ``{...}``).
 
     Rare and small, so the stdlib decoder is fine; locator is the line where each object starts.
+    The stdlib accepts lone surrogate escapes (``"\\ud800"``) that no UTF-8 output can encode (orjson
+    and every writer refuse them): such strings get U+FFFD and the record a warning, never a crash.
     """
     text = data.decode("utf-8", "replace")
     decoder = json.JSONDecoder()
     pos = _GAP.match(text, 0).end()  # type: ignore[union-attr]
     line, counted = first_line, 0
+    warned = False
     while pos < len(text):
         line += text.count("\n", counted, pos)
         counted = pos
         where = f"line {line}"
         try:
             obj, end = decoder.raw_decode(text, pos)
-        except ValueError as exc:
-            stats.skip(source, where, "bad json", str(exc))
+        except (ValueError, RecursionError) as exc:
+            rest = _OBJECT_START.findall(text, pos)  # every further object start is a record lost here
+            stats.skip(source, where, "bad json", f"{type(exc).__name__}: {exc}"[:200], count=max(1, len(rest)))
             return  # no way to resynchronise inside a broken pretty-printed object
+        if _SURROGATE.search(text, pos, end):
+            obj = _no_surrogates(obj)
+            if not warned:
+                stats.warn(f"{source}: lone UTF-16 surrogate escapes replaced by U+FFFD (first at {where})")
+                warned = True
         try:
             ev = normalise(obj, source, where)
         except Exception as exc:
@@ -96,6 +199,20 @@ def _read_concatenated(
                 stats.records_read += 1
                 yield ev
         pos = _GAP.match(text, end).end()  # type: ignore[union-attr]
+
+
+_SURROGATE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}|[\ud800-\udfff]")
+
+
+def _no_surrogates(obj: Any) -> Any:
+    """Strings with lone surrogates re-paired where valid, else replaced by U+FFFD (keys too)."""
+    if isinstance(obj, str):
+        return obj.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(obj, dict):
+        return {_no_surrogates(k): _no_surrogates(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_no_surrogates(v) for v in obj]
+    return obj
 
 
 def _read_array(data: bytes, source: str, stats: RunStats, normalise: Normaliser) -> Iterator[Event]:

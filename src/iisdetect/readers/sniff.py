@@ -35,12 +35,26 @@ class Format(Enum):
     UNKNOWN = "unknown"
 
 
+BZIP2_MAGIC = b"BZh"
+XZ_MAGIC = b"\xfd7zXZ\x00"
+
+
 def container_kind(head: bytes) -> str | None:
-    """``"zip"`` / ``"gzip"`` when ``head`` starts a container the walker opens in place."""
+    """``zip``/``tar``/``gzip``/``bzip2``/``xz`` when ``head`` starts a container opened in place.
+
+    Magic numbers: zip ``PK\\x03\\x04``, gzip ``1f 8b`` (RFC 1952), bzip2 ``BZh`` + a block size digit,
+    xz ``fd 37 7a 58 5a 00``, POSIX tar ``ustar`` at offset 257 (GNU tar writes ``ustar  \\0``).
+    """
     if head.startswith(ZIP_MAGIC):
         return "zip"
     if head.startswith(GZIP_MAGIC):
         return "gzip"
+    if head.startswith(BZIP2_MAGIC) and head[3:4].isdigit() and head[3:4] != b"0":
+        return "bzip2"
+    if head.startswith(XZ_MAGIC):
+        return "xz"
+    if head[257:262] == b"ustar":
+        return "tar"
     return None
 
 
@@ -113,7 +127,7 @@ def _first_object(text: str) -> dict | None:
         except orjson.JSONDecodeError:
             try:
                 obj, _ = json.JSONDecoder().raw_decode(text)
-            except ValueError:
+            except (ValueError, RecursionError):  # deep nesting ({"a": [[[[...) is not an event
                 return None
         return obj if isinstance(obj, dict) else None
     body = text[1:].lstrip()
@@ -121,7 +135,7 @@ def _first_object(text: str) -> dict | None:
         return None
     try:
         obj, _ = json.JSONDecoder().raw_decode(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     return obj if isinstance(obj, dict) else None
 

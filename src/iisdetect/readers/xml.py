@@ -29,6 +29,7 @@ from iisdetect.model.stats import RunStats
 from iisdetect.model.times import normalise_time
 
 from .evtx_json import field_name, unnamed_data
+from .sources import LIMITS
 
 CHUNK = 1 << 20
 _START = re.compile(rb"<(?:[\w.-]+:)?Event[\s>/]")
@@ -143,10 +144,32 @@ def _refuse(prolog: bytes) -> str:
     return "DOCTYPE declaration refused"
 
 
+_SUBSET_END = re.compile(rb"\]\s*>")
+
+
+def _dtd_end(buf: bytearray, at: int) -> int:
+    """Where a refused declaration ends: after ``]>`` of an internal subset, else after its ``>``."""
+    close = buf.find(b">", at)
+    bracket = buf.find(b"[", at, close if close >= 0 else len(buf))
+    if bracket >= 0:
+        m = _SUBSET_END.search(buf, bracket)
+        return m.end() if m else len(buf)
+    return close + 1 if close >= 0 else len(buf)
+
+
 def read(fobj: BinaryIO, source: str, stats: RunStats) -> Iterator[Event]:
-    """Yield Events from a run of ``<Event>`` elements; count bad and unsafe elements."""
-    buf = b""
+    """Yield Events from a run of ``<Event>`` elements; count bad and unsafe elements.
+
+    Linear in the input: the search for an element's end resumes where the last chunk's search
+    stopped (an unterminated ``<Event>`` used to be rescanned per 1 MiB chunk: quadratic), and an
+    element longer than ``LIMITS.max_line`` is dropped and counted (``element too large``). A DTD is
+    refused and counted, and reading goes on after it (the elements after it are parsed without it:
+    one that needs its entities is a counted ``bad xml``).
+    """
+    buf = bytearray()
     n = 0
+    resume = 0  # where the search for the current element's end goes on
+    dropping = False  # inside an element over the size limit: skip to the next start
     while True:
         chunk = fobj.read(CHUNK)
         buf += chunk
@@ -155,15 +178,33 @@ def read(fobj: BinaryIO, source: str, stats: RunStats) -> Iterator[Event]:
             m = _START.search(buf, pos)
             decl = _DECL.search(buf, pos, m.start() if m else len(buf))
             if decl:
-                stats.skip(source, f"element {n + 1}", "unsafe xml", _refuse(buf[decl.start() :]))
-                return
+                stats.skip(source, f"element {n + 1}", "unsafe xml", _refuse(bytes(buf[decl.start() :][:4096])))
+                pos = _dtd_end(buf, decl.start())
+                continue
             if m is None:
-                buf = buf[max(pos, len(buf) - 64) :] if chunk else b""
+                keep = max(pos, len(buf) - 64) if chunk else len(buf)
+                del buf[:keep]
+                resume = 0
                 break
-            end = _END.search(buf, m.end())
+            if dropping and m.start() == 0 and pos == 0:
+                m = _START.search(buf, 1)
+                if m is None:
+                    del buf[: max(0, len(buf) - 64)]
+                    break
+            dropping = False
+            end = _END.search(buf, max(m.end(), resume))
             if end is None:
-                buf = buf[m.start() :]
+                del buf[: m.start()]
+                if len(buf) > LIMITS.max_line:
+                    n += 1
+                    stats.skip(source, f"element {n}", "element too large",
+                               f"<Event> longer than {LIMITS.max_line} bytes (max_line)")  # fmt: skip
+                    dropping, resume = True, 0
+                    del buf[: max(1, len(buf) - 64)]
+                else:
+                    resume = max(0, len(buf) - 64)
                 break
+            resume = 0
             n += 1
             nxt = _START.search(buf, m.end(), end.start())
             if nxt is not None:  # this element never closed: count it, resume at the next one
@@ -172,7 +213,7 @@ def read(fobj: BinaryIO, source: str, stats: RunStats) -> Iterator[Event]:
                 continue
             pos = end.end()
             try:
-                ev = parse_event_xml(buf[m.start() : pos], source, f"element {n}")
+                ev = parse_event_xml(bytes(buf[m.start() : pos]), source, f"element {n}")
             except DefusedXmlException as exc:
                 stats.skip(source, f"element {n}", "unsafe xml", f"{type(exc).__name__}: {exc}")
             except Exception as exc:
@@ -181,6 +222,7 @@ def read(fobj: BinaryIO, source: str, stats: RunStats) -> Iterator[Event]:
                 stats.records_read += 1
                 yield ev
         if not chunk:
-            if _START.search(buf):
-                stats.skip(source, f"element {n + 1}", "bad xml", "unterminated <Event> at end of input")
+            left = len(_START.findall(buf))
+            if left and not dropping:
+                stats.skip(source, f"element {n + 1}", "bad xml", "unterminated <Event> at end of input", count=left)
             return

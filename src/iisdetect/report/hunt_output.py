@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Iterable
 from typing import IO, Any
 
@@ -22,9 +21,9 @@ from rich.text import Text
 from iisdetect.guides import guide_for, guide_id
 from iisdetect.hunting.alerts import ALERT_COLUMNS, Alert
 from iisdetect.hunting.incidents import is_duplicate
+from iisdetect.report.escape import csv_value, inert
 
 FORMATS = ("table", "json", "ndjson", "csv", "html")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 LEVEL_STYLE = {
     "critical": "bold red",
     "high": "red",
@@ -35,10 +34,8 @@ LEVEL_STYLE = {
 
 
 def safe(value: Any) -> str:
-    """Printable form of a hostile string: control characters (ANSI escapes included) escaped."""
-    if value is None:
-        return ""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(value))
+    """Printable form of a hostile string (report/escape.py: controls, bidi, separators escaped)."""
+    return inert(value)
 
 
 def incident_dict(inc: Any) -> dict[str, Any]:
@@ -98,8 +95,8 @@ def render_table(alerts: list[Alert], incidents: list[Any], console: Console) ->
             head.append(f"{inc.level.upper()}", style=LEVEL_STYLE.get(inc.level, "") + " bold")
             head.append(f"  {safe(inc.host)}  {safe(inc.first)[:19].replace('T', ' ')} .. ")
             head.append(f"{safe(inc.last)[11:19]}  {len(members)} alert(s)")
-            console.print(head)
-            console.print(Padding(Text(safe(inc.summary), style="dim"), (0, 0, 0, 2)))
+            console.print(head, no_wrap=True, overflow="ellipsis")  # the host is attacker text: one line
+            console.print(folded(safe(inc.summary), 2, console, style="dim"))
         for a in members:
             if is_duplicate(a):  # counted in the incident header and on its representative
                 continue
@@ -111,7 +108,7 @@ def render_table(alerts: list[Alert], incidents: list[Any], console: Console) ->
             if more:
                 line.append(f"  [{safe(more[0])}]", style="dim")
             console.print(line)
-            console.print(Padding(Text(safe(evidence(a))), (0, 0, 0, 6)))
+            console.print(folded(safe(evidence(a)), 6, console))
         console.print()
     print_guides(alerts, console)
 
@@ -123,6 +120,22 @@ def print_guides(alerts: list[Alert], console: Console) -> None:
     for t in types:
         g = guide_for(t)
         console.print(Text(f"  {safe(_short_type(t))}: {g.id if g else 'no guide'}"))
+
+
+FOLD_MARK = ".. "
+
+
+def folded(text: str, indent: int, console: Console, style: str = "") -> Padding:
+    """Long attacker text cut into lines of the console width; every continuation starts with ``..``.
+
+    Rich word-wrapping would let a field such as ``x\\x0a  2024-05-03 02:41:41  low  EID 11 ...`` (with
+    spaces placed to land at a line start) print as a line laid out like a real alert; with a fixed cut
+    and a marker, no line of field text can start where an alert line starts.
+    """
+    width = max(20, console.width - indent - len(FOLD_MARK))
+    lines = [text[:width]] + [FOLD_MARK + text[i : i + width] for i in range(width, len(text), width)]
+    body = Text("\n".join(lines), style=style, no_wrap=True, overflow="crop")
+    return Padding(body, (0, 0, 0, indent))
 
 
 def alert_time(alert: Alert) -> str:
@@ -174,9 +187,7 @@ def render_ndjson(alerts: list[Alert], incidents: list[Any], out: IO[str], suppr
 
 
 def csv_cell(value: Any) -> Any:
-    if isinstance(value, str) and value[:1] in ("=", "+", "@", "\t", "\r"):
-        return "'" + value
-    return value
+    return csv_value(value)
 
 
 CSV_COLUMNS = ("incident", "incident_level", *ALERT_COLUMNS, "notes", "suppressed_by")

@@ -15,7 +15,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from iisdetect.report.hunt_output import csv_cell, safe
+from iisdetect.report.escape import csv_value as csv_cell
+from iisdetect.report.escape import inert as safe
 
 FORMATS = ("table", "json", "ndjson", "csv")
 

@@ -9,7 +9,7 @@ from rich.text import Text
 
 from iisdetect import __version__
 from iisdetect.model.stats import RunStats
-from iisdetect.report.hunt_output import safe
+from iisdetect.report.escape import inert as safe
 
 MAX_SKIPS_SHOWN = 10
 
@@ -32,6 +32,7 @@ def print_summary(stats: RunStats, console: Console, notes: list[str] = (), aler
         Text(
             f"records: {stats.records_seen} seen, {stats.records_read} read, {stats.records_skipped} skipped"
             + (f", {stats.filtered_by_time} outside the time window" if stats.filtered_by_time else "")
+            + (f", {stats.untimed} without a readable time (kept)" if stats.untimed else "")
         )
     )
     for reason, count in sorted(stats.skipped_by_reason.items(), key=lambda kv: -kv[1]):

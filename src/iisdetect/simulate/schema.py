@@ -245,10 +245,14 @@ def parse_scenario(doc: Any, where: str) -> Scenario:
 
 def load_file(path: Path) -> Scenario:
     """Load one scenario file; YAML syntax errors are reported with the file name too."""
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ScenarioError(f"{path.name}: invalid YAML: {exc}") from None
+    from iisdetect.model.userfiles import YamlRefused, load_text, read_text_bounded
+
+    try:  # user scenarios too: bounded, and a non-UTF-8 file is a one-line error
+        doc = load_text(read_text_bounded(path))
+    except (yaml.YAMLError, YamlRefused, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"{path.name}: invalid YAML: {str(exc).splitlines()[0]}") from None
+    except OSError as exc:
+        raise ScenarioError(f"{path.name}: cannot read: {exc.strerror or exc}") from None
     scenario = parse_scenario(doc, path.name)
     if scenario.id != path.stem:
         raise _fail(path.name, "id", f"must equal the file name stem {path.stem!r}")

@@ -1,0 +1,32 @@
+"""Linear-time regular expressions (RE2) for everything matched against attacker-controlled fields.
+
+Why: Python's ``re`` backtracks. The logging-tamper rule's ``dontLog:\\s*"?\\s*true`` took 13 s on one
+32 KB command line (quadratic in a run of spaces), correlation's DLL pattern the same, and a user rule
+``(a+)+$`` never finishes (../shared/reference/hostile-inputs.md, finding 4). RE2
+(https://github.com/google/re2, the ``google-re2`` wheel) runs in time linear in the input whatever
+the pattern. It has no backreferences and no lookaround: a rule that needs them is refused with a
+one-line reason (:class:`UnsupportedRegex`), never run on a backtracking engine.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import re2
+
+
+class UnsupportedRegex(ValueError):
+    """The pattern cannot run in linear time (RE2 refused it)."""
+
+
+def compile_linear(pattern: str, *, ignore_case: bool = False, dotall: bool = False) -> Any:
+    """An RE2 pattern with ``search``/``fullmatch``/``findall`` like ``re``; UnsupportedRegex if RE2 refuses."""
+    opts = re2.Options()
+    opts.log_errors = False  # RE2 would print its own error line on stderr
+    opts.case_sensitive = not ignore_case
+    opts.dot_nl = dotall
+    try:
+        return re2.compile(pattern, opts)
+    except re2.error as exc:
+        msg = exc.args[0].decode("utf-8", "replace") if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+        raise UnsupportedRegex(f"regex {pattern[:80]!r} needs a backtracking feature ({msg}); use RE2 syntax") from None
