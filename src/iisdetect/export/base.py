@@ -30,6 +30,8 @@ class ExportReport:
     notes: list[tuple[str, str]] = field(default_factory=list)  # (rule id or "", message)
     sizes: dict[str, int] = field(default_factory=dict)
     limits: dict[str, int] = field(default_factory=dict)
+    #: (rule id, variant, "rule" | "tuning") -> canonical fields the target has no column for
+    absent: dict[tuple[str, str, str], list[str]] = field(default_factory=dict)
 
     def note(self, rule_id: str, message: str) -> None:
         if (rule_id, message) not in self.notes:
@@ -43,6 +45,10 @@ class ExportReport:
 
     def lines(self) -> list[str]:
         out = [f"{rid}: {msg}" if rid else msg for rid, msg in self.notes]
+        for (rid, variant, ctx), names in self.absent.items():
+            what = "tuning-entry tests" if ctx == "tuning" else "RULE tests (check the log lacks it there)"
+            fields = ", ".join(names)
+            out.append(f"{rid}: variant {variant}: no {self.target} field for {fields}; those {what} are false")
         if self.sizes:
             big = max(self.sizes.items(), key=lambda kv: kv[1])
             out.append(f"largest query: {big[1]:,} chars ({big[0]}); total {sum(self.sizes.values()):,} chars")
@@ -91,10 +97,9 @@ class IRRenderer:
     def field(self, src: ir.Source, name: str) -> str | None:
         expr = self.mapping.field(src, name)
         if expr is None:
-            what = "tuning entry" if self._ctx == "tuning" else "rule condition (DEGRADED)"
-            self.report.note(
-                self._rule_id, f"{name} has no {self.target} field in variant {src.name}: that {what} test is false"
-            )
+            names = self.report.absent.setdefault((self._rule_id, src.name, self._ctx), [])
+            if name not in names:
+                names.append(name)
         return expr
 
     def condition(self, node: ir.Node, src: ir.Source, negated: bool = False) -> str:
