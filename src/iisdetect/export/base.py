@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from iisdetect.engine import ir
 from iisdetect.errors import IisdetectError
-from iisdetect.mapping.targets import TargetMapping
+from iisdetect.mapping.targets import TargetMapping, field_source
 
 
 class ExportError(IisdetectError):
@@ -78,6 +78,7 @@ class IRRenderer:
         self.report = report or ExportReport(mapping.name, limits=mapping.limits)
         self._rule_id = ""
         self._ctx = "rule"
+        self._fsrc: ir.Source | None = None
 
     # -- hooks ------------------------------------------------------------------------------
     def leaf(self, node: ir.Node, expr: str, src: ir.Source) -> str:
@@ -95,7 +96,7 @@ class IRRenderer:
 
     # -- walk -------------------------------------------------------------------------------
     def field(self, src: ir.Source, name: str) -> str | None:
-        expr = self.mapping.field(src, name)
+        expr = self.mapping.field(self._fsrc or src, name)
         if expr is None:
             names = self.report.absent.setdefault((self._rule_id, src.name, self._ctx), [])
             if name not in names:
@@ -126,14 +127,17 @@ class IRRenderer:
     def variant_condition(self, rule: ir.CompiledRule, variant: ir.Variant) -> str:
         """The variant's condition with the tuning part reported as such."""
         self._rule_id = rule.id
+        self._fsrc = field_source(variant.source, variant.condition)
         own, filt = split_tuning(rule, variant.condition)
         self._ctx = "rule"
         text = self.condition(own, variant.source)
         if filt is None:
+            self._fsrc = None
             return text
         self._ctx = "tuning"
         tuned = self.negate(self.condition(filt, variant.source, negated=True))
         self._ctx = "rule"
+        self._fsrc = None
         return "(" + self.AND.join([text, tuned]) + ")"
 
 

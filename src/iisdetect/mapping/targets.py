@@ -81,6 +81,31 @@ class TargetMapping:
         return None
 
 
+def field_source(src: ir.Source, condition: ir.Node) -> ir.Source:
+    """The variant whose field map applies: ``src`` itself, or for a service variant (no EventIDs,
+    the rule names ``EventID: 13``) the category variant of that channel holding those EventIDs,
+    because the target's field shape depends on the event (ECS: Sysmon 13's ``TargetObject`` is
+    ``registry.path``), not on how the rule chose its logsource."""
+    if src.event_ids:
+        return src
+    from iisdetect.engine.evaluate import lift_event_ids
+    from iisdetect.mapping.logsources import logsource_table
+
+    ids = set(lift_event_ids(condition))
+    if not ids:
+        return src
+    chans = {c.lower() for c in src.channels}
+    best: ir.Source | None = None
+    for variants in logsource_table().values():
+        for v in variants:
+            s = v.source
+            if chans & {c.lower() for c in s.channels} and ids <= set(s.event_ids) and (
+                best is None or len(s.event_ids) < len(best.event_ids)
+            ):
+                best = s
+    return best or src
+
+
 @cache
 def _bundled(name: str) -> dict[str, Any]:
     text = resources.files("iisdetect.mapping").joinpath(f"{name}.yaml").read_text(encoding="utf-8")
