@@ -1,4 +1,8 @@
-"""``iisdetect export --target qradar``: compile the Sigma rules into one QRadar AQL query."""
+"""``iisdetect export --target T``: compile the Sigma rules (tuning included) for a SIEM.
+
+Every target renders the same IR (``export/``), with its field names from ``mapping/<target>.yaml``.
+What a target cannot express is listed on stderr (never dropped silently), with each query's size.
+"""
 
 from __future__ import annotations
 
@@ -13,25 +17,34 @@ from iisdetect.commands import add_rule_options, selected_ruleset
 from iisdetect.engine.ir import CompiledRule
 from iisdetect.engine.ruleset import load_rules
 from iisdetect.errors import UsageError
-from iisdetect.mapping.qradar import load_mapping
 from iisdetect.tuning.entries import load_tuning
 
-TARGETS = ("qradar",)
+TARGETS = ("qradar", "splunk", "elastic-eql", "elastic-esql", "sentinel", "xdr", "sigma")
+_MAPPING = {"splunk": "splunk", "elastic-eql": "elastic", "elastic-esql": "elastic", "sentinel": "sentinel",
+            "xdr": "xdr"}  # fmt: skip
 _UNITS = {"m": "MINUTES", "h": "HOURS", "d": "DAYS"}
+_WHAT = {
+    "qradar": "one AQL query", "splunk": "savedsearches.conf", "elastic-eql": "Kibana rules NDJSON (EQL)",
+    "elastic-esql": "Kibana rules NDJSON (ES|QL)", "sentinel": "Sentinel analytics rules (YAML or ARM)",
+    "xdr": "Defender XDR custom detections (JSON)", "sigma": "a folder of Sigma rules with the tuning folded in",
+}  # fmt: skip
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = sub.add_parser(
         "export",
-        help="compile the rules into a SIEM query (QRadar AQL)",
-        description="Compile a ruleset into one AQL query with the seed's columns and a detection_type "
-        "CASE generated from the rules. Property names come from mapping/qradar.yaml. See docs/aql.md.",
+        help="compile the rules for a SIEM (QRadar, Splunk, Elastic, Sentinel, Defender XDR, Sigma)",
+        description="Compile a ruleset (and a tuning file) into what a SIEM imports: "
+        + "; ".join(f"{t}: {w}" for t, w in _WHAT.items())
+        + ". Field names come from mapping/<target>.yaml. See docs/export-<target>.md.",
     )
-    p.add_argument("--target", choices=TARGETS, required=True, help="query language (qradar = AQL)")
-    add_rule_options(p, "YAML allow-list, compiled into the query")
-    p.add_argument("--last", metavar="DURATION", help="append LAST n MINUTES|HOURS|DAYS (e.g. 24h)")
+    p.add_argument("--target", choices=TARGETS, required=True, help="what to write")
+    add_rule_options(p, "YAML allow-list, compiled into the queries")
+    p.add_argument("--last", metavar="DURATION", help="qradar: append LAST n MINUTES|HOURS|DAYS (e.g. 24h)")
+    p.add_argument("--format", choices=("yaml", "arm"), default="yaml", help="sentinel: YAML rules or ARM template")
+    p.add_argument("--mapping", metavar="FILE", help="YAML laid over the target's mapping/<target>.yaml")
     p.add_argument("--qradar-mapping", metavar="FILE", help="YAML laid over mapping/qradar.yaml")
-    p.add_argument("-o", "--output", metavar="FILE", help="write the query to FILE instead of stdout")
+    p.add_argument("-o", "--output", metavar="PATH", help="write to PATH instead of stdout (sigma: a folder, required)")
     return p
 
 
@@ -59,20 +72,67 @@ def load_export_rules(ruleset: str | None, extra: list[str], tuning_path: str | 
     return [tuning.apply(r) for r in report.rules]
 
 
-def run(args: argparse.Namespace) -> int:
-    from iisdetect.export.qradar import export_rules
+def render(target: str, rules: list[CompiledRule], args: argparse.Namespace):  # noqa: ANN201
+    """(text, report) for a text target; the sigma target writes a folder and returns ("", report)."""
+    from iisdetect.export.base import ExportReport
+    from iisdetect.mapping.targets import load_target_mapping
 
-    rules = load_export_rules(selected_ruleset(args), args.rules, args.tuning)
-    query = export_rules(rules, load_mapping(args.qradar_mapping), _last(args.last))
-    if args.output:
+    if target == "qradar":
+        from iisdetect.export.qradar import export_rules
+        from iisdetect.mapping.qradar import load_mapping
+
+        return export_rules(rules, load_mapping(args.qradar_mapping), _last(args.last)), ExportReport(target)
+    if target == "sigma":
+        from iisdetect.export.sigma import export_sigma_dir
+
+        if not args.output:
+            raise UsageError("--target sigma writes one file per rule: give a folder with -o DIR")
+        report = ExportReport(target)
         try:
-            Path(args.output).write_text(query, encoding="utf-8")
+            export_sigma_dir(rules, args.output, report)
         except OSError as exc:
             raise UsageError(f"cannot write {args.output}: {exc.strerror}") from None
-    else:
-        sys.stdout.write(query)
+        return "", report
+    m = load_target_mapping(_MAPPING[target], args.mapping)
+    report = ExportReport(m.name, limits=m.limits)
+    if target == "splunk":
+        from iisdetect.export.splunk import export_savedsearches
+
+        return export_savedsearches(rules, m, report), report
+    if target == "elastic-eql":
+        from iisdetect.export.elastic_eql import export_ndjson
+
+        return export_ndjson(rules, m, report), report
+    if target == "elastic-esql":
+        from iisdetect.export.elastic_esql import export_ndjson as esql_ndjson
+
+        return esql_ndjson(rules, m, report), report
+    if target == "sentinel":
+        from iisdetect.export.sentinel import export_arm, export_yaml
+
+        return (export_arm if args.format == "arm" else export_yaml)(rules, m, report), report
+    from iisdetect.export.xdr import export_json
+
+    return export_json(rules, m, report), report
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.last and args.target != "qradar":
+        raise UsageError("--last applies to --target qradar (other targets carry their schedule in the rule)")
+    rules = load_export_rules(selected_ruleset(args), args.rules, args.tuning)
+    text, report = render(args.target, rules, args)
+    if args.target != "sigma":
+        if args.output:
+            try:
+                Path(args.output).write_text(text, encoding="utf-8")
+            except OSError as exc:
+                raise UsageError(f"cannot write {args.output}: {exc.strerror}") from None
+        else:
+            sys.stdout.write(text)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     for r in rules:
         err.print(Text(f"{r.detection_type}: {r.title} ({r.id})"))
-    err.print(Text(f"{len(rules)} rule(s) exported"))
+    for line in report.lines():
+        err.print(Text(f"note: {line}"))
+    err.print(Text(f"{len(rules)} rule(s) exported for {args.target}"))
     return 0

@@ -18,6 +18,7 @@ import re
 
 from iisdetect.engine import ir
 from iisdetect.export.base import IRRenderer, glob_rx
+from iisdetect.mapping.targets import field_source
 
 _LOOKAROUND = re.compile(r"\(\?<?[=!]")
 
@@ -34,6 +35,12 @@ class KqlRenderer(IRRenderer):
     OR = " or "
 
     def leaf(self, node: ir.Node, expr: str, src: ir.Source) -> str:
+        if expr.startswith("@sha256:"):  # a table's SHA256 column in place of Sysmon's Hashes list
+            col = expr.split(":", 1)[1]
+            if isinstance(node, ir.Str) and node.op == "contains" and node.value.upper().startswith("SHA256="):
+                return f"{col} =~ {kql_string(node.value[7:])}"
+            self.report.note(self._rule_id, f"a {node.field} test other than SHA256 has no column: false")
+            return self.FALSE
         if isinstance(node, ir.Str):
             cs = "_cs" if node.cased else ""
             if node.op == "eq":
@@ -60,7 +67,9 @@ class KqlRenderer(IRRenderer):
     def guard(self, node: ir.Node, expr: str, text: str, src: ir.Source) -> str:
         """A dynamic property is null when absent (``isnotnull``); a column can only be tested
         for emptiness (an absent and an empty value look the same in a table column)."""
-        m = re.fullmatch(r"tostring\((.+)\)", expr)
+        if expr.startswith("@sha256:"):
+            expr = expr.split(":", 1)[1]
+        m = re.fullmatch(r"tostring\((EventData.+)\)", expr)
         return f"({'isnotnull(' + m.group(1) if m else 'isnotempty(' + expr}) and {text})"
 
     def window(self, node: ir.TimeWindow, src: ir.Source) -> str:
@@ -83,11 +92,13 @@ class KqlRenderer(IRRenderer):
     def source_test(self, src: ir.Source) -> str:
         tmpl = self.mapping.setting(src, "source_test", "")
         parts = []
-        if tmpl:
+        if tmpl and "{channel}" in tmpl:
             chans = [tmpl.format(channel=kql_string(c)) for c in src.channels]
             parts.append(chans[0] if len(chans) == 1 else "(" + " or ".join(chans) + ")")
-        if src.event_ids:
-            eid = self.mapping.field(src, "EventID") or "EventID"
+        elif tmpl:
+            return tmpl  # the table (and ActionType) already mean the variant's events
+        eid = self.mapping.field(src, "EventID") or "EventID"
+        if src.event_ids and not eid.isdigit():  # a digit: the table holds that one event kind
             parts.append(f"{eid} in ({', '.join(str(i) for i in src.event_ids)})")
         return " and ".join(parts)
 
@@ -95,12 +106,17 @@ class KqlRenderer(IRRenderer):
         """``Table | where ...`` (or a union over tables); "" when no variant has a table."""
         by_table: dict[str, list[str]] = {}
         for v in rule.variants:
-            table = self.mapping.setting(v.source, "table") if self.mapping.source_entry(v.source) else None
+            fsrc = field_source(v.source, v.condition)
+            table = self.mapping.setting(fsrc, "table") if self.mapping.source_entry(v.source) is not None else None
             if not table:
-                self.report.note(rule.id, f"variant {v.source.name}: no {self.target} table; not exported")
+                why = self.mapping.setting(fsrc, "why", "no table mapped")
+                self.report.note(rule.id, f"variant {v.source.name} not exported: {why}")
                 continue
+            join = self.mapping.setting(fsrc, "join", "")
+            if join and rule.fields() & set(self.mapping.setting(fsrc, "join_when", ())):
+                table = f"{table}\n{' '.join(join.split())}"
             cond = self.variant_condition(rule, v)
-            test = self.source_test(v.source)
+            test = self.source_test(fsrc)
             by_table.setdefault(table, []).append(f"({test} and {cond})" if test else f"({cond})")
         parts = [f"{t}\n| where " + "\n    or ".join(conds) for t, conds in by_table.items()]
         if not parts:
