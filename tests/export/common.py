@@ -31,7 +31,7 @@ def scenario_events() -> tuple[Event, ...]:
 
     out: list[Event] = []
     for scn in load_scenarios():
-        out.extend(s.event for s in scenario_stream(scn, seed=5, background_events=400))
+        out.extend(s.event for s in scenario_stream(scn, seed=5, background_events=100))
     return tuple(out)
 
 
