@@ -13,7 +13,7 @@ from iisdetect.engine.evaluate import compile_node
 from iisdetect.errors import UsageError
 from iisdetect.tuning.entries import load_tuning
 from iisdetect.tuning.windows import regex_form, windows_node
-from tests.export.common import TUNINGS, hunt_matches, rules, scenario_events
+from tests.exporters.common import TUNINGS, hunt_matches, rules, scenario_events
 from tests.helpers import ev
 
 

@@ -19,8 +19,8 @@ from rich.console import Console
 from rich.padding import Padding
 from rich.text import Text
 
-from iisdetect.hunt.alerts import ALERT_COLUMNS, Alert
-from iisdetect.hunt.incidents import is_duplicate
+from iisdetect.hunting.alerts import ALERT_COLUMNS, Alert
+from iisdetect.hunting.incidents import is_duplicate
 
 FORMATS = ("table", "json", "ndjson", "csv")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")

@@ -7,6 +7,7 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
+from iisdetect import __version__
 from iisdetect.model.stats import RunStats
 from iisdetect.report.hunt_output import safe
 
@@ -14,7 +15,8 @@ MAX_SKIPS_SHOWN = 10
 
 
 def summary_dict(stats: RunStats, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    doc = stats.to_dict()
+    """The run's accounting for JSON outputs; it names the tool version that produced it."""
+    doc = {"version": __version__, **stats.to_dict()}
     if extra:
         doc.update(extra)
     return doc

@@ -1,0 +1,243 @@
+"""Library entry points: what the CLI calls, usable from Python without any terminal.
+
+``hunt`` is the main job: read -> normalise -> detect -> (tune, correlate) -> result object.
+It streams: events are never kept, only alerts (and the accounting), so memory stays flat however
+large the input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from iisdetect.engine.evaluate import Detector
+from iisdetect.engine.ir import CompiledRule
+from iisdetect.engine.ruleset import load_rules
+from iisdetect.errors import UsageError
+from iisdetect.hunting.alerts import Alert
+from iisdetect.model.event import Event
+from iisdetect.model.stats import RunStats
+from iisdetect.model.times import format_iso, parse_time
+
+
+@dataclass
+class HuntOptions:
+    """Everything a hunt needs; the CLI fills it from arguments, tests build it directly."""
+
+    paths: Sequence[str]
+    ruleset: str | None = "iis"
+    extra_rules: Sequence[str] = ()
+    tuning: str | Path | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    last: timedelta | None = None
+    now: datetime | None = None
+    correlate_window: timedelta | None = timedelta(hours=1)
+    on_progress: Callable[[int], None] | None = None
+    jobs: int = 1
+    #: Stream alerts out instead of keeping them: ``sink(alert, suppressing_entry_or_None)``. Memory then
+    #: stays flat however many alerts fire; needs correlation off and no ``--last`` anchored afterwards.
+    sink: Callable[[Alert, str | None], None] | None = None
+    #: ``native`` reads logs; ``duckdb``/``spark`` run the rules as SQL over canonical Parquet (``convert``)
+    engine: str = "native"
+    spark_master: str | None = None
+
+
+@dataclass
+class HuntResult:
+    alerts: list[Alert]
+    suppressed: list[tuple[Alert, str]]
+    incidents: list[Any]
+    stats: RunStats
+    rules: list[CompiledRule]
+    window: tuple[datetime | None, datetime | None] = (None, None)
+    newest_event: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+def prepare_rules(opts: HuntOptions, stats: RunStats) -> tuple[list[CompiledRule], Any]:
+    """Compile the rules (warnings go to the run summary) and load the tuning file if any."""
+    report = load_rules(opts.ruleset, opts.extra_rules)
+    for w in report.warnings:
+        stats.warn(w)
+    if not report.rules:
+        raise UsageError("no usable rules loaded")
+    tuning = None
+    if opts.tuning:
+        from iisdetect.tuning.entries import load_tuning
+
+        tuning = load_tuning(opts.tuning)
+    return report.rules, tuning
+
+
+#: One event that fired: the event, ids of rules kept, and (rule id, tuning entry) pairs suppressed.
+Hit = tuple[Event, list[str], list[tuple[str, str]]]
+
+
+class Matcher:
+    """The per-event hot loop, shared by the one-process and the multi-process paths.
+
+    Untuned rules decide whether anything fired; tuned rules (tuning compiled into the IR, as the
+    exports carry it) decide what is kept, and the tuning names the entry that suppressed the rest.
+    """
+
+    def __init__(self, rules: list[CompiledRule], tuning: Any, since: str, until: str) -> None:
+        self.rules = rules
+        self.tuning = tuning
+        self.tuned = [tuning.apply(r) for r in rules] if tuning else rules
+        self.detector = Detector(rules)
+        self.tuned_detector = Detector(self.tuned) if tuning else None
+        self.since, self.until = since, until
+
+    def consume(self, events: Iterable[Event], hits: Any, stats: RunStats) -> str:
+        """Match a stream, appending hits; returns the newest event time seen (for ``--last``)."""
+        newest = ""
+        since, until = self.since, self.until
+        match = self.detector.match
+        for event in events:
+            t = event.time_created
+            if t > newest:
+                newest = t
+            if (since and t < since) or (until and t > until):
+                stats.filtered_by_time += 1
+                continue
+            fired = match(event)
+            if not fired:
+                continue
+            if self.tuned_detector is None:
+                hits.append((event, [r.id for r in fired], []))
+                continue
+            kept_ids = {r.id for r in self.tuned_detector.match(event)}
+            kept = [r.id for r in fired if r.id in kept_ids]
+            gone = [
+                (r.id, self.tuning.suppressing_entry(r, event) or "(tuning)") for r in fired if r.id not in kept_ids
+            ]
+            hits.append((event, kept, gone))
+        return newest
+
+
+def build_matcher(ruleset: str | None, extra: tuple[str, ...], tuning: str | None, since: str, until: str) -> Matcher:
+    """Module-level so worker processes can build their own matcher (rules compiled once each)."""
+    opts = HuntOptions(paths=(), ruleset=ruleset, extra_rules=extra, tuning=tuning)
+    rules, tun = prepare_rules(opts, RunStats())
+    return Matcher(rules, tun, since, until)
+
+
+def hunt(opts: HuntOptions) -> HuntResult:
+    from iisdetect.readers import iter_events
+
+    stats = RunStats()
+    rules, tuning = prepare_rules(opts, stats)
+    since, until = opts.since, opts.until
+    if opts.last is not None and opts.now is not None:
+        since = max(since, opts.now - opts.last) if since else opts.now - opts.last
+    matcher = Matcher(rules, tuning, format_iso(since), format_iso(until))
+
+    if opts.sink is not None and (opts.correlate_window is not None or (opts.last and opts.now is None)):
+        raise UsageError("streaming alerts needs correlation off and --last anchored with --now")
+    hits = _Collector({r.id: r for r in matcher.tuned}, {r.id: r for r in rules}, stats, opts.sink)
+    newest = ""
+    units = _parallel_units(opts) if opts.engine == "native" else []
+    if opts.engine != "native":
+        from iisdetect.lake.engines import lake_hunt
+
+        tuned = matcher.tuned if tuning else None
+        newest = lake_hunt(
+            opts.engine, opts.paths, rules, tuned, tuning, matcher.since, matcher.until, hits, stats, opts.spark_master
+        )
+    elif units:
+        from iisdetect.hunting.parallel import run_parallel
+
+        factory = partial(
+            build_matcher,
+            opts.ruleset,
+            tuple(opts.extra_rules),
+            str(opts.tuning) if opts.tuning else None,
+            matcher.since,
+            matcher.until,
+        )
+        for part in run_parallel(units, opts.jobs, factory):
+            for hit in part.hits:
+                hits.append(hit)
+            stats.merge(part.stats)
+            newest = max(newest, part.newest)
+            if opts.on_progress:
+                opts.on_progress(part.nbytes)
+    else:
+        newest = matcher.consume(iter_events(opts.paths, stats, on_progress=opts.on_progress), hits, stats)
+
+    result = HuntResult(hits.alerts, hits.suppressed, [], stats, matcher.tuned, (since, until), newest)
+    if opts.last is not None and opts.now is None:
+        _apply_last(result, opts.last)
+    for a in result.alerts:
+        stats.alerts_by_type[a.detection_type] += 1
+    if opts.correlate_window is not None and result.alerts:
+        from iisdetect.hunting.incidents import correlate
+
+        result.incidents = correlate(result.alerts, opts.correlate_window)
+    return result
+
+
+def _parallel_units(opts: HuntOptions) -> list:
+    """Work units for ``--jobs`` > 1, or [] when one process is as good (stdin, a single unit)."""
+    if opts.jobs <= 1 or "-" in opts.paths:
+        return []
+    from iisdetect.hunting.parallel import plan_units
+    from iisdetect.readers import plan_files
+
+    units = plan_units(plan_files(opts.paths))
+    return units if len(units) > 1 else []
+
+
+class _Collector:
+    """Turns hits into alerts as they arrive: kept for correlation/--last, or streamed to a sink."""
+
+    def __init__(
+        self,
+        by_id: dict[str, CompiledRule],
+        raw_by_id: dict[str, CompiledRule],
+        stats: RunStats,
+        sink: Callable[[Alert, str | None], None] | None,
+    ) -> None:
+        self.by_id, self.raw_by_id, self.stats, self.sink = by_id, raw_by_id, stats, sink
+        self.alerts: list[Alert] = []
+        self.suppressed: list[tuple[Alert, str]] = []
+
+    def append(self, hit: Hit) -> None:
+        event, kept, gone = hit
+        for rid in kept:
+            alert = Alert(self.by_id[rid], event)
+            if self.sink is None:
+                self.alerts.append(alert)
+            else:
+                self.stats.alerts_by_type[alert.detection_type] += 1
+                self.sink(alert, None)
+        for rid, entry in gone:
+            self.stats.suppressed_by_entry[entry] += 1
+            alert = Alert(self.raw_by_id[rid], event)
+            if self.sink is None:
+                self.suppressed.append((alert, entry))
+            else:
+                self.sink(alert, entry)
+
+
+def _apply_last(result: HuntResult, last: timedelta) -> None:
+    """``--last`` without ``--now`` is relative to the newest event read (old logs stay useful)."""
+    if not result.newest_event:
+        return
+    anchor = parse_time(result.newest_event)
+    start = anchor - last
+    result.window = (max(result.window[0], start) if result.window[0] else start, result.window[1])
+    start_s = format_iso(start)
+    keep = [a for a in result.alerts if a.event.time_created >= start_s]
+    dropped = len(result.alerts) - len(keep)
+    result.alerts = keep
+    result.notes.append(
+        f"--last {last} anchored at the newest event read ({result.newest_event}); "
+        f"{dropped} alert(s) before {start_s} left out"
+    )
+
