@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable, Iterable, Sequence
+from datetime import date
 from typing import Any
 
 from iisdetect.engine import ir, wildcards
@@ -56,6 +57,8 @@ def compile_node(node: ir.Node, derived: Derived | None = None) -> Predicate:
     if isinstance(node, ir.Const):
         value = node.value
         return lambda ev: value
+    if isinstance(node, ir.TimeWindow):
+        return _window_pred(_get(node.field, derived), node)
     if isinstance(node, ir.FieldRef):
         return _fieldref(node, _get(node.field, derived), _get(node.other, derived))
     if isinstance(node, ir.Num) and node.field == "EventID" and not (derived and "EventID" in derived):
@@ -155,6 +158,32 @@ def _fieldref(node: ir.FieldRef, get: Getter, other: Getter) -> Predicate:
         if op == "endswith":
             return a.endswith(b)
         return b in a
+
+    return pred
+
+
+_ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d")
+
+
+def _window_pred(get: Callable[[Event], str | None], node: ir.TimeWindow) -> Predicate:
+    """Canonical times are ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` (UTC): string order is time order."""
+    lo, hi, days, d0, d1 = node.start, node.end, frozenset(node.days), node.day_start, node.day_end
+
+    def pred(ev: Event) -> bool:
+        v = get(ev)
+        if not v or not _ISO.match(v):
+            return False
+        t = v[:19]
+        if (lo is not None and t < lo) or (hi is not None and t >= hi):
+            return False
+        if not days:
+            return True
+        try:
+            wd = date(int(v[:4]), int(v[5:7]), int(v[8:10])).weekday()
+        except ValueError:
+            return False
+        minute = int(v[11:13]) * 60 + int(v[14:16])
+        return wd in days and d0 <= minute < d1
 
     return pred
 

@@ -108,6 +108,8 @@ class Renderer:
             return f"NOT ({self.condition(node.item, not negated)})"
         if isinstance(node, ir.Const):
             return "1 = 1" if node.value else "1 = 0"
+        if isinstance(node, ir.TimeWindow):
+            return window_aql(node)
         text = self.leaf(node)
         if negated and not isinstance(node, ir.Null):
             return f"({self.field(node.field)} IS NOT NULL AND {text})"
@@ -132,6 +134,29 @@ class Renderer:
         if not parts:
             return "1 = 0"
         return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
+
+
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def window_aql(node: ir.TimeWindow) -> str:
+    """A maintenance window on ``starttime`` (epoch ms, never NULL, so no guard under NOT): a range
+    compare, the weekday by DATEFORMAT 'EEE' (English day names, UTC as DATEFORMAT renders here) and
+    the time of day as a short regex on 'HH:mm'."""
+    from iisdetect.exporters.timewin import epoch_ms, hhmm_range_regex
+
+    parts = []
+    if node.start:
+        parts.append(f"starttime >= {epoch_ms(node.start)}")
+    if node.end:
+        parts.append(f"starttime < {epoch_ms(node.end)}")
+    if node.days:
+        days = ", ".join(aql_string(_WEEKDAYS[d]) for d in node.days)
+        parts.append(f"DATEFORMAT(starttime, 'EEE') IN ({days})")
+        if (node.day_start, node.day_end) != (0, 1440):
+            rx = hhmm_range_regex(node.day_start, node.day_end)
+            parts.append(f"DATEFORMAT(starttime, 'HH:mm') MATCHES {aql_string(rx)}")
+    return "(" + " AND ".join(parts) + ")" if parts else "1 = 1"
 
 
 def _select(r: Renderer, detection_type: str) -> list[str]:

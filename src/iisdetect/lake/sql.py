@@ -133,6 +133,10 @@ class SqlRenderer:
             return f"NOT ({self.condition(node.item)})"
         if isinstance(node, ir.Const):
             return "TRUE" if node.value else "FALSE"
+        if isinstance(node, ir.TimeWindow):  # maintenance window: its regexes on the ISO TimeCreated string
+            from iisdetect.tuning.windows import regex_form
+
+            return self.condition(regex_form(node))
         return f"coalesce({self.leaf(node)}, FALSE)"
 
     def source(self, src: ir.Source) -> str:

@@ -24,12 +24,8 @@ windows        maintenance windows, UTC, on the ``TimeCreated`` system field: ab
                (an ``end`` at or before ``start`` crosses midnight into the next day)
 =============  ========================================================================================
 
-How time windows stay pure IR (no new node type): ``TimeCreated`` is ``YYYY-MM-DDTHH:MM:SS.ffffffZ``,
-so string order is time order. ``t >= X`` becomes a regex over the fixed-width prefix (one alternative
-per digit position: ``X[:i]`` then a larger digit), and ``X <= t < Y`` is ``ge(X) and not ge(Y)``.
-Weekdays cannot be computed by a regex, so a weekly window is expanded into the explicit dates of
-those weekdays (grouped per month) over its own ``from``/``to`` bounds, or over the default horizon
-2020-01-01 .. 2039-12-31 when it has none. Every target that evaluates a regex evaluates tuning.
+Maintenance windows are ``ir.TimeWindow`` nodes (``tuning/windows.py``): a time range and/or a weekday set
+with a minute-of-day range, evaluated natively by every target.
 """
 
 from __future__ import annotations

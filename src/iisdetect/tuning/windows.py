@@ -1,9 +1,16 @@
-"""Maintenance windows for tuning entries, compiled into IR tests on the ``TimeCreated`` string.
+"""Maintenance windows for tuning entries: ``ir.TimeWindow`` nodes on ``TimeCreated`` (UTC).
 
-Why regexes on the ISO string: every target (the Python engine, DuckDB, AQL via DATEFORMAT) can test
-a string against a regex, while date arithmetic differs per SIEM. Canonical times are
-``YYYY-MM-DDTHH:MM:SS.ffffffZ``, so ``>=`` on a fixed-width prefix is a regex over digits; weekly
-windows are expanded into explicit dates within the entry's own range or a default horizon.
+Why a node and not regexes: every SIEM compares times and computes weekdays natively (KQL
+``dayofweek``, ES|QL ``DATE_EXTRACT``, SPL arithmetic on ``_time``, AQL on ``starttime``), and the old
+date-expansion regexes made tuned queries 4-5x longer (a weekly window alone was 5,013 chars,
+above Elasticsearch's 1,000-char regex limit). A window crossing midnight becomes two nodes
+(start day ``[start, 24:00)`` and the next day ``[00:00, end)``), so each node is one weekday set
+and one minute range.
+
+``regex_form`` keeps the old lowering for targets without time functions (a Sigma file: Sigma has
+no time modifiers): ``TimeCreated`` is ``YYYY-MM-DDTHH:MM:SS.ffffffZ``, so ``>=`` on a fixed-width
+prefix is a regex over digits, and weekdays are expanded into explicit dates over the window's own
+``from``/``to`` or the horizon 2020-01-01 .. 2039-12-31.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from iisdetect.model.times import format_iso, to_datetime
 
 DAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 DEFAULT_HORIZON = (date(2020, 1, 1), date(2039, 12, 31))
+FIELD = "TimeCreated"
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 
@@ -32,11 +40,6 @@ def ge_regex(bound: str) -> str:
     return "(?:" + "|".join(alts) + ")"
 
 
-def time_at_least(iso: str) -> ir.Node:
-    """``TimeCreated >= iso`` (second precision) as a regex on the canonical ISO string."""
-    return ir.Regex("TimeCreated", "^" + ge_regex(iso))
-
-
 def _parse_instant(value: Any, label: str) -> datetime:
     """A window bound as a naive UTC datetime (the regexes below compare canonical UTC strings)."""
     return to_datetime(value, label).replace(tzinfo=None)
@@ -44,15 +47,6 @@ def _parse_instant(value: Any, label: str) -> datetime:
 
 def _iso(dt: datetime) -> str:
     return format_iso(dt, 0)[:-1]
-
-
-def _range(lo: datetime | None, hi: datetime | None) -> ir.Node:
-    parts: list[ir.Node] = []
-    if lo is not None:
-        parts.append(time_at_least(_iso(lo)))
-    if hi is not None:
-        parts.append(ir.Not(time_at_least(_iso(hi))))
-    return parts[0] if len(parts) == 1 else ir.And(tuple(parts))
 
 
 def windows_node(value: Any, label: str) -> ir.Node:
@@ -75,14 +69,11 @@ def windows_node(value: Any, label: str) -> ir.Node:
         if not weekly:
             if lo is None and hi is None:
                 raise UsageError(f"{wl}: give from/to and/or days/start/end")
-            nodes.append(_range(lo, hi))
+            nodes.append(ir.TimeWindow(FIELD, _iso(lo) if lo else None, _iso(hi) if hi else None))
             continue
         if weekly != {"days", "start", "end"}:
             raise UsageError(f"{wl}: a weekly window needs days, start and end")
-        node = _weekly(w, wl, lo, hi)
-        if lo is not None or hi is not None:
-            node = ir.And((node, _range(lo, hi)))
-        nodes.append(node)
+        nodes.extend(_weekly(w, wl, lo, hi))
     return ir.any_of(nodes)
 
 
@@ -92,7 +83,11 @@ def _hhmm(value: Any, label: str) -> str:
     return value
 
 
-def _weekly(w: dict[str, Any], label: str, lo: datetime | None, hi: datetime | None) -> ir.Node:
+def _minutes(hhmm: str) -> int:
+    return int(hhmm[:2]) * 60 + int(hhmm[3:])
+
+
+def _weekly(w: dict[str, Any], label: str, lo: datetime | None, hi: datetime | None) -> list[ir.TimeWindow]:
     days = w["days"] if isinstance(w["days"], list) else [w["days"]]
     wanted = set()
     for d in days:
@@ -100,31 +95,56 @@ def _weekly(w: dict[str, Any], label: str, lo: datetime | None, hi: datetime | N
         if key not in DAYS:
             raise UsageError(f"{label}, 'days': {d!r} is not a weekday (mon..sun)")
         wanted.add(DAYS[key])
-    start = _hhmm(w["start"], f"{label}, 'start'")
-    end = _hhmm(w["end"], f"{label}, 'end'")
-    first = (lo.date() if lo else DEFAULT_HORIZON[0]) - timedelta(days=1)
-    last = hi.date() if hi else DEFAULT_HORIZON[1]
-    start_days = [d for d in _dates(first, last) if d.weekday() in wanted]
-    tod = r"^.{10}T"
+    start = _minutes(_hhmm(w["start"], f"{label}, 'start'"))
+    end = _minutes(_hhmm(w["end"], f"{label}, 'end'"))
+    bounds = (_iso(lo) if lo else None, _iso(hi) if hi else None)
     if end > start:  # same day: start <= time < end
-        return ir.And(
-            (
-                _date_node(start_days),
-                ir.Regex("TimeCreated", tod + ge_regex(start)),
-                ir.Not(ir.Regex("TimeCreated", tod + ge_regex(end))),
-            )
-        )
+        return [ir.TimeWindow(FIELD, *bounds, tuple(sorted(wanted)), start, end)]
     # crosses midnight: (start day, time >= start) or (next day, time < end)
-    late = ir.And((_date_node(start_days), ir.Regex("TimeCreated", tod + ge_regex(start))))
-    if end == "00:00":
-        return late
-    early = ir.And(
-        (
-            _date_node([d + timedelta(days=1) for d in start_days]),
-            ir.Not(ir.Regex("TimeCreated", tod + ge_regex(end))),
-        )
-    )
-    return ir.Or((late, early))
+    out = [ir.TimeWindow(FIELD, *bounds, tuple(sorted(wanted)), start, 1440)]
+    if end > 0:
+        out.append(ir.TimeWindow(FIELD, *bounds, tuple(sorted((d + 1) % 7 for d in wanted)), 0, end))
+    return out
+
+
+# ------------------------------------------------------------------------------ regex lowering
+
+
+def time_at_least(iso: str) -> ir.Node:
+    """``TimeCreated >= iso`` (second precision) as a regex on the canonical ISO string."""
+    return ir.Regex(FIELD, "^" + ge_regex(iso))
+
+
+def regex_form(node: ir.Node) -> ir.Node:
+    """``node`` with every ``TimeWindow`` lowered to regexes on the ISO string (same matches within
+    the horizon; for targets that only test strings)."""
+    if isinstance(node, ir.And):
+        return ir.And(tuple(regex_form(n) for n in node.items))
+    if isinstance(node, ir.Or):
+        return ir.Or(tuple(regex_form(n) for n in node.items))
+    if isinstance(node, ir.Not):
+        return ir.Not(regex_form(node.item))
+    if not isinstance(node, ir.TimeWindow):
+        return node
+    parts: list[ir.Node] = [ir.Regex(node.field, r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d")]
+    if node.start:
+        parts.append(ir.Regex(node.field, "^" + ge_regex(node.start)))
+    if node.end:
+        parts.append(ir.Not(ir.Regex(node.field, "^" + ge_regex(node.end))))
+    if node.days:
+        first = date.fromisoformat(node.start[:10]) if node.start else DEFAULT_HORIZON[0]
+        last = date.fromisoformat(node.end[:10]) if node.end else DEFAULT_HORIZON[1]
+        parts.append(_date_node([d for d in _dates(first, last) if d.weekday() in node.days]))
+        tod = r"^.{10}T"
+        if node.day_start > 0:
+            parts.append(ir.Regex(node.field, tod + ge_regex(_hhmm_of(node.day_start))))
+        if node.day_end < 1440:
+            parts.append(ir.Not(ir.Regex(node.field, tod + ge_regex(_hhmm_of(node.day_end)))))
+    return ir.And(tuple(parts))
+
+
+def _hhmm_of(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 def _dates(first: date, last: date) -> Iterable[date]:
@@ -145,4 +165,4 @@ def _date_node(days: list[date]) -> ir.Node:
     for y, months in sorted(tree.items()):
         ms = "|".join(f"{m:02d}-(?:{'|'.join(f'{x:02d}' for x in sorted(ds))})" for m, ds in sorted(months.items()))
         years.append(f"{y:04d}-(?:{ms})")
-    return ir.Regex("TimeCreated", "^(?:" + "|".join(years) + ")T")
+    return ir.Regex(FIELD, "^(?:" + "|".join(years) + ")T")
