@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from rich.console import Console
@@ -14,6 +13,7 @@ from iisdetect.engine.ir import CompiledRule
 from iisdetect.engine.ruleset import load_rules
 from iisdetect.errors import UsageError
 from iisdetect.mapping.qradar import load_mapping
+from iisdetect.report.writer import open_output
 from iisdetect.tuning.entries import load_tuning
 
 TARGETS = ("qradar",)
@@ -64,13 +64,8 @@ def run(args: argparse.Namespace) -> int:
 
     rules = load_export_rules(selected_ruleset(args), args.rules, args.tuning)
     query = export_rules(rules, load_mapping(args.qradar_mapping), _last(args.last))
-    if args.output:
-        try:
-            Path(args.output).write_text(query, encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"cannot write {args.output}: {exc.strerror}") from None
-    else:
-        sys.stdout.write(query)
+    with open_output(args.output) as out:
+        out.write(query)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     for r in rules:
         err.print(Text(f"{r.detection_type}: {r.title} ({r.id})"))

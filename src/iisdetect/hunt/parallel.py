@@ -32,6 +32,8 @@ class UnitResult:
     stats: RunStats = field(default_factory=RunStats)
     newest: str = ""
     nbytes: int = 0
+    #: (Computer, Channel, EventRecordID, TimeCreated, source, locator) of every event first read here
+    keys: list[tuple[str, str, int, str, str, str]] = field(default_factory=list)
 
 
 def plan_units(files: list[str]) -> list[Unit]:
@@ -77,6 +79,8 @@ def _run_unit(unit: Unit) -> UnitResult:
             res.stats.files += 1
             res.stats.formats["evtx"] += 1
         events = evtx_reader.read(io.BytesIO(image), path, res.stats)
+    matcher.seen = set()  # type: ignore[attr-defined]  # duplicates across units are found by the parent
+    matcher.record_keys = res.keys  # type: ignore[attr-defined]
     res.newest = matcher.consume(events, res.hits, res.stats)  # type: ignore[attr-defined]
     return res
 

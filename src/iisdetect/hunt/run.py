@@ -19,8 +19,9 @@ from iisdetect.engine.ir import CompiledRule
 from iisdetect.engine.ruleset import load_rules
 from iisdetect.errors import UsageError
 from iisdetect.hunt.alerts import Alert
+from iisdetect.hunt.selection import RuleSelection
 from iisdetect.model.event import Event, parse_time
-from iisdetect.model.stats import RunStats
+from iisdetect.model.stats import Duplicate, RunStats
 
 
 @dataclass
@@ -41,6 +42,8 @@ class HuntOptions:
     #: Stream alerts out instead of keeping them: ``sink(alert, suppressing_entry_or_None)``. Memory then
     #: stays flat however many alerts fire; needs correlation off and no ``--last`` anchored afterwards.
     sink: Callable[[Alert, str | None], None] | None = None
+    #: ``--min-level/--status/--tags/--rule-id``
+    select: RuleSelection = field(default_factory=RuleSelection)
 
 
 @dataclass
@@ -62,12 +65,13 @@ def prepare_rules(opts: HuntOptions, stats: RunStats) -> tuple[list[CompiledRule
         stats.warn(w)
     if not report.rules:
         raise UsageError("no usable rules loaded")
+    rules = opts.select.apply(report.rules)
     tuning = None
     if opts.tuning:
         from iisdetect.tuning.entries import load_tuning
 
         tuning = load_tuning(opts.tuning)
-    return report.rules, tuning
+    return rules, tuning
 
 
 #: One event that fired: the event, ids of rules kept, and (rule id, tuning entry) pairs suppressed.
@@ -88,16 +92,35 @@ class Matcher:
         self.detector = Detector(rules)
         self.tuned_detector = Detector(self.tuned) if tuning else None
         self.since, self.until = since, until
+        #: hashes of (Computer, Channel, EventRecordID, TimeCreated) read so far (~60 bytes per event)
+        self.seen: set[int] = set()
+        #: when a list (``--jobs`` workers): every first-read event's identity and place, for the parent
+        #: to find repeats across work units
+        self.record_keys: list[tuple[str, str, int, str, str, str]] | None = None
 
     def consume(self, events: Iterable[Event], hits: Any, stats: RunStats) -> str:
-        """Match a stream, appending hits; returns the newest event time seen (for ``--last``)."""
+        """Match a stream, appending hits; returns the newest event time seen (for ``--last``).
+
+        An event already read (same Computer, Channel, EventRecordID and TimeCreated: a VSS copy or
+        an overlapping export) is counted in ``stats.duplicate_events`` and not matched again.
+        """
         newest = ""
         since, until = self.since, self.until
         match = self.detector.match
+        seen = self.seen
         for event in events:
             t = event.time_created
             if t > newest:
                 newest = t
+            rid = event.record_id
+            if rid is not None:
+                key = hash((event.computer, event.channel, rid, t))
+                if key in seen:
+                    stats.duplicate(Duplicate(event.source, event.locator, event.computer, event.channel, rid, t))
+                    continue
+                seen.add(key)
+                if self.record_keys is not None:
+                    self.record_keys.append((event.computer, event.channel, rid, t, event.source, event.locator))
             if (since and t < since) or (until and t > until):
                 stats.filtered_by_time += 1
                 continue
@@ -116,9 +139,16 @@ class Matcher:
         return newest
 
 
-def build_matcher(ruleset: str | None, extra: tuple[str, ...], tuning: str | None, since: str, until: str) -> Matcher:
+def build_matcher(
+    ruleset: str | None,
+    extra: tuple[str, ...],
+    tuning: str | None,
+    since: str,
+    until: str,
+    select: RuleSelection | None = None,
+) -> Matcher:
     """Module-level so worker processes can build their own matcher (rules compiled once each)."""
-    opts = HuntOptions(paths=(), ruleset=ruleset, extra_rules=extra, tuning=tuning)
+    opts = HuntOptions(paths=(), ruleset=ruleset, extra_rules=extra, tuning=tuning, select=select or RuleSelection())
     rules, tun = prepare_rules(opts, RunStats())
     return Matcher(rules, tun, since, until)
 
@@ -148,11 +178,17 @@ def hunt(opts: HuntOptions) -> HuntResult:
             str(opts.tuning) if opts.tuning else None,
             matcher.since,
             matcher.until,
+            opts.select,
         )
+        seen: set[int] = set()
         for part in run_parallel(units, opts.jobs, factory):
-            for hit in part.hits:
-                hits.append(hit)
             stats.merge(part.stats)
+            repeated = _cross_unit_duplicates(part.keys, seen, stats)
+            for hit in part.hits:
+                ev = hit[0]
+                key = hash((ev.computer, ev.channel, ev.record_id, ev.time_created))
+                if ev.record_id is None or key not in repeated:
+                    hits.append(hit)
             newest = max(newest, part.newest)
             if opts.on_progress:
                 opts.on_progress(part.nbytes)
@@ -169,6 +205,19 @@ def hunt(opts: HuntOptions) -> HuntResult:
 
         result.incidents = correlate(result.alerts, opts.correlate_window)
     return result
+
+
+def _cross_unit_duplicates(keys: list, seen: set[int], stats: RunStats) -> set[int]:
+    """Events of one unit already read in an earlier unit: counted as duplicates; their hashes returned."""
+    repeated: set[int] = set()
+    for computer, channel, rid, t, source, locator in keys:
+        key = hash((computer, channel, rid, t))
+        if key in seen:
+            stats.duplicate(Duplicate(source, locator, computer, channel, rid, t))
+            repeated.add(key)
+        else:
+            seen.add(key)
+    return repeated
 
 
 def _parallel_units(opts: HuntOptions) -> list:
