@@ -17,11 +17,35 @@ from iisdetect.cli import main
 from iisdetect.readers.sniff import Format, sniff
 from tests.readers.util import read_all
 
-HEADER = (
-    "RecordNumber,EventRecordId,TimeCreated,EventId,Level,Provider,Channel,ProcessId,ThreadId,Computer,"
-    "ChunkNumber,UserId,MapDescription,UserName,RemoteHost,PayloadData1,PayloadData2,PayloadData3,"
-    "PayloadData4,PayloadData5,PayloadData6,ExecutableInfo,HiddenRecord,SourceFile,Keywords,ExtraDataOffset,Payload"
-).split(",")
+HEADER = [
+    "RecordNumber",
+    "EventRecordId",
+    "TimeCreated",
+    "EventId",
+    "Level",
+    "Provider",
+    "Channel",
+    "ProcessId",
+    "ThreadId",
+    "Computer",
+    "ChunkNumber",
+    "UserId",
+    "MapDescription",
+    "UserName",
+    "RemoteHost",
+    "PayloadData1",
+    "PayloadData2",
+    "PayloadData3",
+    "PayloadData4",
+    "PayloadData5",
+    "PayloadData6",
+    "ExecutableInfo",
+    "HiddenRecord",
+    "SourceFile",
+    "Keywords",
+    "ExtraDataOffset",
+    "Payload",
+]
 
 
 def payload(fields: dict[str, str | None]) -> str:
@@ -72,13 +96,30 @@ def write_csv(path: Path, rows: list[dict[str, str]]) -> Path:
 
 def sample(tmp_path: Path) -> Path:
     rows = [
-        row(1, 227443, 4624, "Microsoft-Windows-Security-Auditing", "Security",
-            {"SubjectUserSid": "S-1-0-0", "TargetUserName": "WIN-WFBHIBE5GXZ$", "LogonType": "3",
-             "WorkstationName": None}),
+        row(
+            1,
+            227443,
+            4624,
+            "Microsoft-Windows-Security-Auditing",
+            "Security",
+            {
+                "SubjectUserSid": "S-1-0-0",
+                "TargetUserName": "WIN-WFBHIBE5GXZ$",
+                "LogonType": "3",
+                "WorkstationName": None,
+            },
+        ),
         row(2, 5005, 7, "Microsoft-Windows-Sysmon", "Microsoft-Windows-Sysmon/Operational", SYSMON7),
-        row(3, 5006, 7, "Microsoft-Windows-Sysmon", "Microsoft-Windows-Sysmon/Operational", {},
-            payload='{"EventData": {"Data": [{"@Name": "Image", '),  # truncated Payload
-    ]  # fmt: skip
+        row(
+            3,
+            5006,
+            7,
+            "Microsoft-Windows-Sysmon",
+            "Microsoft-Windows-Sysmon/Operational",
+            {},
+            payload='{"EventData": {"Data": [{"@Name": "Image", ',
+        ),  # truncated Payload
+    ]
     return write_csv(tmp_path / "EvtxECmd_Output.csv", rows)
 
 
@@ -110,8 +151,11 @@ def test_single_data_unnamed_data_and_userdata(tmp_path: Path) -> None:
     user = orjson.dumps({"UserData": {"LogFileCleared": {"@xmlns": "x", "SubjectUserName": "bob"}}}).decode()
     rows = [row(i, 10 + i, 1, "P", "C", {}, payload=p) for i, p in enumerate((one, unnamed, user), 1)]
     events, _ = read_all(write_csv(tmp_path / "t.csv", rows))
-    assert [e.data for e in events] == [{"ScriptBlockText": "Get-Item x"}, {"param1": "a", "param2": "b"},
-                                        {"SubjectUserName": "bob"}]  # fmt: skip
+    assert [e.data for e in events] == [
+        {"ScriptBlockText": "Get-Item x"},
+        {"param1": "a", "param2": "b"},
+        {"SubjectUserName": "bob"},
+    ]
 
 
 def test_hunt_fires_on_the_unsigned_load_only(capsys, tmp_path: Path) -> None:

@@ -32,11 +32,20 @@ def busy(tmp_path: Path) -> Path:
             image_load(r"C:\Users\Public\evil.dll", Signed="false", SignatureStatus="Unavailable"),
             file_create(r"C:\Windows\System32\inetsrv\evil.dll", r"C:\Users\Public\drop.exe"),
             registry_set(r"HKLM\System\CurrentControlSet\Services\W3SVC\Parameters\Filter DLLs", r"C:\x\f.dll"),
-            ev(29, {"PhysicalPath": "", "ConfigPath": "MACHINE/WEBROOT/APPHOST", "EffectiveLocationPath": "",
+            ev(
+                29,
+                {
+                    "PhysicalPath": "",
+                    "ConfigPath": "MACHINE/WEBROOT/APPHOST",
+                    "EffectiveLocationPath": "",
                     "Configuration": "/system.webServer/globalModules/add[@name='Evil']/@image",
-                    "EditOperationType": "1", "OldValue": "", "NewValue": r"C:\Users\Public\evil.dll"},
-               log=("Microsoft-IIS-Configuration/Operational", "Microsoft-Windows-IIS-Configuration")),
-        ],  # fmt: skip
+                    "EditOperationType": "1",
+                    "OldValue": "",
+                    "NewValue": r"C:\Users\Public\evil.dll",
+                },
+                log=("Microsoft-IIS-Configuration/Operational", "Microsoft-Windows-IIS-Configuration"),
+            ),
+        ],
     )
 
 

@@ -112,6 +112,4 @@ def print_summary(stats: RunStats, console: Console, notes: Sequence[str] = (), 
     for n in notes:
         console.print(Text(f"note: {safe(n)}", style="dim"))
     if stats.records_read == 0:
-        console.print(
-            Text(f"no records read: nothing was searched (exit code {EXIT_NO_RECORDS})", style="bold yellow")
-        )
+        console.print(Text(f"no records read: nothing was searched (exit code {EXIT_NO_RECORDS})", style="bold yellow"))
