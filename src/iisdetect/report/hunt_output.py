@@ -70,7 +70,8 @@ def evidence(alert: Alert) -> str:
     if c["loaded_dll"] or c["file_path"]:
         obj = c["loaded_dll"] or c["file_path"]
         if d.get("SignatureStatus") or d.get("Signed"):
-            obj += f"  (signed={d.get('Signed', '?')} {d.get('Signature', '')} {d.get('SignatureStatus', '')})".rstrip()
+            sig = " ".join(x for x in (d.get("Signature"), d.get("SignatureStatus")) if x)
+            obj += f"  (signed={d.get('Signed') or '?'}{' ' + sig if sig else ''})"
     elif c["registry_key"]:
         obj = f"{c['registry_key']} = {c['registry_value'] or ''}"
     elif d.get("Configuration"):
@@ -114,7 +115,7 @@ def render_table(alerts: list[Alert], incidents: list[Any], console: Console, *,
             head.append(f"  {safe(inc.host)}  {safe(inc.first)[:19].replace('T', ' ')} .. ")
             head.append(f"{safe(inc.last)[11:19]}  {len(members)} alert(s)")
             console.print(head)
-            console.print(Padding(Text(safe(inc.summary), style="dim"), (0, 0, 0, 2)))
+            console.print(Padding(Text(safe(inc.summary), style="dim"), (0, 0, 0, 2), expand=False))
         else:
             members = sorted(members, key=lambda a: (a.event.time_created, a.event.computer))
         for a in members:
@@ -132,7 +133,7 @@ def render_table(alerts: list[Alert], incidents: list[Any], console: Console, *,
             if more:
                 line.append(f"  [{safe(more[0])}]", style="dim")
             console.print(line, overflow="fold")
-            console.print(Padding(Text(safe(fit(evidence(a), evidence_width))), (0, 0, 0, 6)), overflow="fold")
+            console.print(Padding(Text(safe(fit(evidence(a), evidence_width))), (0, 0, 0, 6), expand=False), overflow="fold")
         console.print()
 
 

@@ -1,8 +1,8 @@
 """``--format timesketch``: JSONL that Timesketch imports as a timeline.
 
 Timesketch's importer needs ``message``, ``datetime`` (ISO 8601) and ``timestamp_desc`` on every
-line ("Create timeline from JSON/JSONL/CSV file", Timesketch user guide:
-https://timesketch.org/guides/user/import-from-json-csv/); ``timestamp`` (microseconds since the
+line (Timesketch user guide ``docs/guides/user/import-from-json-csv.md``, google/timesketch; also
+``docs/CreateTimelineFromJSONorCSV.md`` in older releases); ``timestamp`` (microseconds since the
 epoch) is optional and given so the import need not parse the date. Every other key becomes a
 searchable attribute, so the line carries the alert record flat: rule, level, tags, record ids,
 source file, evidence (``evidence_<name>``) and the EventData fields (``data_<Field>``, the prefix
