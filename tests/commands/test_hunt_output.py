@@ -161,3 +161,25 @@ def test_summary_names_tool_rules_inputs_and_time_anchor(capsys, logs: Path) -> 
     assert s["time"]["last"] == "1h" and s["time"]["anchor"] == "newest event read"
     assert s["time"]["newest_event"] == "2024-05-02T10:20:00.000Z"
     assert s["time"]["window"][0] == "2024-05-02T09:20:00.000Z"
+
+
+def test_hostile_host_name_in_the_no_correlate_table(capsys, tmp_path: Path) -> None:
+    evil = image_load(r"C:\Users\Public\x.dll")
+    evil.computer = "WEB\x1b[31mRED\x1b[0m[bold]01"
+    path = tmp_path / "e.jsonl"
+    path.write_bytes(evtx_json_line(evil, 1) + b"\n")
+    code, out, _ = run(capsys, "hunt", str(path), "--no-correlate")
+    assert code == 0 and "\x1b" not in out and "WEB\\x1b[31mRED" in out and "[bold]01" in out
+
+
+def test_export_and_aql_output_files_are_atomic_too(capsys, tmp_path: Path, logs: Path) -> None:
+    target = tmp_path / "q.aql"
+    target.write_text("old query\n")
+    code, _, err = run(capsys, "export", "--target", "qradar", "--rules", str(tmp_path / "nope.yml"), "-o", str(target))
+    assert code == 2 and target.read_text() == "old query\n"
+    assert run(capsys, "export", "--target", "qradar", "--ruleset", "seed", "-o", str(target))[0] == 0
+    assert target.read_text().startswith("SELECT")
+    rows = tmp_path / "rows.csv"
+    code, _, _ = run(capsys, "aql", "SELECT QIDNAME(qid) AS n FROM events", str(logs), "--format", "csv", "-o", str(rows))
+    assert code == 0 and rows.read_text().splitlines()[0] == "n"
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
