@@ -180,6 +180,8 @@ def test_export_and_aql_output_files_are_atomic_too(capsys, tmp_path: Path, logs
     assert run(capsys, "export", "--target", "qradar", "--ruleset", "seed", "-o", str(target))[0] == 0
     assert target.read_text().startswith("SELECT")
     rows = tmp_path / "rows.csv"
-    code, _, _ = run(capsys, "aql", "SELECT QIDNAME(qid) AS n FROM events", str(logs), "--format", "csv", "-o", str(rows))
+    code, _, _ = run(
+        capsys, "aql", "SELECT QIDNAME(qid) AS n FROM events", str(logs), "--format", "csv", "-o", str(rows)
+    )
     assert code == 0 and rows.read_text().splitlines()[0] == "n"
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]

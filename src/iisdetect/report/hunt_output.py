@@ -133,7 +133,9 @@ def render_table(alerts: list[Alert], incidents: list[Any], console: Console, *,
             if more:
                 line.append(f"  [{safe(more[0])}]", style="dim")
             console.print(line, overflow="fold")
-            console.print(Padding(Text(safe(fit(evidence(a), evidence_width))), (0, 0, 0, 6), expand=False), overflow="fold")
+            console.print(
+                Padding(Text(safe(fit(evidence(a), evidence_width))), (0, 0, 0, 6), expand=False), overflow="fold"
+            )
         console.print()
 
 
