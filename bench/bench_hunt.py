@@ -27,7 +27,7 @@ def peak_mb():
     for line in open("/proc/self/status"):
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
-from iisdetect.hunt.run import HuntOptions, hunt
+from iisdetect.hunting.run import HuntOptions, hunt
 t = time.perf_counter()
 res = hunt(HuntOptions(paths=[sys.argv[1]], ruleset=sys.argv[2], correlate_window=None, jobs=int(sys.argv[3])))
 dt = time.perf_counter() - t

@@ -27,7 +27,7 @@ from sigma.validators.core import validators as core_validators
 
 from iisdetect.engine.evaluate import lift_event_ids
 from iisdetect.engine.ruleset import load_rules, rule_files, rules_root
-from iisdetect.hunt.alerts import LEVELS
+from iisdetect.hunting.alerts import LEVELS
 from iisdetect.mapping.logsources import logsource_key, logsource_table
 
 ROOT = rules_root()

@@ -1,6 +1,7 @@
 """Command-line entry point: argument parsing and error reporting only.
 
-Each subcommand lives in ``iisdetect.commands.<name>``; this module finds them, parses the
+Each subcommand lives in ``iisdetect.commands.<name>``; this module finds them, imports only the
+one named on the command line (so ``--version`` and light commands start fast), parses the
 arguments and turns any ``IisdetectError`` (or an unusable argument) into a one-line message and
 exit code 2. ``--debug`` shows the traceback instead.
 """
@@ -23,9 +24,15 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def command_names() -> list[str]:
+    """The subcommands, found without importing them (``commands/<name>.py``)."""
     import iisdetect.commands as commands
 
+    return sorted(m.name for m in pkgutil.iter_modules(commands.__path__))
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser; with ``only``, just that command's module is imported (fast start-up)."""
     parser = _Parser(
         prog="iisdetect",
         description="Find malicious IIS components (ATT&CK T1505.004) in Windows telemetry.",
@@ -34,15 +41,32 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
-    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"iisdetect.commands.{info.name}")
+    for name in command_names():
+        if only is not None and name != only:
+            continue
+        module = importlib.import_module(f"iisdetect.commands.{name}")
         sub_parser = module.add_parser(sub)
         sub_parser.set_defaults(_run=module.run)
     return parser
 
 
+def _chosen(argv: Sequence[str]) -> str | None:
+    """The command word, if the arguments name one (options before it are global flags)."""
+    names = set(command_names())
+    for arg in argv:
+        if arg in ("--version", "-h", "--help"):
+            return None
+        if not arg.startswith("-"):
+            return arg if arg in names else None
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["--version"]:  # answered before any command module (pySigma, DuckDB) loads
+        sys.stdout.write(f"iisdetect {__version__}\n")
+        return 0
+    parser = build_parser(_chosen(argv))
     args = parser.parse_args(argv)
     try:
         return int(args._run(args) or 0)

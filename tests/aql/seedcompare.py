@@ -9,7 +9,7 @@ from typing import Any
 from iisdetect.aql import Emulator, Options
 from iisdetect.engine.evaluate import Detector
 from iisdetect.engine.ir import CompiledRule
-from iisdetect.hunt.alerts import SEED_COLUMNS, Alert
+from iisdetect.hunting.alerts import SEED_COLUMNS, Alert
 from iisdetect.model.event import Event
 
 

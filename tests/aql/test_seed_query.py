@@ -17,8 +17,8 @@ import pytest
 
 from iisdetect.aql.lint import lint
 from iisdetect.engine.ruleset import load_ruleset
-from iisdetect.hunt.alerts import SEED_COLUMNS
-from iisdetect.model.event import parse_time
+from iisdetect.hunting.alerts import SEED_COLUMNS
+from iisdetect.model.times import parse_time
 from tests.aql.seedcompare import aql_rows, as_counter, native_rows
 from tests.helpers import SECURITY, ev, file_create, image_load, registry_set
 

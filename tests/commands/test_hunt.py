@@ -170,7 +170,7 @@ def test_streamed_ndjson_and_csv_equal_the_collected_alerts(capsys, logs: Path) 
 
 def test_api_sink_keeps_nothing_and_refuses_correlation(logs: Path) -> None:
     from iisdetect.errors import UsageError
-    from iisdetect.hunt.run import HuntOptions, hunt
+    from iisdetect.hunting.run import HuntOptions, hunt
 
     seen = []
     result = hunt(

@@ -30,15 +30,10 @@ from iisdetect.aql.translate import Options, translate
 from iisdetect.errors import UsageError
 from iisdetect.mapping.qradar import QRadarMapping, load_mapping
 from iisdetect.model.event import Event
+from iisdetect.model.times import ms_to_iso
 from iisdetect.model.userfiles import read_yaml
 
 __all__ = ["AqlError", "Emulator", "Options", "QueryRefused", "Result", "ms_to_iso"]
-
-
-def ms_to_iso(ms: int | None) -> str:
-    if ms is None:
-        return "-"
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + "Z"
 
 
 @dataclass

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import duckdb
 import orjson
 
-from iisdetect.hunt.alerts import event_name, user_name
+from iisdetect.mapping.fields import event_name, user_name
 from iisdetect.mapping.qradar import QRadarMapping
 from iisdetect.model.event import Event
 

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import argparse
 
-from iisdetect.engine.ruleset import RULESETS
 from iisdetect.errors import UsageError
-from iisdetect.hunt.alerts import LEVELS
-from iisdetect.hunt.selection import STATUSES, RuleSelection
+from iisdetect.hunting.alerts import LEVELS
+from iisdetect.hunting.selection import STATUSES, RuleSelection
+from iisdetect.rulesets import DEFAULT_RULESET, RULESETS
 
 
 def add_rule_options(p: argparse.ArgumentParser, tuning_help: str) -> None:
     """``--ruleset/--rules/--no-ruleset/--tuning``: the same rule selection for hunt and export."""
-    p.add_argument("--ruleset", choices=sorted(RULESETS), default="iis", help="built-in ruleset (default: iis)")
+    p.add_argument(
+        "--ruleset", choices=sorted(RULESETS), default=DEFAULT_RULESET,
+        help=f"built-in ruleset (default: {DEFAULT_RULESET})",
+    )  # fmt: skip
     p.add_argument("--rules", action="append", default=[], metavar="PATH", help="extra Sigma rule file/folder")
     p.add_argument("--no-ruleset", action="store_true", help="use only the rules given with --rules")
     p.add_argument("--tuning", metavar="FILE", help=tuning_help)

@@ -9,6 +9,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
+from iisdetect import __version__
 from iisdetect.aql import Emulator, Options, ms_to_iso
 from iisdetect.aql.lint import lint
 from iisdetect.errors import UsageError
@@ -112,7 +113,8 @@ def run(args: argparse.Namespace) -> int:
     start, stop = result.time_range
     window = "all events" if start is None else f"{ms_to_iso(start)} .. {ms_to_iso(stop)} (stop exclusive)"
     err.print(Text(f"now = {ms_to_iso(result.now_ms)} ({result.now_source}); time range: {window}"))
-    meta = {"now": ms_to_iso(result.now_ms), "now_source": result.now_source, "time_range": [start, stop]}
+    meta = {"version": __version__, "now": ms_to_iso(result.now_ms), "now_source": result.now_source,
+            "time_range": [start, stop]}  # fmt: skip
     with open_output(args.output) as out:
         render(args.format, result.columns, result.rows, out, meta)
     err.print(Text(f"{len(result.rows)} row(s)"))

@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from rich.console import Console
 from rich.text import Text
 
 from iisdetect.commands import add_rule_options, selected_ruleset
 from iisdetect.engine.ir import CompiledRule
-from iisdetect.engine.ruleset import load_rules
-from iisdetect.errors import UsageError
 from iisdetect.mapping.qradar import load_mapping
+from iisdetect.model.times import aql_last, parse_duration
 from iisdetect.report.writer import open_output
-from iisdetect.tuning.entries import load_tuning
 
 TARGETS = ("qradar",)
-_UNITS = {"m": "MINUTES", "h": "HOURS", "d": "DAYS"}
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -36,31 +32,19 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def _last(text: str | None) -> str | None:
-    if not text:
-        return None
-    unit = _UNITS.get(text[-1:].lower())
-    if unit is None or not text[:-1].isdigit():
-        raise UsageError(f"--last {text!r}: use a whole number of m, h or d (e.g. 24h)")
-    return f"{int(text[:-1])} {unit}"
+    """``--last`` in the one duration grammar every command shares, as AQL's LAST operand."""
+    return aql_last(parse_duration(text)) if text else None
 
 
 def load_export_rules(ruleset: str | None, extra: list[str], tuning_path: str | None) -> list[CompiledRule]:
     """The rules as hunt would run them, tuning compiled in; any rule warning stops an export."""
-    report = load_rules(ruleset, extra)
-    if report.warnings:
-        raise UsageError("; ".join(report.warnings))
-    if not report.rules:
-        raise UsageError("no rules to export")
-    if not tuning_path:
-        return report.rules
-    if not Path(tuning_path).is_file():
-        raise UsageError(f"tuning file not found: {tuning_path}")
-    tuning = load_tuning(tuning_path)
-    return [tuning.apply(r) for r in report.rules]
+    from iisdetect.api import load_tuned_rules
+
+    return load_tuned_rules(ruleset, extra, tuning_path)
 
 
 def run(args: argparse.Namespace) -> int:
-    from iisdetect.export.qradar import export_rules
+    from iisdetect.exporters.qradar import export_rules
 
     rules = load_export_rules(selected_ruleset(args), args.rules, args.tuning)
     query = export_rules(rules, load_mapping(args.qradar_mapping), _last(args.last))

@@ -8,7 +8,7 @@ import shutil
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -18,9 +18,9 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 
 from iisdetect.commands import add_rule_options, add_selection_options, options_selection, selected_ruleset
 from iisdetect.errors import UsageError
-from iisdetect.hunt.alerts import Alert, iso_ms
-from iisdetect.hunt.run import HuntOptions, HuntResult, hunt
-from iisdetect.model.times import parse_duration, parse_instant
+from iisdetect.hunting.alerts import Alert, iso_ms
+from iisdetect.hunting.run import HuntOptions, HuntResult, hunt
+from iisdetect.model.times import format_iso, parse_duration, parse_instant
 from iisdetect.report.hunt_output import (
     FORMATS,
     CsvWriter,
@@ -188,7 +188,7 @@ def run_summary(args: argparse.Namespace, result: HuntResult) -> dict[str, Any]:
 
 
 def _iso(dt: datetime | None) -> str | None:
-    return None if dt is None else dt.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return None if dt is None else format_iso(dt, 3)
 
 
 def _run_streaming(args: argparse.Namespace, opts: HuntOptions, out: IO[str]) -> HuntResult:

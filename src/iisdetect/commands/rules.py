@@ -29,7 +29,7 @@ from iisdetect.commands import add_rule_options, add_selection_options, options_
 from iisdetect.engine.ir import CompiledRule
 from iisdetect.engine.ruleset import load_rules, rule_files
 from iisdetect.errors import UsageError
-from iisdetect.hunt.alerts import LEVELS, rule_doc, rule_status
+from iisdetect.hunting.alerts import LEVELS, rule_doc, rule_status
 from iisdetect.report.writer import csv_cell, open_output, safe
 
 LIST_COLUMNS = ("id", "title", "level", "status", "logsource", "detection_type", "correlation_role", "tags", "file")

@@ -7,24 +7,15 @@ Exit 0 when every declared expectation holds, 1 when one fails (CI runs this), 2
 from __future__ import annotations
 
 import argparse
-import itertools
 import sys
-from datetime import UTC, datetime
-from pathlib import Path
 
 import orjson
 from rich.console import Console
 from rich.table import Table
 
-from iisdetect.errors import UsageError
-from iisdetect.simulate import load_scenarios, scenario_stream
-from iisdetect.simulate.background import background
-from iisdetect.simulate.score import TUNED, Counts, Report, detector_matcher, evaluate
-
-_CHOICES = {"seed": ("seed",), "iis": ("iis",), "all": ("seed", "iis")}
-#: Where the validation background lives (a named busy host, outside every scenario's time range).
-BACKGROUND_HOST = "WEB01.corp.local"
-BACKGROUND_START = datetime(2024, 4, 1, tzinfo=UTC)
+from iisdetect import __version__
+from iisdetect.rulesets import RULESETS
+from iisdetect.simulate.score import Counts, Report
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -36,7 +27,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "Exits 1 when a scenario's declared expectation is not met.",
     )
     p.add_argument("scenarios", nargs="*", metavar="SCENARIO", help="only these scenarios (default: all)")
-    p.add_argument("--ruleset", choices=list(_CHOICES), default="all", help="rulesets to score (default: all)")
+    p.add_argument("--ruleset", choices=list(RULESETS), default="all", help="rulesets to score (default: all)")
     p.add_argument("--format", choices=["table", "json"], default="table", help="output (default: table)")
     p.add_argument("--background-events", type=int, default=2000, metavar="N", help="benign background size")
     p.add_argument("--seed", type=int, default=1, metavar="N", help="simulator seed (default: 1)")
@@ -94,27 +85,14 @@ def render_tables(report: Report, console: Console) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from iisdetect.engine.evaluate import Detector
-    from iisdetect.engine.ruleset import load_ruleset
+    from iisdetect.api import validate
 
-    if args.background_events < 0:
-        raise UsageError("--background-events must be >= 0")
-    rulesets = _CHOICES[args.ruleset]
-    matchers = {rs: detector_matcher(Detector(load_ruleset(rs))) for rs in rulesets}
-    if args.tuning:
-        from iisdetect.tuning.entries import load_tuning
-
-        if not Path(args.tuning).is_file():
-            raise UsageError(f"tuning file not found: {args.tuning}")
-        matchers["iis" + TUNED] = detector_matcher(Detector(load_ruleset("iis", tuning=load_tuning(args.tuning))))
-    scenarios = load_scenarios(args.scenarios, Path(args.scenario_dir) if args.scenario_dir else None)
-    events = itertools.chain(
-        itertools.chain.from_iterable(scenario_stream(s, args.seed) for s in scenarios),
-        background(BACKGROUND_HOST, BACKGROUND_START, args.background_events, args.seed),
+    report = validate(
+        args.ruleset, args.tuning, args.scenarios, args.background_events, args.seed, args.scenario_dir
     )
-    report = evaluate(events, matchers)
     if args.format == "json":
-        sys.stdout.buffer.write(orjson.dumps(report.as_dict(), option=orjson.OPT_INDENT_2) + b"\n")
+        doc = {"version": __version__, **report.as_dict()}
+        sys.stdout.buffer.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n")
     else:
         render_tables(report, Console(width=200))
     return 0 if report.ok else 1

@@ -8,7 +8,6 @@ evaluated exactly is never skipped silently: it is reported in ``LoadReport.warn
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,37 +20,14 @@ from iisdetect.engine import ir
 from iisdetect.engine.compile import UnsupportedSigma, compile_condition, field_pipeline
 from iisdetect.errors import RuleError, UsageError
 from iisdetect.mapping.logsources import logsource_key, logsource_table
+from iisdetect.rulesets import DEFAULT_RULESET, RULESETS, rules_root, ruleset_paths
 
-RULESETS: dict[str, tuple[str, ...]] = {"seed": ("seed",), "iis": ("iis",), "all": ("seed", "iis")}
-DEFAULT_RULESET = "iis"
-
-
-def rules_root() -> Path:
-    """The built-in rulesets: package data in ``iisdetect/rulesets`` (or ``$IISDETECT_RULES``).
-
-    They ship inside the wheel, so an installed ``iisdetect`` finds them wherever it runs.
-    """
-    env = os.environ.get("IISDETECT_RULES")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[1] / "rulesets"
-
+__all__ = ["DEFAULT_RULESET", "RULESETS", "LoadReport", "load_rules", "load_ruleset", "rules_root", "ruleset_paths"]
 
 @dataclass
 class LoadReport:
     rules: list[ir.CompiledRule] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-
-
-def ruleset_paths(name: str) -> list[Path]:
-    if name not in RULESETS:
-        raise UsageError(f"unknown ruleset {name!r} (choose from {', '.join(RULESETS)})")
-    root = rules_root()
-    paths = [root / sub for sub in RULESETS[name]]
-    missing = [str(p) for p in paths if not p.is_dir()]
-    if missing:
-        raise UsageError(f"ruleset {name!r} not found at {', '.join(missing)}")
-    return paths
 
 
 def rule_files(paths: Iterable[Path]) -> list[Path]:

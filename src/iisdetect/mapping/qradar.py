@@ -1,7 +1,7 @@
 """The QRadar view of Windows events, as data: ``iisdetect/mapping/qradar.yaml``.
 
 This module only loads and merges the file; :mod:`iisdetect.aql.table` builds the emulator's
-``events`` table from it and :mod:`iisdetect.export.qradar` uses it to name properties.
+``events`` table from it and :mod:`iisdetect.exporters.qradar` uses it to name properties.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from iisdetect.errors import UsageError
+from iisdetect.mapping.fields import log_source_template, role, seed_column_roles
 from iisdetect.model.userfiles import read_yaml
 
 
@@ -49,6 +50,14 @@ class QRadarMapping:
             seen.update(dict.fromkeys(fields))
         return tuple(k for k in seen if k != "EventID")
 
+    def export_columns(self) -> dict[str, str]:
+        """The seed's output column -> the Windows field the export selects (its role's first field).
+
+        Derived from ``mapping/fields.yaml``, so hunt's columns and the export's cannot drift; the
+        property map above sends the role's other fields (NewProcessName...) to the same IBM property.
+        """
+        return {col: role(name)[0] for col, name in seed_column_roles().items()}
+
     def ibm_name(self, windows_field: str) -> str:
         """The property an export uses for a Windows field: its first IBM name, else itself."""
         names = self.properties.get(windows_field)
@@ -72,7 +81,7 @@ def _build(raw: dict[str, Any]) -> QRadarMapping:
             devicetypes={int(k): str(v) for k, v in raw["devicetypes"].items()},
             default_devicetype=int(raw["default_devicetype"]),
             sysmon_channels=tup(raw["sysmon_channels"]),
-            log_source_name=str(raw["log_source_name"]),
+            log_source_name=str(raw.get("log_source_name") or log_source_template()),
             first_log_source_id=int(raw["first_log_source_id"]),
             qids={
                 (str(q["provider"]).lower(), int(q["event_id"])): (int(q["qid"]), int(q["category"]))

@@ -16,12 +16,13 @@ Conventions (decided once, here):
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import orjson
+
+from iisdetect.model.times import parse_time
 
 #: Fields a rule may name that live in the System part, mapped to Event attributes.
 SYSTEM_FIELDS: dict[str, str] = {
@@ -130,56 +131,6 @@ class Event:
     @property
     def timestamp(self) -> datetime:
         return parse_time(self.time_created)
-
-
-#: Field ranges are checked by the pattern itself (cheap), so impossible dates from damaged records
-#: never reach :func:`parse_time`; only days 29-31 need a calendar check.
-_FRACTION = re.compile(
-    r"^(\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01]))[T ]((?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d)"
-    r"(?:\.(\d+))?\s*(Z|[+-]\d{2}:?\d{2})?$"
-)
-
-
-def normalise_time(raw: Any) -> str:
-    """Return ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` (UTC) for the time shapes Windows tools write.
-
-    Accepts EVTX/XML SystemTime (7 fractional digits), ISO strings with offsets, Sysmon UtcTime
-    (``2021-03-14 01:40:19.702``), and epoch seconds/milliseconds. Returns ``""`` when unknown:
-    a missing time must not drop the event.
-    """
-    if raw is None or raw == "":
-        return ""
-    if isinstance(raw, int | float) and not isinstance(raw, bool):
-        seconds = raw / 1000.0 if raw > 1e11 else float(raw)
-        try:
-            return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        except (OverflowError, OSError, ValueError):  # out of range or NaN: unknown, not fatal
-            return ""
-    text = str(raw).strip()
-    m = _FRACTION.match(text)
-    if not m:
-        return ""
-    date, clock, frac, tz = m.groups()
-    frac = ((frac or "") + "000000")[:6]
-    if tz in (None, "Z", "+00:00", "+0000", "-00:00"):
-        if date[8:10] > "28":  # 29-31: does the day exist in that month?
-            try:
-                datetime(int(date[:4]), int(date[5:7]), int(date[8:10]))
-            except ValueError:
-                return ""
-        return f"{date}T{clock}.{frac}Z"
-    try:
-        dt = datetime.fromisoformat(f"{date}T{clock}.{frac}{tz if ':' in tz else tz[:3] + ':' + tz[3:]}")
-        return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    except (OverflowError, ValueError):
-        return ""
-
-
-def parse_time(text: str) -> datetime:
-    """Inverse of :func:`normalise_time` (aware UTC datetime); minimum datetime when empty."""
-    if not text:
-        return datetime.min.replace(tzinfo=UTC)
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def stringify(value: Any) -> str:

@@ -38,8 +38,9 @@ from typing import Any, BinaryIO
 
 import orjson
 
-from iisdetect.model.event import Event, normalise_time, stringify
+from iisdetect.model.event import Event, stringify
 from iisdetect.model.stats import RunStats
+from iisdetect.model.times import normalise_time
 
 from .evtx_json import _flatten
 

@@ -29,8 +29,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
-from iisdetect.model.event import Event, normalise_time, stringify
+from iisdetect.model.event import Event, stringify
 from iisdetect.model.stats import RunStats
+from iisdetect.model.times import normalise_time
 
 from .evtx_json import _flatten
 from .json_loop import read_json

@@ -17,8 +17,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
-from iisdetect.model.event import Event, normalise_time, stringify
+from iisdetect.model.event import Event, stringify
 from iisdetect.model.stats import RunStats
+from iisdetect.model.times import normalise_time
 
 from .json_loop import read_json
 from .xml import parse_event_xml

@@ -24,8 +24,9 @@ from xml.etree.ElementTree import Element, ParseError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser, fromstring
 
-from iisdetect.model.event import Event, normalise_time
+from iisdetect.model.event import Event
 from iisdetect.model.stats import RunStats
+from iisdetect.model.times import normalise_time
 
 from .evtx_json import unnamed_data
 

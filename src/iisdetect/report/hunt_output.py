@@ -21,8 +21,8 @@ from rich.console import Console
 from rich.padding import Padding
 from rich.text import Text
 
-from iisdetect.hunt.alerts import EVIDENCE_NAMES, SEED_COLUMNS, Alert, alert_record
-from iisdetect.hunt.incidents import is_duplicate
+from iisdetect.hunting.alerts import EVIDENCE_NAMES, SEED_COLUMNS, Alert, alert_record
+from iisdetect.hunting.incidents import is_duplicate
 from iisdetect.report.writer import csv_cell, safe
 
 __all__ = ["FORMATS", "safe", "csv_cell", "render_table", "render_json", "render_ndjson", "render_csv"]

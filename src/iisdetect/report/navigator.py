@@ -17,7 +17,7 @@ import orjson
 
 from iisdetect import __version__
 from iisdetect.engine.ir import CompiledRule
-from iisdetect.hunt.alerts import Alert, attack_ids
+from iisdetect.hunting.alerts import Alert, attack_ids
 
 LAYER_VERSION = "4.5"
 NAVIGATOR_VERSION = "5.2.0"

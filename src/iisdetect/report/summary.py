@@ -60,6 +60,7 @@ def summary_dict(
 ) -> dict[str, Any]:
     """The ``summary`` object of the JSON document (and the last NDJSON line)."""
     doc: dict[str, Any] = {
+        "version": __version__,
         "tool": {"name": "iisdetect", "version": __version__},
         "rulesets": rulesets_info(rules),
         "rule_selection": selection or {"min_level": None, "statuses": [], "tags": [], "rule_ids": []},

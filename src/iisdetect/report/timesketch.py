@@ -17,7 +17,7 @@ from typing import IO, Any
 
 import orjson
 
-from iisdetect.hunt.alerts import Alert, alert_record
+from iisdetect.hunting.alerts import Alert, alert_record
 from iisdetect.report.hunt_output import evidence
 
 TIMESTAMP_DESC = "Event Recorded"

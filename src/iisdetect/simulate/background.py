@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from functools import lru_cache
 
+from iisdetect.model.times import parse_time
 from iisdetect.simulate import security, sysmon
 from iisdetect.simulate.model import SimEvent, Truth, to_sim
 from iisdetect.simulate.process import Process, apppool_sid
@@ -132,5 +133,5 @@ def background(host: str, start: datetime, count: int, seed: int) -> Iterator[Si
             n += 1
         # next worker start: keep the average rate at RATE records per simulated second; never
         # before the last record of this batch, so the stream stays in time order
-        last = datetime.fromisoformat(batch[-1].event.time_created.replace("Z", "+00:00"))
+        last = parse_time(batch[-1].event.time_created)
         t = max(t + timedelta(seconds=len(batch) / RATE * rng.uniform(0.5, 1.5)), last + timedelta(milliseconds=5))

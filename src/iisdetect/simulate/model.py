@@ -14,8 +14,10 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 
 from iisdetect.model.event import Event
+from iisdetect.model.times import format_iso
+from iisdetect.rulesets import BASE_RULESETS
 
-RULESETS: tuple[str, ...] = ("iis", "seed")
+RULESETS: tuple[str, ...] = BASE_RULESETS  # ground truth is per built-in ruleset
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,12 +115,12 @@ def logon_guid(host: str, logon_id: str) -> str:
 
 def iso_time(when: datetime) -> str:
     """Canonical ``TimeCreated`` (millisecond resolution, so ECS/NXLog shapes lose nothing)."""
-    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}000Z"
+    return format_iso(when, 3)[:-1] + "000Z"
 
 
 def sysmon_time(when: datetime) -> str:
     """Sysmon ``UtcTime``/``CreationUtcTime``: ``2024-05-02 10:15:30.123``."""
-    return when.strftime("%Y-%m-%d %H:%M:%S.") + f"{when.microsecond // 1000:03d}"
+    return format_iso(when, 3)[:-1].replace("T", " ")
 
 
 @dataclass(frozen=True, slots=True)

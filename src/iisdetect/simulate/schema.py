@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from iisdetect.errors import IisdetectError
+from iisdetect.model.times import to_datetime
 from iisdetect.simulate.model import RULESETS
 
 
@@ -196,12 +197,7 @@ def _parse_step(raw: Any, index: int, where: str, processes: dict[str, Any], pre
 
 
 def _parse_time(value: Any, where: str) -> datetime:
-    if isinstance(value, datetime):
-        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
-    try:
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).astimezone(UTC)
-    except ValueError:
-        raise _fail(where, "start", f"not an ISO-8601 time: {value!r}") from None
+    return to_datetime(value, f"{where}: start", ScenarioError)
 
 
 def parse_scenario(doc: Any, where: str) -> Scenario:

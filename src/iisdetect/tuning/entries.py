@@ -43,14 +43,16 @@ from typing import Any
 from iisdetect.engine import ir
 from iisdetect.engine.evaluate import compile_node
 from iisdetect.errors import UsageError
+from iisdetect.mapping.fields import role, roles
 from iisdetect.model.event import Event
 from iisdetect.model.userfiles import read_yaml
 from iisdetect.tuning.windows import windows_node
 
-IMAGE_FIELDS = ("Image", "NewProcessName", "ProcessName")
-DLL_FIELDS = ("ImageLoaded", "TargetFilename", "ObjectName", "ModuleDll", "NewValue", "Details")
-USER_FIELDS = ("User", "SubjectUserName")
-TEXT_FIELDS = ("CommandLine", "ScriptBlockText")
+# the fields each match key tests: roles from mapping/fields.yaml (shared with alerts and correlation)
+IMAGE_FIELDS = role("acting_process")
+DLL_FIELDS = roles("dll_file", "config_value")
+USER_FIELDS = role("user")
+TEXT_FIELDS = role("module_command")
 MATCH_KEYS = ("image", "signer", "dll", "hash", "module", "host", "user", "windows")
 ALLOWED_KEYS = frozenset({"name", "reason", "rules", "detection_types", "signer_valid", *MATCH_KEYS})
 _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")

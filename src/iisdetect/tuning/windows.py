@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from iisdetect.engine import ir
 from iisdetect.errors import UsageError
+from iisdetect.model.times import format_iso, to_datetime
 
 DAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 DEFAULT_HORIZON = (date(2020, 1, 1), date(2039, 12, 31))
@@ -37,24 +38,12 @@ def time_at_least(iso: str) -> ir.Node:
 
 
 def _parse_instant(value: Any, label: str) -> datetime:
-    if isinstance(value, datetime):
-        dt = value
-    elif isinstance(value, date):
-        dt = datetime(value.year, value.month, value.day)
-    elif isinstance(value, str):
-        try:
-            dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError as exc:
-            raise UsageError(f"{label}: {value!r} is not an ISO date/time (2026-11-28T22:00:00Z)") from exc
-    else:
-        raise UsageError(f"{label}: {value!r} is not an ISO date/time")
-    if dt.tzinfo is not None:
-        dt = dt.astimezone(UTC).replace(tzinfo=None)
-    return dt
+    """A window bound as a naive UTC datetime (the regexes below compare canonical UTC strings)."""
+    return to_datetime(value, label).replace(tzinfo=None)
 
 
 def _iso(dt: datetime) -> str:
-    return dt.strftime("%Y-%m-%dT%H:%M:%S")
+    return format_iso(dt, 0)[:-1]
 
 
 def _range(lo: datetime | None, hi: datetime | None) -> ir.Node:

@@ -6,7 +6,7 @@ import pytest
 
 from iisdetect.engine import ir
 from iisdetect.engine.ruleset import load_ruleset, ruleset_paths
-from iisdetect.export.qradar import Renderer, aql_string, export_rules
+from iisdetect.exporters.qradar import Renderer, aql_string, export_rules
 from tests.aql.seedcompare import aql_rows, as_counter, native_rows
 from tests.aql.test_seed_query import branch_events
 from tests.helpers import SECURITY, ev, file_create, image_load, registry_set

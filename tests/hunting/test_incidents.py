@@ -9,8 +9,8 @@ import pytest
 
 from iisdetect.engine.evaluate import Detector
 from iisdetect.engine.ruleset import load_ruleset
-from iisdetect.hunt.alerts import Alert
-from iisdetect.hunt.incidents import correlate, is_duplicate, module_key, module_keys
+from iisdetect.hunting.alerts import Alert
+from iisdetect.hunting.incidents import correlate, is_duplicate, module_key, module_keys
 from iisdetect.model.event import Event
 from tests.rulesets.iis_events import (
     APPCMD,

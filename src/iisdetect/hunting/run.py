@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -18,10 +18,11 @@ from iisdetect.engine.evaluate import Detector
 from iisdetect.engine.ir import CompiledRule
 from iisdetect.engine.ruleset import load_rules
 from iisdetect.errors import UsageError
-from iisdetect.hunt.alerts import Alert
-from iisdetect.hunt.selection import RuleSelection
-from iisdetect.model.event import Event, parse_time
+from iisdetect.hunting.alerts import Alert
+from iisdetect.hunting.selection import RuleSelection
+from iisdetect.model.event import Event
 from iisdetect.model.stats import Duplicate, RunStats
+from iisdetect.model.times import format_iso, parse_time
 
 
 @dataclass
@@ -161,7 +162,7 @@ def hunt(opts: HuntOptions) -> HuntResult:
     since, until = opts.since, opts.until
     if opts.last is not None and opts.now is not None:
         since = max(since, opts.now - opts.last) if since else opts.now - opts.last
-    matcher = Matcher(rules, tuning, _iso(since), _iso(until))
+    matcher = Matcher(rules, tuning, format_iso(since), format_iso(until))
 
     if opts.sink is not None and (opts.correlate_window is not None or (opts.last and opts.now is None)):
         raise UsageError("streaming alerts needs correlation off and --last anchored with --now")
@@ -169,7 +170,7 @@ def hunt(opts: HuntOptions) -> HuntResult:
     newest = ""
     units = _parallel_units(opts)
     if units:
-        from iisdetect.hunt.parallel import run_parallel
+        from iisdetect.hunting.parallel import run_parallel
 
         factory = partial(
             build_matcher,
@@ -201,7 +202,7 @@ def hunt(opts: HuntOptions) -> HuntResult:
     for a in result.alerts:
         stats.alerts_by_type[a.detection_type] += 1
     if opts.correlate_window is not None and result.alerts:
-        from iisdetect.hunt.incidents import correlate
+        from iisdetect.hunting.incidents import correlate
 
         result.incidents = correlate(result.alerts, opts.correlate_window)
     return result
@@ -224,7 +225,7 @@ def _parallel_units(opts: HuntOptions) -> list:
     """Work units for ``--jobs`` > 1, or [] when one process is as good (stdin, a single unit)."""
     if opts.jobs <= 1 or "-" in opts.paths:
         return []
-    from iisdetect.hunt.parallel import plan_units
+    from iisdetect.hunting.parallel import plan_units
     from iisdetect.readers import plan_files
 
     units = plan_units(plan_files(opts.paths))
@@ -270,7 +271,7 @@ def _apply_last(result: HuntResult, last: timedelta) -> None:
     anchor = parse_time(result.newest_event)
     start = anchor - last
     result.window = (max(result.window[0], start) if result.window[0] else start, result.window[1])
-    start_s = _iso(start)
+    start_s = format_iso(start)
     keep = [a for a in result.alerts if a.event.time_created >= start_s]
     dropped = len(result.alerts) - len(keep)
     result.alerts = keep
@@ -279,10 +280,3 @@ def _apply_last(result: HuntResult, last: timedelta) -> None:
         f"{dropped} alert(s) before {start_s} left out"
     )
 
-
-def _iso(dt: datetime | None) -> str:
-    if dt is None:
-        return ""
-    if dt.tzinfo is not None:
-        dt = dt.astimezone(UTC)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")

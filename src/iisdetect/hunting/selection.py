@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from iisdetect.engine.ir import CompiledRule
 from iisdetect.errors import UsageError
-from iisdetect.hunt.alerts import LEVELS, rule_status
+from iisdetect.hunting.alerts import LEVELS, rule_status
 
 STATUSES = ("stable", "test", "experimental", "deprecated", "unsupported")
 

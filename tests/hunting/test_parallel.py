@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from iisdetect.hunt import parallel
-from iisdetect.hunt.run import HuntOptions, hunt
+from iisdetect.hunting import parallel
+from iisdetect.hunting.run import HuntOptions, hunt
 from iisdetect.readers.evtx import chunk_count, read_slice
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from iisdetect.hunt.run import HuntOptions, hunt
+from iisdetect.hunting.run import HuntOptions, hunt
 
 
 @pytest.fixture(scope="module")

@@ -147,7 +147,7 @@ def export_rules(
     conds = [(rule, r.rule(rule)) for rule in rules]
     case = "\n".join(f"    WHEN {c} THEN {aql_string(rule.detection_type)}" for rule, c in conds)
     cols = [*SEED_SELECT, f"CASE\n{case}\n    ELSE NULL\n  END AS detection_type"]
-    for out_name, win in r.mapping.export["columns"].items():
+    for out_name, win in r.mapping.export_columns().items():
         cols.append(f"{r.field(win)} AS {prop(out_name)}")
     where = "\n   OR ".join(c for _, c in conds)
     dtype = r.mapping.default_devicetype

@@ -33,8 +33,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from iisdetect.engine.ir import CAUSE_ROLES, EFFECT_ROLES
-from iisdetect.hunt.alerts import LEVELS, Alert, raise_level
-from iisdetect.model.event import parse_time
+from iisdetect.hunting.alerts import LEVELS, Alert, raise_level
+from iisdetect.mapping.fields import role, roles
+from iisdetect.model.times import parse_time
 
 #: EID 29 attribute events of one change arrive within this span.
 BURST = timedelta(seconds=60)
@@ -65,22 +66,23 @@ def module_keys(alert: Alert) -> list[str]:
     d = alert.event.data
     dlls: list[str] = []
     names: list[str] = []
-    for fld in ("ImageLoaded", "TargetFilename", "ObjectName", "ModuleDll"):
+    for fld in role("dll_file"):
         v = d.get(fld)
         if v and v.lower().endswith(".dll"):
             dlls.append(_base(v))
-    for fld in ("CommandLine", "ScriptBlockText", "NewValue", "Details"):
+    for fld in roles("module_command", "config_value"):
         v = d.get(fld)
         if v:
             dlls.extend(m.lower() for m in _DLL.findall(v))
     if alert.rule.role == "registration":  # elsewhere -Name is any parameter (-Name dontLog)
-        for fld in ("CommandLine", "ScriptBlockText"):
+        for fld in role("module_command"):
             v = d.get(fld)
             if v:
                 names.extend(m.lower() for m in _NAME.findall(v) if not m.lower().endswith(".dll"))
-    conf = d.get("Configuration")
-    if conf:
-        names.extend(m.lower() for m in _ELEMENT.findall(conf))
+    for fld in role("config_path"):
+        conf = d.get(fld)
+        if conf:
+            names.extend(m.lower() for m in _ELEMENT.findall(conf))
     out: list[str] = []
     for k in dlls + names:
         k = _base(k)

@@ -2,8 +2,9 @@
 
 The record (:func:`alert_record`) is the one shape json, ndjson, csv, timesketch and the docs share:
 
-* the seed rule's SELECT columns (``event_time`` ... ``loaded_dll``), unchanged, so AQL rows and
-  native alerts still compare column for column;
+* the seed rule's SELECT columns (``event_time`` ... ``loaded_dll``), unchanged; field roles, event
+  and log source names come from :mod:`iisdetect.mapping.fields`, which the AQL emulator reads too,
+  so native and AQL rows compare column for column;
 * where to find the event again: ``EventRecordID`` (the System value Event Viewer shows, never the
   EVTX record-header number), ``position`` (the file position: ``record N`` = the EVTX record header
   number, ``line N``, ``item N``, ``element N``), ``source_file`` and ``member`` (the path inside an
@@ -19,13 +20,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from iisdetect.engine.ir import CompiledRule
+from iisdetect.mapping.fields import event_name, first, log_source_name, role, seed_column_roles, user_name
+from iisdetect.model import times
 from iisdetect.model.event import Event
 
 SEED_COLUMNS: tuple[str, ...] = (
@@ -48,9 +50,10 @@ ALERT_COLUMNS: tuple[str, ...] = SEED_COLUMNS + EXTRA_COLUMNS
 
 LEVELS: tuple[str, ...] = ("informational", "low", "medium", "high", "critical")
 
-#: Evidence per kind of event: (output name, Windows field names tried in order). The kinds are the
-#: event types the rulesets read; anything else has kind ``other`` and only the full ``event``.
-EVIDENCE: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
+#: Evidence per kind of event: (output name, Windows field names tried in order, or the name of a
+#: field role in mapping/fields.yaml). The kinds are the event types the rulesets read; anything
+#: else has kind ``other`` and only the full ``event``.
+EVIDENCE: dict[str, tuple[tuple[str, tuple[str, ...] | str], ...]] = {
     "iis_config": (
         ("config_path", ("ConfigPath",)),
         ("physical_path", ("PhysicalPath",)),
@@ -69,8 +72,8 @@ EVIDENCE: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
         ("script_path", ("Path",)),
     ),
     "image_load": (
-        ("image", ("Image",)),
-        ("image_loaded", ("ImageLoaded",)),
+        ("image", "acting_process"),
+        ("image_loaded", "loaded_dll"),
         ("signed", ("Signed",)),
         ("signature", ("Signature",)),
         ("signature_status", ("SignatureStatus",)),
@@ -78,25 +81,25 @@ EVIDENCE: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
         ("original_file_name", ("OriginalFileName",)),
     ),
     "process_creation": (
-        ("command_line", ("CommandLine",)),
-        ("image", ("Image", "NewProcessName")),
-        ("parent_image", ("ParentImage", "ParentProcessName")),
+        ("command_line", "command_line"),
+        ("image", "acting_process"),
+        ("parent_image", "parent_process"),
         ("parent_command_line", ("ParentCommandLine",)),
-        ("user", ("User", "TargetUserName", "SubjectUserName")),
+        ("user", "user"),
         ("integrity_level", ("IntegrityLevel", "MandatoryLabel")),
         ("hashes", ("Hashes",)),
     ),
     "file_write": (
-        ("target_filename", ("TargetFilename", "ObjectName")),
-        ("image", ("Image", "ProcessName")),
-        ("user", ("User", "SubjectUserName")),
+        ("target_filename", "target_file"),
+        ("image", "acting_process"),
+        ("user", "user"),
     ),
     "registry": (
         ("target_object", ("TargetObject", "ObjectName")),
         ("details", ("Details", "NewValue")),
         ("event_type", ("EventType",)),
-        ("image", ("Image", "ProcessName")),
-        ("user", ("User", "SubjectUserName")),
+        ("image", "acting_process"),
+        ("user", "user"),
     ),
     "other": (),
 }
@@ -144,7 +147,11 @@ def evidence_fields(event: Event) -> dict[str, Any]:
     d = event.data
     out: dict[str, Any] = {"kind": kind}
     for name, sources in EVIDENCE[kind]:
-        out[name] = next((d[s] for s in sources if d.get(s) not in (None, "")), None)
+        fields = role(sources) if isinstance(sources, str) else sources
+        if name == "user" and fields == role("user"):
+            out[name] = first(event, "user")
+            continue
+        out[name] = next((d[s] for s in fields if d.get(s) not in (None, "")), None)
     if kind == "iis_config":
         m = _ELEMENT.match(d.get("Configuration") or "")
         out["element"] = (m.group("element") or None) if m else None
@@ -152,39 +159,8 @@ def evidence_fields(event: Event) -> dict[str, Any]:
     return out
 
 
-@cache
-def _event_names() -> dict[str, dict[int, str]]:
-    text = resources.files("iisdetect.mapping").joinpath("event_names.yaml").read_text("utf-8")
-    raw = yaml.safe_load(text)
-    return {prov.lower(): {int(k): str(v) for k, v in ids.items()} for prov, ids in raw.items()}
-
-
-def event_name(event: Event) -> str:
-    """Name of the event type (QRadar's QIDNAME), e.g. ``Image loaded``."""
-    name = _event_names().get(event.provider.lower(), {}).get(event.event_id)
-    return name or f"{event.provider or event.channel} {event.event_id}"
-
-
-def log_source_name(event: Event) -> str:
-    """QRadar-style log source name: the collecting channel on the host (``Channel @ Computer``)."""
-    return f"{event.channel} @ {event.computer}"
-
-
-def user_name(event: Event) -> str | None:
-    """The acting account as QRadar's ``username`` would hold it."""
-    d = event.data
-    for key in ("User", "SubjectUserName", "TargetUserName", "UserName"):
-        value = d.get(key)
-        if value and value != "-":
-            if key == "SubjectUserName" and d.get("SubjectDomainName"):
-                return f"{d['SubjectDomainName']}\\{value}"
-            return value
-    return event.user_sid
-
-
 def initiating_process(event: Event) -> str | None:
-    d = event.data
-    return d.get("Image") or d.get("NewProcessName") or d.get("ProcessName")
+    return first(event, "acting_process")
 
 
 def event_time(event: Event) -> str:
@@ -195,9 +171,7 @@ def event_time(event: Event) -> str:
 
 def iso_ms(time_created: str) -> str | None:
     """``2024-05-01T10:00:00.123Z`` from the canonical microsecond form (None when the time is unknown)."""
-    if not time_created:
-        return None
-    return f"{time_created[:23]}Z" if len(time_created) >= 23 else time_created
+    return times.iso_ms(time_created) if time_created else None
 
 
 def split_source(source: str) -> tuple[str, str | None]:
@@ -207,8 +181,7 @@ def split_source(source: str) -> tuple[str, str | None]:
 
 
 def seed_columns(event: Event, detection_type: str) -> dict[str, Any]:
-    d = event.data
-    return {
+    row: dict[str, Any] = {
         "event_time": event_time(event),
         "log_source": log_source_name(event),
         "username": user_name(event),
@@ -216,13 +189,10 @@ def seed_columns(event: Event, detection_type: str) -> dict[str, Any]:
         "event_name": event_name(event),
         "EventID": str(event.event_id),
         "detection_type": detection_type,
-        "initiating_process": initiating_process(event),
-        "CommandLine": d.get("CommandLine"),
-        "registry_key": d.get("TargetObject"),
-        "registry_value": d.get("Details"),
-        "file_path": d.get("TargetFilename") or d.get("ObjectName"),
-        "loaded_dll": d.get("ImageLoaded"),
     }
+    for column, name in seed_column_roles().items():
+        row[column] = first(event, name)
+    return {c: row.get(c) for c in SEED_COLUMNS}
 
 
 @cache

@@ -6,8 +6,8 @@ import zipfile
 from pathlib import Path
 
 from iisdetect.engine.ruleset import load_ruleset
-from iisdetect.hunt.alerts import Alert, alert_record, attack_ids, event_kind, evidence_fields, split_source
-from iisdetect.hunt.run import HuntOptions, hunt
+from iisdetect.hunting.alerts import Alert, alert_record, attack_ids, event_kind, evidence_fields, split_source
+from iisdetect.hunting.run import HuntOptions, hunt
 from iisdetect.model.event import Event
 from tests.commands.test_hunt import evtx_json_line
 from tests.helpers import SECURITY, ev, file_create, image_load, registry_set
