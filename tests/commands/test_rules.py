@@ -97,3 +97,9 @@ def test_check_usage_errors(capsys, tmp_path: Path) -> None:
     assert code == 2 and "no such file" in err
     code, _, err = run(capsys, "rules", "check", str(tmp_path))
     assert code == 2 and "no .yml/.yaml rule files" in err
+
+
+def test_export_takes_the_same_selection(capsys) -> None:
+    code, out, err = run(capsys, "export", "--target", "qradar", "--min-level", "high")
+    assert code == 0 and "4 rule(s) exported" in err
+    assert "IIS_Logging_Tamper" in out and "IIS_Untrusted_Module_Load" not in out

@@ -7,7 +7,7 @@ import argparse
 from rich.console import Console
 from rich.text import Text
 
-from iisdetect.commands import add_rule_options, selected_ruleset
+from iisdetect.commands import add_rule_options, add_selection_options, options_selection, selected_ruleset
 from iisdetect.engine.ir import CompiledRule
 from iisdetect.mapping.qradar import load_mapping
 from iisdetect.model.times import aql_last, parse_duration
@@ -25,6 +25,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     )
     p.add_argument("--target", choices=TARGETS, required=True, help="query language (qradar = AQL)")
     add_rule_options(p, "YAML allow-list, compiled into the query")
+    add_selection_options(p)
     p.add_argument("--last", metavar="DURATION", help="append LAST n MINUTES|HOURS|DAYS (e.g. 24h)")
     p.add_argument("--qradar-mapping", metavar="FILE", help="YAML laid over mapping/qradar.yaml")
     p.add_argument("-o", "--output", metavar="FILE", help="write the query to FILE instead of stdout")
@@ -46,7 +47,7 @@ def load_export_rules(ruleset: str | None, extra: list[str], tuning_path: str | 
 def run(args: argparse.Namespace) -> int:
     from iisdetect.exporters.qradar import export_rules
 
-    rules = load_export_rules(selected_ruleset(args), args.rules, args.tuning)
+    rules = options_selection(args).apply(load_export_rules(selected_ruleset(args), args.rules, args.tuning))
     query = export_rules(rules, load_mapping(args.qradar_mapping), _last(args.last))
     with open_output(args.output) as out:
         out.write(query)
