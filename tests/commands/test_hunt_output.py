@@ -185,3 +185,17 @@ def test_export_and_aql_output_files_are_atomic_too(capsys, tmp_path: Path, logs
     )
     assert code == 0 and rows.read_text().splitlines()[0] == "n"
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_duplicates_not_looked_for_in_one_plain_file_or_on_request(capsys, logs: Path, tmp_path: Path) -> None:
+    twice = tmp_path / "twice.jsonl"
+    twice.write_bytes(logs.read_bytes() * 2)  # one file cannot repeat another: memory stays flat
+    _, out, _ = run(capsys, "hunt", str(twice), "--format", "json", "--no-correlate")
+    s = json.loads(out)["summary"]
+    assert s["duplicates_checked"] is False and s["duplicate_events"] == 0 and s["alerts"] == 6
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    shutil.copy(logs, copy / "a.jsonl")
+    _, out, _ = run(capsys, "hunt", str(logs), str(copy), "--format", "json", "--no-correlate", "--keep-duplicates")
+    s = json.loads(out)["summary"]
+    assert s["duplicates_checked"] is False and s["duplicate_events"] == 0 and s["alerts"] == 6

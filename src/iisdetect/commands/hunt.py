@@ -72,6 +72,12 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--no-correlate", action="store_true", help="list alerts without grouping into incidents")
     p.add_argument("--no-progress", action="store_true", help="never show a progress bar")
     p.add_argument(
+        "--keep-duplicates",
+        action="store_true",
+        help="do not look for events read twice (same Computer/Channel/EventRecordID/TimeCreated, e.g. VSS "
+        "copies); by default they are counted once when more than one file is read",
+    )
+    p.add_argument(
         "--jobs",
         type=int,
         default=0,
@@ -102,6 +108,7 @@ def options_from(args: argparse.Namespace) -> HuntOptions:
         correlate_window=None if args.no_correlate else parse_duration(args.window),
         jobs=choose_jobs(args.jobs, args.paths),
         select=options_selection(args),
+        dedupe=False if args.keep_duplicates else None,
     )
 
 

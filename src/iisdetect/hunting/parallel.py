@@ -79,8 +79,9 @@ def _run_unit(unit: Unit) -> UnitResult:
             res.stats.files += 1
             res.stats.formats["evtx"] += 1
         events = evtx_reader.read(io.BytesIO(image), path, res.stats)
-    matcher.seen = set()  # type: ignore[attr-defined]  # duplicates across units are found by the parent
-    matcher.record_keys = res.keys  # type: ignore[attr-defined]
+    if matcher.dedupe:  # type: ignore[attr-defined]
+        matcher.seen = set()  # type: ignore[attr-defined]  # duplicates across units are found by the parent
+        matcher.record_keys = res.keys  # type: ignore[attr-defined]
     res.newest = matcher.consume(events, res.hits, res.stats)  # type: ignore[attr-defined]
     return res
 

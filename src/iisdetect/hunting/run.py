@@ -7,6 +7,7 @@ large the input.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -45,6 +46,8 @@ class HuntOptions:
     sink: Callable[[Alert, str | None], None] | None = None
     #: ``--min-level/--status/--tags/--rule-id``
     select: RuleSelection = field(default_factory=RuleSelection)
+    #: count repeated events once (None = auto: on unless the input is a single plain file)
+    dedupe: bool | None = None
 
 
 @dataclass
@@ -98,6 +101,8 @@ class Matcher:
         #: when a list (``--jobs`` workers): every first-read event's identity and place, for the parent
         #: to find repeats across work units
         self.record_keys: list[tuple[str, str, int, str, str, str]] | None = None
+        #: off when the input is one plain file (nothing to repeat; memory stays flat) or on request
+        self.dedupe = True
 
     def consume(self, events: Iterable[Event], hits: Any, stats: RunStats) -> str:
         """Match a stream, appending hits; returns the newest event time seen (for ``--last``).
@@ -109,12 +114,13 @@ class Matcher:
         since, until = self.since, self.until
         match = self.detector.match
         seen = self.seen
+        dedupe = self.dedupe
         for event in events:
             t = event.time_created
             if t > newest:
                 newest = t
             rid = event.record_id
-            if rid is not None:
+            if dedupe and rid is not None:
                 key = hash((event.computer, event.channel, rid, t))
                 if key in seen:
                     stats.duplicate(Duplicate(event.source, event.locator, event.computer, event.channel, rid, t))
@@ -147,11 +153,14 @@ def build_matcher(
     since: str,
     until: str,
     select: RuleSelection | None = None,
+    dedupe: bool = True,
 ) -> Matcher:
     """Module-level so worker processes can build their own matcher (rules compiled once each)."""
     opts = HuntOptions(paths=(), ruleset=ruleset, extra_rules=extra, tuning=tuning, select=select or RuleSelection())
     rules, tun = prepare_rules(opts, RunStats())
-    return Matcher(rules, tun, since, until)
+    matcher = Matcher(rules, tun, since, until)
+    matcher.dedupe = dedupe
+    return matcher
 
 
 def hunt(opts: HuntOptions) -> HuntResult:
@@ -163,6 +172,8 @@ def hunt(opts: HuntOptions) -> HuntResult:
     if opts.last is not None and opts.now is not None:
         since = max(since, opts.now - opts.last) if since else opts.now - opts.last
     matcher = Matcher(rules, tuning, format_iso(since), format_iso(until))
+    matcher.dedupe = dedupe_wanted(opts)
+    stats.duplicates_checked = matcher.dedupe
 
     if opts.sink is not None and (opts.correlate_window is not None or (opts.last and opts.now is None)):
         raise UsageError("streaming alerts needs correlation off and --last anchored with --now")
@@ -180,11 +191,12 @@ def hunt(opts: HuntOptions) -> HuntResult:
             matcher.since,
             matcher.until,
             opts.select,
+            matcher.dedupe,
         )
         seen: set[int] = set()
         for part in run_parallel(units, opts.jobs, factory):
             stats.merge(part.stats)
-            repeated = _cross_unit_duplicates(part.keys, seen, stats)
+            repeated = _cross_unit_duplicates(part.keys, seen, stats) if matcher.dedupe else set()
             for hit in part.hits:
                 ev = hit[0]
                 key = hash((ev.computer, ev.channel, ev.record_id, ev.time_created))
@@ -206,6 +218,27 @@ def hunt(opts: HuntOptions) -> HuntResult:
 
         result.incidents = correlate(result.alerts, opts.correlate_window)
     return result
+
+
+_CONTAINER_MAGIC = (b"PK\x03\x04", b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00")
+
+
+def dedupe_wanted(opts: HuntOptions) -> bool:
+    """``opts.dedupe``, or auto: on unless the input is one plain file (which cannot repeat another file).
+
+    Why auto: remembering every event read costs ~70 bytes per event; a single EVTX/JSON/XML file has
+    no second copy to meet, so it keeps the flat memory of streaming.
+    """
+    if opts.dedupe is not None:
+        return opts.dedupe
+    if len(opts.paths) != 1 or opts.paths[0] == "-" or not os.path.isfile(opts.paths[0]):
+        return True
+    try:
+        with open(opts.paths[0], "rb") as fh:
+            head = fh.read(262)
+    except OSError:
+        return True
+    return head.startswith(_CONTAINER_MAGIC) or head[257:262] == b"ustar"
 
 
 def _cross_unit_duplicates(keys: list, seen: set[int], stats: RunStats) -> set[int]:

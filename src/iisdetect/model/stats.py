@@ -53,6 +53,8 @@ class RunStats:
     #: the same event (Computer, Channel, EventRecordID, TimeCreated) read again from another file or
     #: position (VSS copies, overlapping exports): counted once, the repeats listed here (first N)
     duplicate_events: int = 0
+    #: whether repeats were looked for (off for a single plain file, or with --keep-duplicates)
+    duplicates_checked: bool = True
     duplicates: list[Duplicate] = field(default_factory=list)
 
     @property
@@ -116,6 +118,7 @@ class RunStats:
             "alerts_by_type": dict(self.alerts_by_type),
             "suppressed_by_entry": dict(self.suppressed_by_entry),
             "warnings": list(self.warnings),
+            "duplicates_checked": self.duplicates_checked,
             "duplicate_events": self.duplicate_events,
             "duplicates": [
                 {"source": d.source, "locator": d.locator, "Computer": d.computer, "Channel": d.channel,
