@@ -79,6 +79,16 @@ def export(
 
     >>> aql = export("qradar", ruleset="seed", last="24h")
     """
+    from iisdetect.lake.sql import LAKE_TARGETS
+
+    if target in LAKE_TARGETS:
+        if last:
+            raise UsageError(f"--last is not supported for {target}: filter TimeCreated in the job that runs the query")
+        from iisdetect.lake.sql import ruleset_query
+
+        untuned = load_tuned_rules(ruleset, rules, None)
+        tuned = load_tuned_rules(ruleset, rules, tuning) if tuning else None
+        return ruleset_query(untuned, tuned, LAKE_TARGETS[target])
     if target != "qradar":
         raise UsageError(f"unknown export target {target!r}")
     from iisdetect.exporters.qradar import export_rules

@@ -84,6 +84,15 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         metavar="N",
         help="worker processes (default 0 = one per core when the input exceeds 256 MiB, else 1)",
     )
+    p.add_argument(
+        "--engine", choices=("native", "duckdb", "spark"), default="native",
+        help="native reads logs; duckdb/spark run the rules as SQL over Parquet written by `iisdetect convert`",
+    )  # fmt: skip
+    p.add_argument(
+        "--spark-master", metavar="URL",
+        help="Spark master for --engine spark: local[2], spark://host:7077, yarn "
+        "(default: spark-submit's, else local[*])",
+    )  # fmt: skip
     return p
 
 
@@ -106,7 +115,9 @@ def options_from(args: argparse.Namespace) -> HuntOptions:
         last=parse_duration(args.last) if args.last else None,
         now=parse_instant(args.now) if args.now else None,
         correlate_window=None if args.no_correlate else parse_duration(args.window),
-        jobs=choose_jobs(args.jobs, args.paths),
+        jobs=choose_jobs(args.jobs, args.paths) if args.engine == "native" else 1,
+        engine=args.engine,
+        spark_master=args.spark_master,
         select=options_selection(args),
         dedupe=False if args.keep_duplicates else None,
     )

@@ -48,6 +48,9 @@ class HuntOptions:
     select: RuleSelection = field(default_factory=RuleSelection)
     #: count repeated events once (None = auto: on unless the input is a single plain file)
     dedupe: bool | None = None
+    #: ``native`` reads logs; ``duckdb``/``spark`` run the rules as SQL over canonical Parquet (``convert``)
+    engine: str = "native"
+    spark_master: str | None = None
 
 
 @dataclass
@@ -172,15 +175,22 @@ def hunt(opts: HuntOptions) -> HuntResult:
     if opts.last is not None and opts.now is not None:
         since = max(since, opts.now - opts.last) if since else opts.now - opts.last
     matcher = Matcher(rules, tuning, format_iso(since), format_iso(until))
-    matcher.dedupe = dedupe_wanted(opts)
+    matcher.dedupe = opts.engine == "native" and dedupe_wanted(opts)  # Parquet lakes: see docs/lake.md
     stats.duplicates_checked = matcher.dedupe
 
     if opts.sink is not None and (opts.correlate_window is not None or (opts.last and opts.now is None)):
         raise UsageError("streaming alerts needs correlation off and --last anchored with --now")
     hits = _Collector({r.id: r for r in matcher.tuned}, {r.id: r for r in rules}, stats, opts.sink)
     newest = ""
-    units = _parallel_units(opts)
-    if units:
+    units = _parallel_units(opts) if opts.engine == "native" else []
+    if opts.engine != "native":
+        from iisdetect.lake.engines import lake_hunt
+
+        tuned = matcher.tuned if tuning else None
+        newest = lake_hunt(
+            opts.engine, opts.paths, rules, tuned, tuning, matcher.since, matcher.until, hits, stats, opts.spark_master
+        )
+    elif units:
         from iisdetect.hunting.parallel import run_parallel
 
         factory = partial(
