@@ -30,5 +30,6 @@ PY
 "$bin" simulate --list >/dev/null
 "$bin" simulate seed_test2_write_dll_inetsrv -o sim >/dev/null 2>&1 && ls sim | grep -q .
 "$bin" validate --ruleset seed --background-events 0 >/dev/null
-echo "wheel check: $(basename "$wheel") installed in a fresh venv; hunt, export, aql, simulate, validate work outside the checkout"
+"$bin" audit examples/triage/web01-velociraptor.tar.gz --min-level high --format ndjson 2>/dev/null | grep -q IIS_Audit_History_Added
+echo "wheel check: $(basename "$wheel") installed in a fresh venv; hunt, export, aql, simulate, validate, audit work outside the checkout"
 cd "$ROOT" && rm -rf dist build
