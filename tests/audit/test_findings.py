@@ -33,6 +33,6 @@ def test_alert_columns() -> None:
         "2024-03-05 14:12:00", "IIS_Audit_Unknown_Component", "medium", "audit.unknown")  # fmt: skip
     assert (rec["file_path"], rec["loaded_dll"], rec["source"], rec["record"]) == (
         e.windows_config, "C:\\x.dll", "pkg!a.config", "/configuration/x")  # fmt: skip
-    assert rec["entry_kind"] == "global_module" and rec["notes"] == "why" and rec["incident"] is None
+    assert rec["entry_kind"] == "global_module" and rec["notes"] == ["why"] and rec["incident"] is None
     assert make("audit.unknown", "h", "", "s", "l", {}, [], level="high").level == "high"
     assert max_level(["low", "high", "medium"]) == "high" and max_level([]) == "informational"

@@ -84,7 +84,7 @@ def test_csv_and_ndjson(capsys, logs: Path, tmp_path: Path) -> None:
     assert len(rows) == 3 and {r["EventID"] for r in rows} == {"7", "11", "13"}
     code, out, _ = run(capsys, "hunt", str(logs), "--ruleset", "seed", "--format", "ndjson", "--no-correlate")
     kinds = [json.loads(line)["type"] for line in out.splitlines()]
-    assert kinds == ["alert"] * 3
+    assert kinds == ["alert"] * 3 + ["summary"]  # the summary line says the stream is complete
 
 
 def test_time_window_options(capsys, logs: Path) -> None:
@@ -158,7 +158,8 @@ def test_streamed_ndjson_and_csv_equal_the_collected_alerts(capsys, logs: Path) 
     collected = json.loads(out)["alerts"]
     _, out, err = run(capsys, "hunt", str(logs), "--ruleset", "seed", "--format", "ndjson", "--no-correlate")
     streamed = [json.loads(line) for line in out.splitlines()]
-    assert [{k: v for k, v in r.items() if k != "type"} for r in streamed] == collected
+    assert streamed[-1]["type"] == "summary" and streamed[-1]["alerts"] == 3
+    assert [{k: v for k, v in r.items() if k != "type"} for r in streamed[:-1]] == collected
     assert "alerts: 3 " in err  # the summary counts streamed alerts too
     _, out, _ = run(capsys, "hunt", str(logs), "--ruleset", "seed", "--format", "csv", "--no-correlate")
     rows = list(csv.DictReader(io.StringIO(out)))

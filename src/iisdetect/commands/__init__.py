@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 
 from iisdetect.errors import UsageError
+from iisdetect.hunting.alerts import LEVELS
+from iisdetect.hunting.selection import STATUSES, RuleSelection
 from iisdetect.rulesets import DEFAULT_RULESET, RULESETS
 
 
@@ -29,3 +31,36 @@ def selected_ruleset(args: argparse.Namespace) -> str | None:
     if args.no_ruleset and not args.rules:
         raise UsageError("--no-ruleset needs at least one --rules PATH")
     return None if args.no_ruleset else args.ruleset
+
+
+def add_selection_options(p: argparse.ArgumentParser) -> None:
+    """``--min-level/--status/--tags/--rule-id``: which of the loaded rules run (as Hayabusa/Chainsaw offer)."""
+    p.add_argument("--min-level", choices=LEVELS, help="only rules of this level or higher")
+    p.add_argument(
+        "--status",
+        action="append",
+        default=[],
+        metavar="S",
+        help=f"only rules with this Sigma status ({', '.join(STATUSES)}); repeat or comma-separate",
+    )
+    p.add_argument(
+        "--tags",
+        action="append",
+        default=[],
+        metavar="TAG",
+        help="only rules with one of these tags (attack.t1505.004, t1505.004, attack.persistence); repeatable",
+    )
+    p.add_argument("--rule-id", action="append", default=[], metavar="ID", help="only this rule (id or title)")
+
+
+def _split(values: list[str]) -> tuple[str, ...]:
+    return tuple(v.strip() for item in values for v in item.split(",") if v.strip())
+
+
+def options_selection(args: argparse.Namespace) -> RuleSelection:
+    return RuleSelection(
+        min_level=getattr(args, "min_level", None),
+        statuses=_split(getattr(args, "status", [])),
+        tags=_split(getattr(args, "tags", [])),
+        rule_ids=_split(getattr(args, "rule_id", [])),
+    )

@@ -16,8 +16,8 @@ from iisdetect.errors import UsageError
 from iisdetect.mapping.qradar import load_mapping
 from iisdetect.model.stats import RunStats
 from iisdetect.model.times import parse_instant
-from iisdetect.report.escape import inert as safe
 from iisdetect.report.rows import FORMATS, render
+from iisdetect.report.writer import open_output, safe
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -123,14 +123,7 @@ def run(args: argparse.Namespace) -> int:
     err.print(Text(f"now = {ms_to_iso(result.now_ms)} ({result.now_source}); time range: {window}"))
     meta = {"version": __version__, "now": ms_to_iso(result.now_ms), "now_source": result.now_source,
             "time_range": [start, stop]}  # fmt: skip
-    if args.output:
-        try:
-            fh = open(args.output, "w", encoding="utf-8", newline="")  # noqa: SIM115
-        except OSError as exc:
-            raise UsageError(f"cannot write {args.output}: {exc.strerror}") from None
-        with fh:
-            render(args.format, result.columns, result.rows, fh, meta)
-    else:
-        render(args.format, result.columns, result.rows, sys.stdout, meta)
+    with open_output(args.output) as out:
+        render(args.format, result.columns, result.rows, out, meta)
     err.print(Text(f"{len(result.rows)} row(s)"))
     return 0

@@ -10,10 +10,11 @@ from rich.console import Console
 from iisdetect.audit.findings import LEVELS
 from iisdetect.audit.render import render_table
 from iisdetect.audit.run import AuditOptions, AuditResult, audit
-from iisdetect.commands.hunt import open_output
-from iisdetect.report.hunt_output import FORMATS, render_csv, render_json, render_ndjson
+from iisdetect.report.hunt_output import render_csv, render_json, render_ndjson
 from iisdetect.report.summary import print_summary, summary_dict
+from iisdetect.report.writer import open_output
 
+FORMATS = ("table", "json", "ndjson", "csv")  # hunt's timesketch/navigator describe events, not config entries
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = sub.add_parser(

@@ -13,10 +13,11 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
-from iisdetect.commands import add_rule_options, selected_ruleset
+from iisdetect.commands import add_rule_options, add_selection_options, options_selection, selected_ruleset
 from iisdetect.engine.ir import CompiledRule
 from iisdetect.errors import UsageError
 from iisdetect.model.times import aql_last, parse_duration
+from iisdetect.report.writer import open_output
 
 SIEM_TARGETS = ("qradar", "splunk", "elastic-eql", "elastic-esql", "sentinel", "xdr", "sigma")
 LAKE_TARGETS = ("spark-sql", "databricks", "duckdb")  # docs/lake.md
@@ -41,6 +42,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     )
     p.add_argument("--target", choices=TARGETS, required=True, help="what to write")
     add_rule_options(p, "YAML allow-list, compiled into the queries")
+    add_selection_options(p)
     p.add_argument("--last", metavar="DURATION", help="qradar: append LAST <duration> (e.g. 24h, 2w), as hunt reads it")
     p.add_argument("--format", choices=("yaml", "arm"), default="yaml", help="sentinel: YAML rules or ARM template")
     p.add_argument("--mapping", metavar="FILE", help="YAML laid over the target's mapping/<target>.yaml")
@@ -75,10 +77,14 @@ def render(target: str, rules: list[CompiledRule], args: argparse.Namespace):  #
     from iisdetect.exporters.base import ExportReport
     from iisdetect.mapping.targets import load_target_mapping
 
-    if target in LAKE_TARGETS:
-        from iisdetect.api import export
+    if target in LAKE_TARGETS:  # one SQL query over the canonical table (docs/lake.md)
+        from iisdetect.lake.sql import LAKE_TARGETS as DIALECTS
+        from iisdetect.lake.sql import ruleset_query
 
-        return export(target, selected_ruleset(args), args.rules, args.tuning, args.last), ExportReport(target)
+        if args.last:
+            raise UsageError(f"--last is not supported for {target}: filter TimeCreated in the job that runs it")
+        untuned = options_selection(args).apply(load_export_rules(selected_ruleset(args), args.rules, None))
+        return ruleset_query(untuned, rules if args.tuning else None, DIALECTS[target]), ExportReport(target)
     if target == "qradar":
         from iisdetect.exporters.qradar import export_rules
         from iisdetect.mapping.qradar import load_mapping
@@ -119,10 +125,9 @@ def render(target: str, rules: list[CompiledRule], args: argparse.Namespace):  #
 
 
 def _write(path: Path, text: str) -> None:
-    try:
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
+    """Atomically (report/writer.py): a failed export never truncates an earlier one."""
+    with open_output(str(path)) as out:
+        out.write(text)
 
 
 def _qradar(rules: list[CompiledRule], args: argparse.Namespace) -> str:
@@ -160,7 +165,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--split writes one file per rule: give -o FOLDER")
     if args.target != "qradar" and (args.split or args.properties):
         raise UsageError("--split and --properties are for --target qradar")
-    rules = load_export_rules(selected_ruleset(args), args.rules, args.tuning)
+    rules = options_selection(args).apply(load_export_rules(selected_ruleset(args), args.rules, args.tuning))
     if args.target == "qradar":
         text, report = _qradar(rules, args), ExportReport("qradar")
     else:

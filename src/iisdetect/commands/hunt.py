@@ -4,30 +4,37 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
+import orjson
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
-from iisdetect.commands import add_rule_options, selected_ruleset
+from iisdetect.commands import add_rule_options, add_selection_options, options_selection, selected_ruleset
 from iisdetect.errors import UsageError
-from iisdetect.hunting.alerts import Alert
+from iisdetect.hunting.alerts import Alert, iso_ms
 from iisdetect.hunting.run import HuntOptions, HuntResult, hunt
-from iisdetect.model.times import parse_duration, parse_instant
+from iisdetect.model.times import format_iso, parse_duration, parse_instant
 from iisdetect.report.hunt_output import (
     FORMATS,
     CsvWriter,
     ndjson_line,
+    ndjson_summary_line,
     render_csv,
     render_json,
     render_ndjson,
     render_table,
 )
-from iisdetect.report.summary import print_summary, summary_dict
+from iisdetect.report.navigator import render_navigator
+from iisdetect.report.summary import EXIT_NO_RECORDS, print_summary, summary_dict
+from iisdetect.report.timesketch import render_timesketch, timesketch_line
+from iisdetect.report.writer import open_output
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -35,13 +42,24 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "hunt",
         help="detect malicious IIS components in event logs",
         description="Read EVTX / XML / JSON logs (files, folders, .zip, .gz, '-' for stdin), run the rules, "
-        "report alerts grouped into per-host incidents, and end with an accounting on stderr.",
+        "report alerts grouped into per-host incidents, and end with an accounting on stderr. Exit codes: 0 the run "
+        "completed (alerts or not), 2 unusable arguments, 3 zero records were read (nothing was searched).",
     )
     p.add_argument("paths", nargs="+", metavar="PATH", help="log files or folders; '-' reads stdin")
     add_rule_options(p, "YAML allow-list (see examples/tuning.example.yaml)")
     p.add_argument("--show-suppressed", action="store_true", help="also output alerts the tuning suppressed")
-    p.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
-    p.add_argument("-o", "--output", metavar="FILE", help="write results to FILE instead of stdout")
+    add_selection_options(p)
+    p.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="table",
+        help="output format (default: table); timesketch = JSONL for Timesketch, navigator = ATT&CK Navigator "
+        "layer; see docs/output-formats.md",
+    )
+    p.add_argument(
+        "-o", "--output", metavar="FILE", help="write results to FILE (atomically: a failed run leaves FILE as it was)"
+    )
+    p.add_argument("--width", type=int, metavar="N", help="table width (default: the terminal's, else 100)")
     p.add_argument("--since", metavar="T", help="only events at or after T (ISO, UTC if no offset)")
     p.add_argument("--until", metavar="T", help="only events at or before T")
     p.add_argument(
@@ -54,6 +72,12 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--no-correlate", action="store_true", help="list alerts without grouping into incidents")
     p.add_argument("--no-progress", action="store_true", help="never show a progress bar")
     add_limit_option(p)
+    p.add_argument(
+        "--keep-duplicates",
+        action="store_true",
+        help="do not look for events read twice (same Computer/Channel/EventRecordID/TimeCreated, e.g. VSS "
+        "copies); by default they are counted once when more than one file is read",
+    )
     p.add_argument(
         "--jobs",
         type=int,
@@ -118,6 +142,8 @@ def options_from(args: argparse.Namespace) -> HuntOptions:
         jobs=choose_jobs(args.jobs, args.paths) if args.engine == "native" else 1,
         engine=args.engine,
         spark_master=args.spark_master,
+        select=options_selection(args),
+        dedupe=False if args.keep_duplicates else None,
     )
 
 
@@ -156,26 +182,15 @@ def progress_bar(paths: list[str], enabled: bool) -> Iterator[object]:
         yield lambda n: prog.advance(task, n)
 
 
-@contextmanager
-def open_output(path: str | None) -> Iterator[IO[str]]:
-    if not path:
-        yield sys.stdout
-        return
-    try:
-        fh = open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed below
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
-    with fh:
-        yield fh
-
-
 def streams(args: argparse.Namespace) -> bool:
-    """NDJSON/CSV without correlation (and no --last to apply afterwards) are written alert by alert."""
-    return args.format in ("ndjson", "csv") and args.no_correlate and not (args.last and not args.now)
+    """NDJSON/CSV/Timesketch without correlation (and no --last to apply afterwards) are written as alerts fire."""
+    return args.format in ("ndjson", "csv", "timesketch") and args.no_correlate and not (args.last and not args.now)
 
 
 def run(args: argparse.Namespace) -> int:
     opts = options_from(args)
+    if args.width is not None and args.width < 40:
+        raise UsageError("--width must be at least 40")
     err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 100)
     with open_output(args.output) as out:
         if streams(args):
@@ -190,7 +205,36 @@ def run(args: argparse.Namespace) -> int:
                 print_summary(result.stats, err, result.notes, alerts=sum(result.stats.alerts_by_type.values()))
                 raise
     print_summary(result.stats, err, result.notes, alerts=sum(result.stats.alerts_by_type.values()))
-    return 0
+    return EXIT_NO_RECORDS if result.stats.records_read == 0 else 0
+
+
+def run_summary(args: argparse.Namespace, result: HuntResult) -> dict[str, Any]:
+    """The summary object: stats plus tool, rulesets (hashed), inputs, selection and time anchor."""
+    start, end = result.window
+    anchor = None
+    if args.last:
+        anchor = "now" if args.now else "newest event read"
+    time_anchor = {
+        "since": args.since,
+        "until": args.until,
+        "last": args.last,
+        "now": args.now,
+        "anchor": anchor,
+        "window": [_iso(start), _iso(end)],
+        "newest_event": iso_ms(result.newest_event),
+    }
+    return summary_dict(
+        result.stats,
+        rules=result.rules,
+        inputs=list(args.paths),
+        time_anchor=time_anchor,
+        selection=options_selection(args).to_dict(),
+        notes=result.notes,
+    )
+
+
+def _iso(dt: datetime | None) -> str | None:
+    return None if dt is None else format_iso(dt, 3)
 
 
 def _broken_pipe() -> None:
@@ -207,6 +251,12 @@ def _run_streaming(args: argparse.Namespace, opts: HuntOptions, out: IO[str]) ->
             if entry is None or args.show_suppressed:
                 writer.row(alert, suppressed_by=entry)
 
+    elif args.format == "timesketch":
+
+        def sink(alert: Alert, entry: str | None) -> None:
+            if entry is None:
+                out.write(orjson.dumps(timesketch_line(alert)).decode() + "\n")
+
     else:
 
         def sink(alert: Alert, entry: str | None) -> None:
@@ -216,26 +266,42 @@ def _run_streaming(args: argparse.Namespace, opts: HuntOptions, out: IO[str]) ->
     opts.sink = sink
     with progress_bar(list(args.paths), not args.no_progress) as advance:
         opts.on_progress = advance  # type: ignore[assignment]
-        return hunt(opts)
+        result = hunt(opts)
+    if args.format == "ndjson":
+        out.write(ndjson_summary_line(run_summary(args, result)))
+    return result
+
+
+def table_width(args: argparse.Namespace, out: IO[str]) -> int:
+    """``--width``, else the terminal's width when writing to one, else 100 (files, pipes)."""
+    if args.width:
+        return args.width
+    if out is sys.stdout and sys.stdout.isatty():
+        return shutil.get_terminal_size((100, 24)).columns
+    return 100
 
 
 def _render(args: argparse.Namespace, result: HuntResult, out: IO[str]) -> None:
     suppressed = result.suppressed if args.show_suppressed else []
+    no_records = result.stats.records_read == 0
     if args.format == "table":
-        tty = out is sys.stdout and sys.stdout.isatty()
-        console = Console(file=out, width=min(Console().width, 160) if tty else 100, highlight=False)
+        console = Console(file=out, width=table_width(args, out), highlight=False, no_color=out is not sys.stdout)
         console.on_broken_pipe = _broken_pipe  # type: ignore[method-assign]
-        render_table(result.alerts, result.incidents, console)
+        render_table(result.alerts, result.incidents, console, no_records=no_records)
         if suppressed:
             console.print(f"\nSuppressed by tuning ({len(suppressed)}):")
             render_table([a for a, _ in suppressed], [], console)
     elif args.format == "json":
-        render_json(result.alerts, result.incidents, summary_dict(result.stats), out, suppressed)
+        render_json(result.alerts, result.incidents, run_summary(args, result), out, suppressed)
     elif args.format == "ndjson":
-        render_ndjson(result.alerts, result.incidents, out, suppressed)
+        render_ndjson(result.alerts, result.incidents, out, suppressed, run_summary(args, result))
     elif args.format == "html":  # the investigation report: always shows what tuning suppressed
         from iisdetect.report.html import render_hunt_html
 
         render_hunt_html(result, args, out)
+    elif args.format == "timesketch":
+        render_timesketch(result.alerts, result.incidents, out)
+    elif args.format == "navigator":
+        render_navigator(result.alerts, result.rules, out)
     else:
         render_csv(result.alerts, result.incidents, out, suppressed)

@@ -31,6 +31,8 @@ class UnitResult:
     stats: RunStats = field(default_factory=RunStats)
     newest: str = ""
     nbytes: int = 0
+    #: (Computer, Channel, EventRecordID, TimeCreated, source, locator) of every event first read here
+    keys: list[tuple[str, str, int, str, str, str]] = field(default_factory=list)
 
 
 def plan_units(files: list[str]) -> list[Unit]:
@@ -78,6 +80,9 @@ def _run_unit(unit: Unit) -> UnitResult:
             res.stats.files += 1
             res.stats.formats["evtx"] += 1
         events = evtx_reader.read(path, path, res.stats, first_chunk=first, chunk_limit=count)
+    if matcher.dedupe:  # type: ignore[attr-defined]
+        matcher.seen = set()  # type: ignore[attr-defined]  # duplicates across units are found by the parent
+        matcher.record_keys = res.keys  # type: ignore[attr-defined]
     res.newest = matcher.consume(events, res.hits, res.stats)  # type: ignore[attr-defined]
     return res
 

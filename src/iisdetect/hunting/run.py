@@ -7,6 +7,7 @@ large the input.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -19,8 +20,9 @@ from iisdetect.engine.ir import CompiledRule
 from iisdetect.engine.ruleset import load_rules
 from iisdetect.errors import UsageError
 from iisdetect.hunting.alerts import Alert
+from iisdetect.hunting.selection import RuleSelection
 from iisdetect.model.event import Event
-from iisdetect.model.stats import RunStats
+from iisdetect.model.stats import Duplicate, RunStats
 from iisdetect.model.times import format_iso, parse_time
 
 
@@ -42,6 +44,10 @@ class HuntOptions:
     #: Stream alerts out instead of keeping them: ``sink(alert, suppressing_entry_or_None)``. Memory then
     #: stays flat however many alerts fire; needs correlation off and no ``--last`` anchored afterwards.
     sink: Callable[[Alert, str | None], None] | None = None
+    #: ``--min-level/--status/--tags/--rule-id``
+    select: RuleSelection = field(default_factory=RuleSelection)
+    #: count repeated events once (None = auto: on unless the input is a single plain file)
+    dedupe: bool | None = None
     #: ``native`` reads logs; ``duckdb``/``spark`` run the rules as SQL over canonical Parquet (``convert``)
     engine: str = "native"
     spark_master: str | None = None
@@ -66,12 +72,13 @@ def prepare_rules(opts: HuntOptions, stats: RunStats) -> tuple[list[CompiledRule
         stats.warn(w)
     if not report.rules:
         raise UsageError("no usable rules loaded")
+    rules = opts.select.apply(report.rules)
     tuning = None
     if opts.tuning:
         from iisdetect.tuning.entries import load_tuning
 
         tuning = load_tuning(opts.tuning)
-    return report.rules, tuning
+    return rules, tuning
 
 
 #: One event that fired: the event, ids of rules kept, and (rule id, tuning entry) pairs suppressed.
@@ -94,6 +101,13 @@ class Matcher:
         self.detector = Detector(rules)
         self.tuned_detector = Detector(self.tuned) if tuning else None
         self.since, self.until = since, until
+        #: hashes of (Computer, Channel, EventRecordID, TimeCreated) read so far (~60 bytes per event)
+        self.seen: set[int] = set()
+        #: when a list (``--jobs`` workers): every first-read event's identity and place, for the parent
+        #: to find repeats across work units
+        self.record_keys: list[tuple[str, str, int, str, str, str]] | None = None
+        #: off when the input is one plain file (nothing to repeat; memory stays flat) or on request
+        self.dedupe = True
 
     def consume(self, events: Iterable[Event], hits: Any, stats: RunStats) -> str:
         """Match a stream, appending hits; returns the newest plausible event time (for ``--last``).
@@ -101,10 +115,14 @@ class Matcher:
         An event with no readable time is counted (``stats.untimed``) and still matched: a garbage
         time must not hide it from a ``--since``/``--last`` hunt. A time beyond the wall clock plus
         :data:`FUTURE_MARGIN` is counted (``stats.future_times``) and not used as the anchor.
+        An event already read (same Computer, Channel, EventRecordID and TimeCreated: a VSS copy or
+        an overlapping export) is counted in ``stats.duplicate_events`` and not matched again.
         """
         newest = ""
         since, until, cap = self.since, self.until, self.future_cap
         match = self.detector.match
+        seen = self.seen
+        dedupe = self.dedupe
         for event in events:
             t = event.time_created
             if not t:
@@ -114,6 +132,15 @@ class Matcher:
                     stats.future_times += 1
                 else:
                     newest = t
+            rid = event.record_id
+            if dedupe and rid is not None:
+                key = hash((event.computer, event.channel, rid, t))
+                if key in seen:
+                    stats.duplicate(Duplicate(event.source, event.locator, event.computer, event.channel, rid, t))
+                    continue
+                seen.add(key)
+                if self.record_keys is not None:
+                    self.record_keys.append((event.computer, event.channel, rid, t, event.source, event.locator))
             if t and ((since and t < since) or (until and t > until)):
                 stats.filtered_by_time += 1
                 continue
@@ -136,11 +163,21 @@ class Matcher:
 FUTURE_MARGIN = timedelta(days=1)
 
 
-def build_matcher(ruleset: str | None, extra: tuple[str, ...], tuning: str | None, since: str, until: str) -> Matcher:
+def build_matcher(
+    ruleset: str | None,
+    extra: tuple[str, ...],
+    tuning: str | None,
+    since: str,
+    until: str,
+    select: RuleSelection | None = None,
+    dedupe: bool = True,
+) -> Matcher:
     """Module-level so worker processes can build their own matcher (rules compiled once each)."""
-    opts = HuntOptions(paths=(), ruleset=ruleset, extra_rules=extra, tuning=tuning)
+    opts = HuntOptions(paths=(), ruleset=ruleset, extra_rules=extra, tuning=tuning, select=select or RuleSelection())
     rules, tun = prepare_rules(opts, RunStats())
-    return Matcher(rules, tun, since, until)
+    matcher = Matcher(rules, tun, since, until)
+    matcher.dedupe = dedupe
+    return matcher
 
 
 def hunt(opts: HuntOptions) -> HuntResult:
@@ -156,6 +193,8 @@ def hunt(opts: HuntOptions) -> HuntResult:
             start = datetime.min.replace(tzinfo=UTC)
         since = max(since, start) if since else start
     matcher = Matcher(rules, tuning, format_iso(since), format_iso(until))
+    matcher.dedupe = opts.engine == "native" and dedupe_wanted(opts)  # Parquet lakes: see docs/lake.md
+    stats.duplicates_checked = matcher.dedupe
 
     if opts.sink is not None and (opts.correlate_window is not None or (opts.last and opts.now is None)):
         raise UsageError("streaming alerts needs correlation off and --last anchored with --now")
@@ -179,11 +218,18 @@ def hunt(opts: HuntOptions) -> HuntResult:
             str(opts.tuning) if opts.tuning else None,
             matcher.since,
             matcher.until,
+            opts.select,
+            matcher.dedupe,
         )
+        seen: set[int] = set()
         for part in run_parallel(units, opts.jobs, factory):
-            for hit in part.hits:
-                hits.append(hit)
             stats.merge(part.stats)
+            repeated = _cross_unit_duplicates(part.keys, seen, stats) if matcher.dedupe else set()
+            for hit in part.hits:
+                ev = hit[0]
+                key = hash((ev.computer, ev.channel, ev.record_id, ev.time_created))
+                if ev.record_id is None or key not in repeated:
+                    hits.append(hit)
             newest = max(newest, part.newest)
             if opts.on_progress:
                 opts.on_progress(part.nbytes)
@@ -200,6 +246,40 @@ def hunt(opts: HuntOptions) -> HuntResult:
 
         result.incidents = correlate(result.alerts, opts.correlate_window)
     return result
+
+
+_CONTAINER_MAGIC = (b"PK\x03\x04", b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00")
+
+
+def dedupe_wanted(opts: HuntOptions) -> bool:
+    """``opts.dedupe``, or auto: on unless the input is one plain file (which cannot repeat another file).
+
+    Why auto: remembering every event read costs ~70 bytes per event; a single EVTX/JSON/XML file has
+    no second copy to meet, so it keeps the flat memory of streaming.
+    """
+    if opts.dedupe is not None:
+        return opts.dedupe
+    if len(opts.paths) != 1 or opts.paths[0] == "-" or not os.path.isfile(opts.paths[0]):
+        return True
+    try:
+        with open(opts.paths[0], "rb") as fh:
+            head = fh.read(262)
+    except OSError:
+        return True
+    return head.startswith(_CONTAINER_MAGIC) or head[257:262] == b"ustar"
+
+
+def _cross_unit_duplicates(keys: list, seen: set[int], stats: RunStats) -> set[int]:
+    """Events of one unit already read in an earlier unit: counted as duplicates; their hashes returned."""
+    repeated: set[int] = set()
+    for computer, channel, rid, t, source, locator in keys:
+        key = hash((computer, channel, rid, t))
+        if key in seen:
+            stats.duplicate(Duplicate(source, locator, computer, channel, rid, t))
+            repeated.add(key)
+        else:
+            seen.add(key)
+    return repeated
 
 
 def _parallel_units(opts: HuntOptions) -> list:

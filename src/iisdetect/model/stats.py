@@ -27,6 +27,18 @@ class Skip:
     count: int = 1
 
 
+@dataclass(frozen=True, slots=True)
+class Duplicate:
+    """An event read a second time: where the repeat was, and the identity it shares with the first read."""
+
+    source: str
+    locator: str
+    computer: str
+    channel: str
+    record_id: int
+    time: str
+
+
 @dataclass
 class RunStats:
     files: int = 0
@@ -45,6 +57,12 @@ class RunStats:
     alerts_by_type: Counter[str] = field(default_factory=Counter)
     suppressed_by_entry: Counter[str] = field(default_factory=Counter)
     warnings: list[str] = field(default_factory=list)
+    #: the same event (Computer, Channel, EventRecordID, TimeCreated) read again from another file or
+    #: position (VSS copies, overlapping exports): counted once, the repeats listed here (first N)
+    duplicate_events: int = 0
+    #: whether repeats were looked for (off for a single plain file, or with --keep-duplicates)
+    duplicates_checked: bool = True
+    duplicates: list[Duplicate] = field(default_factory=list)
 
     @property
     def records_seen(self) -> int:
@@ -62,6 +80,12 @@ class RunStats:
         self.files_failed += 1
         if len(self.skips) < MAX_SKIP_DETAILS:
             self.skips.append(Skip(source, "file", reason, detail[:300]))
+
+    def duplicate(self, dup: Duplicate) -> None:
+        """Count one repeated event (it was read, but is left out of detection)."""
+        self.duplicate_events += 1
+        if len(self.duplicates) < MAX_SKIP_DETAILS:
+            self.duplicates.append(dup)
 
     def warn(self, message: str) -> None:
         if message not in self.warnings:
@@ -85,6 +109,10 @@ class RunStats:
         self.suppressed_by_entry.update(other.suppressed_by_entry)
         for w in other.warnings:
             self.warn(w)
+        self.duplicate_events += other.duplicate_events
+        room = MAX_SKIP_DETAILS - len(self.duplicates)
+        if room > 0:
+            self.duplicates.extend(other.duplicates[:room])
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -101,6 +129,13 @@ class RunStats:
             "alerts_by_type": dict(self.alerts_by_type),
             "suppressed_by_entry": dict(self.suppressed_by_entry),
             "warnings": list(self.warnings),
+            "duplicates_checked": self.duplicates_checked,
+            "duplicate_events": self.duplicate_events,
+            "duplicates": [
+                {"source": d.source, "locator": d.locator, "Computer": d.computer, "Channel": d.channel,
+                 "EventRecordID": d.record_id, "TimeCreated": d.time}
+                for d in sorted(self.duplicates, key=lambda d: (d.source, d.locator))
+            ],  # fmt: skip
         }
 
 

@@ -48,7 +48,7 @@ from iisdetect.errors import InputError
 from iisdetect.model.event import Event
 from iisdetect.model.stats import RunStats
 
-from . import ecs, evtx, evtx_json, flat_json, splunk, xml
+from . import ecs, evtx, evtx_json, evtxecmd, flat_json, splunk, xml
 from .sniff import Format, sniff
 from .sources import (
     Budget,
@@ -80,6 +80,7 @@ READERS: dict[Format, Reader] = {
     Format.ECS: ecs.read,
     Format.SPLUNK_JSON: splunk.read,
     Format.XML: xml.read,
+    Format.EVTXECMD_CSV: evtxecmd.read,
 }
 
 _CONTAINER_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError, tarfile.TarError, zipfile.BadZipFile,

@@ -32,6 +32,7 @@ class Format(Enum):
     ECS = "ecs"
     SPLUNK_JSON = "splunk-json"
     XML = "xml"
+    EVTXECMD_CSV = "evtxecmd-csv"
     UNKNOWN = "unknown"
 
 
@@ -95,6 +96,11 @@ def sniff(head: bytes, name: str) -> tuple[Format, str]:
                 return fmt, f"JSON: first object's keys look like {fmt.value}"
             return Format.UNKNOWN, f"{name}: JSON of no known event shape"
         return _sniff_json_text(text, name)
+    if first == "R" or first == '"':
+        from .evtxecmd import is_header
+
+        if is_header(text.split("\n", 1)[0]):
+            return Format.EVTXECMD_CSV, "EvtxECmd CSV: header names EventRecordId, TimeCreated, EventId, Payload..."
     if b"\x00" in head[:512]:
         return Format.UNKNOWN, f"{name}: binary content, not a known log format"
     return Format.UNKNOWN, f"{name}: not EVTX, XML or JSON"

@@ -1,15 +1,18 @@
-"""Render hunt results as table (rich), JSON, NDJSON or CSV.
+"""Render hunt results: table (rich), JSON, NDJSON, CSV; timesketch/navigator live beside this module.
 
 Log fields are attacker-controlled: in the terminal they go through ``rich.text.Text`` (never
-markup) with control characters escaped, so a crafted CommandLine cannot restyle or rewrite the
-screen; JSON is encoded by orjson; CSV cells that a spreadsheet would run as a formula are
-prefixed with a quote (OWASP CSV-injection advice).
+markup) with control characters escaped (:func:`~iisdetect.report.writer.safe`), so a crafted
+CommandLine cannot restyle or rewrite the screen; JSON is encoded by orjson; CSV cells that a
+spreadsheet would run as a formula are prefixed with a quote. Files never truncate a value; the
+table shortens long evidence to fit and says by how much (``[+N chars]``).
+
+The JSON document always has the same top-level keys (``format``, ``format_version``, ``alerts``,
+``incidents``, ``suppressed``, ``summary``) whatever happened; docs/schemas/ holds the JSON Schemas.
 """
 
 from __future__ import annotations
 
 import csv
-import io
 from collections.abc import Iterable
 from typing import IO, Any
 
@@ -18,12 +21,16 @@ from rich.console import Console
 from rich.padding import Padding
 from rich.text import Text
 
-from iisdetect.guides import guide_for, guide_id
-from iisdetect.hunting.alerts import ALERT_COLUMNS, Alert
+from iisdetect.guides import guide_for
+from iisdetect.hunting.alerts import EVIDENCE_NAMES, SEED_COLUMNS, Alert, alert_record
 from iisdetect.hunting.incidents import is_duplicate
-from iisdetect.report.escape import csv_value, inert
+from iisdetect.report.writer import csv_cell, safe
 
-FORMATS = ("table", "json", "ndjson", "csv", "html")
+__all__ = ["FORMATS", "safe", "csv_cell", "render_table", "render_json", "render_ndjson", "render_csv"]
+
+FORMATS = ("table", "json", "ndjson", "csv", "html", "timesketch", "navigator")
+FORMAT_NAME = "iisdetect-hunt"
+FORMAT_VERSION = 1
 LEVEL_STYLE = {
     "critical": "bold red",
     "high": "red",
@@ -31,11 +38,8 @@ LEVEL_STYLE = {
     "low": "cyan",
     "informational": "dim",
 }
-
-
-def safe(value: Any) -> str:
-    """Printable form of a hostile string (report/escape.py: controls, bidi, separators escaped)."""
-    return inert(value)
+#: Lines of evidence the table shows per alert before it cuts (and says so).
+TABLE_EVIDENCE_LINES = 3
 
 
 def incident_dict(inc: Any) -> dict[str, Any]:
@@ -48,6 +52,8 @@ def incident_dict(inc: Any) -> dict[str, Any]:
         "module": inc.module,
         "summary": inc.summary,
         "alert_count": len(inc.alerts),
+        "duplicates": inc.duplicates,
+        "detection_types": list(inc.detection_types),
     }
 
 
@@ -64,6 +70,9 @@ def evidence(alert: Alert) -> str:
     d = alert.event.data
     if c["loaded_dll"] or c["file_path"]:
         obj = c["loaded_dll"] or c["file_path"]
+        if d.get("SignatureStatus") or d.get("Signed"):
+            sig = " ".join(x for x in (d.get("Signature"), d.get("SignatureStatus")) if x)
+            obj += f"  (signed={d.get('Signed') or '?'}{' ' + sig if sig else ''})"
     elif c["registry_key"]:
         obj = f"{c['registry_key']} = {c['registry_value'] or ''}"
     elif d.get("Configuration"):
@@ -71,24 +80,35 @@ def evidence(alert: Alert) -> str:
         obj = f"{cfg} = {d.get('NewValue', '')}" if d.get("NewValue") else f"{cfg} (was {d.get('OldValue', '')})"
     else:
         obj = c["CommandLine"] or d.get("ScriptBlockText") or d.get("ModuleDll") or ""
-        return " ".join(obj.split())[:400] or (c["initiating_process"] or "")
+        return " ".join(obj.split()) or (c["initiating_process"] or "")
     proc = (c["initiating_process"] or "").rsplit("\\", 1)[-1]
     return f"{proc}: {obj}" if proc else obj
+
+
+def fit(text: str, width: int, lines: int = TABLE_EVIDENCE_LINES) -> str:
+    """At most ``lines`` lines of ``width``; a cut is marked with how much was left out."""
+    room = max(20, width) * lines
+    if len(text) <= room:
+        return text
+    keep = room - 30
+    return f"{text[:keep]} … [+{len(text) - keep} chars]"
 
 
 def _short_type(detection_type: str) -> str:
     return detection_type[4:] if detection_type.startswith("IIS_") else detection_type
 
 
-def render_table(alerts: list[Alert], incidents: list[Any], console: Console) -> None:
+def render_table(alerts: list[Alert], incidents: list[Any], console: Console, *, no_records: bool = False) -> None:
     """Incident header lines, then two lines per alert (what/when, then the evidence indented).
 
-    Two lines instead of a wide table keep a 100-column terminal readable: the evidence (a path or a
-    command line) gets the whole width instead of a folded 30-character column.
+    Two lines instead of a wide table keep a narrow terminal readable: the evidence (a path or a
+    command line) gets the whole width. Without incidents (``--no-correlate``) every alert line names
+    its host and alerts come in time order.
     """
     if not alerts:
-        console.print("No alerts.")
+        console.print("No records read: nothing was searched." if no_records else "No alerts.")
         return
+    evidence_width = max(20, console.width - 6)
     for inc, members in groups(alerts, incidents):
         if inc is not None:
             head = Text(f"{inc.id}  ", style="bold")
@@ -97,18 +117,24 @@ def render_table(alerts: list[Alert], incidents: list[Any], console: Console) ->
             head.append(f"{safe(inc.last)[11:19]}  {len(members)} alert(s)")
             console.print(head, no_wrap=True, overflow="ellipsis")  # the host is attacker text: one line
             console.print(folded(safe(inc.summary), 2, console, style="dim"))
+        else:
+            members = sorted(members, key=lambda a: (a.event.time_created, a.event.computer))
         for a in members:
             if is_duplicate(a):  # counted in the incident header and on its representative
                 continue
-            line = Text(f"  {alert_time(a)}  ")
+            line = Text(f"  {a.columns()['event_time']}  ")
             line.append(f"{a.level:<8}", style=LEVEL_STYLE.get(a.level, ""))
+            if inc is None:
+                line.append(f" {safe(a.event.computer)}")
             line.append(f" EID {a.event.event_id:<5} ")
             line.append(safe(_short_type(a.detection_type)), style="bold")
+            rid = a.event.record_id
+            line.append(f"  #{rid}" if rid is not None else "", style="dim")
             more = [n for n in a.notes if n.startswith("+")]
             if more:
                 line.append(f"  [{safe(more[0])}]", style="dim")
-            console.print(line)
-            console.print(folded(safe(evidence(a)), 6, console))
+            console.print(line, overflow="fold")
+            console.print(folded(safe(fit(evidence(a), evidence_width)), 6, console))
         console.print()
     print_guides(alerts, console)
 
@@ -138,16 +164,19 @@ def folded(text: str, indent: int, console: Console, style: str = "") -> Padding
     return Padding(body, (0, 0, 0, indent))
 
 
-def alert_time(alert: Alert) -> str:
-    return alert.columns()["event_time"]
-
-
-def alert_record(alert: Alert) -> dict[str, Any]:
-    row = alert.columns()
-    row["incident"] = alert.incident
-    row["notes"] = "; ".join(alert.notes)
-    row["guide"] = guide_id(alert.detection_type)  # docs/playbook.md, the HTML report's Guides section
-    return row
+def json_document(
+    alerts: list[Alert], incidents: list[Any], summary: dict[str, Any], suppressed: Iterable = ()
+) -> dict[str, Any]:
+    """The ``--format json`` document; every key is always present (empty lists when nothing fired)."""
+    ordered = [a for _, members in groups(alerts, incidents) for a in members]
+    return {
+        "format": FORMAT_NAME,
+        "format_version": FORMAT_VERSION,
+        "alerts": [alert_record(a) for a in ordered],
+        "incidents": [incident_dict(i) for i in incidents],
+        "suppressed": [{**alert_record(a), "suppressed_by": entry} for a, entry in suppressed],
+        "summary": summary,
+    }
 
 
 def render_json(
@@ -157,15 +186,7 @@ def render_json(
     out: IO[str],
     suppressed: Iterable = (),
 ) -> None:
-    doc: dict[str, Any] = {}
-    if incidents:
-        doc["incidents"] = [{**incident_dict(i), "alerts": [alert_record(a) for a in i.alerts]} for i in incidents]
-    else:
-        doc["alerts"] = [alert_record(a) for a in alerts]
-    sup = [{**alert_record(a), "suppressed_by": entry} for a, entry in suppressed]
-    if sup:
-        doc["suppressed"] = sup
-    doc["summary"] = summary
+    doc = json_document(alerts, incidents, summary, suppressed)
     out.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode() + "\n")
 
 
@@ -176,7 +197,14 @@ def ndjson_line(alert: Alert, suppressed_by: str | None = None) -> str:
     return orjson.dumps({"type": "suppressed", "suppressed_by": suppressed_by, **alert_record(alert)}).decode() + "\n"
 
 
-def render_ndjson(alerts: list[Alert], incidents: list[Any], out: IO[str], suppressed: Iterable = ()) -> None:
+def ndjson_summary_line(summary: dict[str, Any]) -> str:
+    """The last NDJSON line: the run accounting, so a script reading the stream knows it is complete."""
+    return orjson.dumps({"type": "summary", **summary}).decode() + "\n"
+
+
+def render_ndjson(
+    alerts: list[Alert], incidents: list[Any], out: IO[str], suppressed: Iterable = (), summary: dict | None = None
+) -> None:
     for inc, members in groups(alerts, incidents):
         if inc is not None:
             out.write(orjson.dumps({"type": "incident", **incident_dict(inc)}).decode() + "\n")
@@ -184,13 +212,54 @@ def render_ndjson(alerts: list[Alert], incidents: list[Any], out: IO[str], suppr
             out.write(ndjson_line(a))
     for a, entry in suppressed:
         out.write(ndjson_line(a, entry))
+    if summary is not None:
+        out.write(ndjson_summary_line(summary))
 
 
-def csv_cell(value: Any) -> Any:
-    return csv_value(value)
+CSV_COLUMNS: tuple[str, ...] = (
+    "incident",
+    "incident_level",
+    *SEED_COLUMNS,
+    "time",
+    "rule_id",
+    "rule_title",
+    "level",
+    "rule_level",
+    "status",
+    "tags",
+    "attack",
+    "Computer",
+    "Channel",
+    "Provider",
+    "EventRecordID",
+    "position",
+    "source_file",
+    "member",
+    "source",
+    "record",
+    "notes",
+    "suppressed_by",
+    "evidence.kind",
+    *(f"evidence.{n}" for n in EVIDENCE_NAMES),
+    "event_data",
+)
 
 
-CSV_COLUMNS = ("incident", "incident_level", *ALERT_COLUMNS, "notes", "suppressed_by")
+def csv_row(alert: Alert, incident_level: str = "", suppressed_by: str | None = None) -> dict[str, Any]:
+    """One flat CSV row: lists joined with ``;``, evidence spread over columns, EventData as JSON."""
+    rec = alert_record(alert)
+    ev = rec.pop("evidence")
+    event = rec.pop("event")
+    row: dict[str, Any] = {k: v for k, v in rec.items() if k in CSV_COLUMNS}
+    row["tags"] = ";".join(rec["tags"])
+    row["attack"] = ";".join(rec["attack"])
+    row["notes"] = "; ".join(rec["notes"])
+    row["incident_level"] = incident_level
+    row["suppressed_by"] = suppressed_by or ""
+    for k, v in ev.items():
+        row[f"evidence.{k}"] = v
+    row["event_data"] = orjson.dumps(event["EventData"]).decode()
+    return row
 
 
 class CsvWriter:
@@ -201,16 +270,14 @@ class CsvWriter:
         self.writer.writeheader()
 
     def row(self, alert: Alert, incident_level: str = "", suppressed_by: str | None = None) -> None:
-        record = {**alert_record(alert), "incident_level": incident_level, "suppressed_by": suppressed_by or ""}
-        self.writer.writerow({k: csv_cell(v) for k, v in record.items()})
+        record = csv_row(alert, incident_level, suppressed_by)
+        self.writer.writerow({k: ("" if v is None else csv_cell(v)) for k, v in record.items()})
 
 
 def render_csv(alerts: list[Alert], incidents: list[Any], out: IO[str], suppressed: Iterable = ()) -> None:
-    buf = io.StringIO()
-    writer = CsvWriter(buf)
+    writer = CsvWriter(out)
     for inc, members in groups(alerts, incidents):
         for a in members:
             writer.row(a, inc.level if inc is not None else "")
     for a, entry in suppressed:
         writer.row(a, suppressed_by=entry)
-    out.write(buf.getvalue())

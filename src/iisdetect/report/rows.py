@@ -15,15 +15,14 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from iisdetect.report.escape import csv_value as csv_cell
-from iisdetect.report.escape import inert as safe
+from iisdetect.report.writer import csv_cell, safe
 
 FORMATS = ("table", "json", "ndjson", "csv")
 
 
 def render(fmt: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], out: IO[str], meta: dict[str, Any]) -> None:
     if fmt == "table":
-        console = Console(file=out, width=None if out.isatty() else 200, highlight=False)
+        console = Console(file=out, width=None if out.isatty() else 200, highlight=False, no_color=not out.isatty())
         table = Table(header_style="bold", pad_edge=False)
         for c in columns:
             table.add_column(Text(safe(c)), overflow="fold")

@@ -1,28 +1,83 @@
-"""The accounting every run ends with: files, records read, skipped by reason, alerts by type."""
+"""The accounting every run ends with: what ran on what, what was read, skipped, repeated and found.
+
+The JSON summary names everything needed to reproduce or compare a run: the tool version, each
+ruleset with the number of rules and a SHA-256 over its rule files (so two results can be told to
+come from the same rules), the inputs as given, and the time anchor (``--since/--until``, ``--last``
+and what it was anchored to). The human summary on stderr says the same briefly.
+"""
 
 from __future__ import annotations
 
+import hashlib
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.text import Text
 
 from iisdetect import __version__
+from iisdetect.engine.ir import CompiledRule
 from iisdetect.model.stats import RunStats
-from iisdetect.report.escape import inert as safe
+from iisdetect.report.writer import safe
 
 MAX_SKIPS_SHOWN = 10
+#: Exit code of a hunt that read zero records (docs/output-formats.md): nothing was searched.
+EXIT_NO_RECORDS = 3
 
 
-def summary_dict(stats: RunStats, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The run's accounting for JSON outputs; it names the tool version that produced it."""
-    doc = {"version": __version__, **stats.to_dict()}
+def rulesets_info(rules: Sequence[CompiledRule]) -> list[dict[str, Any]]:
+    """Per ruleset: name, rule count, files, and SHA-256 over (file name, bytes) of its rule files, sorted."""
+    files: dict[str, set[str]] = defaultdict(set)
+    counts: dict[str, int] = defaultdict(int)
+    for r in rules:
+        files[r.ruleset or "custom"].add(r.path)
+        counts[r.ruleset or "custom"] += 1
+    out = []
+    for name in sorted(files):
+        digest = hashlib.sha256()
+        for path in sorted(files[name]):
+            digest.update(Path(path).name.encode() + b"\0")
+            try:
+                digest.update(Path(path).read_bytes())
+            except OSError:
+                digest.update(b"<unreadable>")
+            digest.update(b"\0")
+        out.append({"name": name, "rules": counts[name], "files": len(files[name]), "sha256": digest.hexdigest()})
+    return out
+
+
+def summary_dict(
+    stats: RunStats,
+    extra: dict[str, Any] | None = None,
+    *,
+    rules: Sequence[CompiledRule] = (),
+    inputs: Sequence[str] = (),
+    time_anchor: dict[str, Any] | None = None,
+    selection: dict[str, Any] | None = None,
+    notes: Sequence[str] = (),
+) -> dict[str, Any]:
+    """The ``summary`` object of the JSON document (and the last NDJSON line)."""
+    doc: dict[str, Any] = {
+        "version": __version__,
+        "tool": {"name": "iisdetect", "version": __version__},
+        "rulesets": rulesets_info(rules),
+        "rule_selection": selection or {"min_level": None, "statuses": [], "tags": [], "rule_ids": []},
+        "inputs": list(inputs),
+        "time": time_anchor or {"since": None, "until": None, "last": None, "now": None, "anchor": None},
+        "records_seen": stats.records_seen,
+        "no_records": stats.records_read == 0,
+        "alerts": sum(stats.alerts_by_type.values()),
+        "notes": list(notes),
+    }
+    doc.update(stats.to_dict())
     if extra:
         doc.update(extra)
     return doc
 
 
-def print_summary(stats: RunStats, console: Console, notes: list[str] = (), alerts: int = 0) -> None:
+def print_summary(stats: RunStats, console: Console, notes: Sequence[str] = (), alerts: int = 0) -> None:
     """Human summary on stderr; a damaged record is always listed with file and location."""
     fmts = ", ".join(f"{k} {v}" for k, v in sorted(stats.formats.items())) or "none"
     console.print(
@@ -43,6 +98,12 @@ def print_summary(stats: RunStats, console: Console, notes: list[str] = (), aler
         )
     if len(stats.skips) > MAX_SKIPS_SHOWN:
         console.print(Text(f"    ... {len(stats.skips) - MAX_SKIPS_SHOWN} more (see --format json summary)"))
+    if stats.duplicate_events:
+        console.print(Text(f"duplicates: {stats.duplicate_events} event(s) read again from another file, counted once"))
+        for d in stats.duplicates[:MAX_SKIPS_SHOWN]:
+            console.print(
+                Text(f"    {safe(d.source)} @ {safe(d.locator)}: {safe(d.computer)} {safe(d.channel)} #{d.record_id}")
+            )
     by_type = ", ".join(f"{k} {v}" for k, v in sorted(stats.alerts_by_type.items())) or "none"
     console.print(Text(f"alerts: {alerts} ({by_type})"))
     if stats.suppressed_by_entry:
@@ -52,3 +113,5 @@ def print_summary(stats: RunStats, console: Console, notes: list[str] = (), aler
         console.print(Text(f"warning: {safe(w)}", style="yellow"))
     for n in notes:
         console.print(Text(f"note: {safe(n)}", style="dim"))
+    if stats.records_read == 0:
+        console.print(Text(f"no records read: nothing was searched (exit code {EXIT_NO_RECORDS})", style="bold yellow"))
