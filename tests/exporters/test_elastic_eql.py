@@ -15,6 +15,7 @@ import pytest
 
 from iisdetect.engine import ir
 from iisdetect.exporters.elastic_eql import EqlRenderer, export_ndjson
+from iisdetect.exporters.lucene_regex import Untranslatable, to_lucene
 from iisdetect.mapping.targets import load_target_mapping
 from tests.exporters.common import TUNINGS, hunt_matches, rules, scenario_events
 from tests.exporters.ecs_shape import ecs_doc
@@ -42,13 +43,24 @@ def _docs() -> list[dict]:
     return [ecs_doc(e, M) for e in scenario_events()]
 
 
+def _untranslatable(node: ir.Node) -> bool:
+    if not isinstance(node, ir.Regex):
+        return False
+    try:
+        to_lucene(node.pattern)
+    except Untranslatable:
+        return True
+    return False
+
+
 def _without_windows(node: ir.Node) -> ir.Node:
-    """What EQL can express: every maintenance window false (reported by the export)."""
+    """What EQL can express: every maintenance window, and every regex with no Lucene form, false
+    (both reported by the export on stderr: test_degradations_are_reported)."""
     if isinstance(node, ir.And | ir.Or):
         return type(node)(tuple(_without_windows(i) for i in node.items))
     if isinstance(node, ir.Not):
         return ir.Not(_without_windows(node.item))
-    return ir.Const(False) if isinstance(node, ir.TimeWindow) else node
+    return ir.Const(False) if isinstance(node, ir.TimeWindow) or _untranslatable(node) else node
 
 
 @pytest.mark.parametrize(
@@ -115,3 +127,23 @@ def test_ndjson_is_one_kibana_rule_per_line() -> None:
         assert any(s["id"] == "T1505.004" for t in tactic["technique"] for s in t.get("subtechnique", []))
         with eql.parser.elasticsearch_syntax, eql.parser.ignore_missing_functions:
             eql.parse_query(body["query"])
+
+
+def test_degradations_are_reported() -> None:
+    """Every rule whose regex has no Lucene form is named on stderr, so no loss is silent."""
+    r = EqlRenderer(M)
+    lossy = set()
+    for rule in rules("untuned"):
+        r.rule(rule)
+        if any(_untranslatable(n) for v in rule.variants for n in _leaves(v.condition)):
+            lossy.add(rule.id)
+    notes = "\n".join(r.report.lines())
+    assert all(f"{rid}: regex on" in notes for rid in lossy)
+
+
+def _leaves(node: ir.Node) -> list[ir.Node]:
+    if isinstance(node, ir.And | ir.Or):
+        return [x for i in node.items for x in _leaves(i)]
+    if isinstance(node, ir.Not):
+        return _leaves(node.item)
+    return [node]

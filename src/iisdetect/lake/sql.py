@@ -133,11 +133,33 @@ class SqlRenderer:
             return f"NOT ({self.condition(node.item)})"
         if isinstance(node, ir.Const):
             return "TRUE" if node.value else "FALSE"
-        if isinstance(node, ir.TimeWindow):  # maintenance window: its regexes on the ISO TimeCreated string
-            from iisdetect.tuning.windows import regex_form
-
-            return self.condition(regex_form(node))
+        if isinstance(node, ir.TimeWindow):  # a maintenance window, as time (not date regexes)
+            return f"coalesce({self.window(node)}, FALSE)"
         return f"coalesce({self.leaf(node)}, FALSE)"
+
+    def window(self, node: ir.TimeWindow) -> str:
+        """The evaluator's ``_window_pred`` in SQL: canonical ISO times compare as strings; the weekday
+        (0 = Monday) and the minute of the day come from the text, so the session time zone never matters."""
+        v = self.field(node.field)
+        iso = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d"
+        if self.dialect == "spark":
+            parts = [f"{v} RLIKE {self.string(iso)}"]
+            weekday = f"weekday(try_cast(substr({v}, 1, 10) AS DATE))"
+        else:
+            parts = [f"regexp_matches({v}, {self.string(iso)})"]
+            weekday = f"(isodow(try_cast(substr({v}, 1, 10) AS DATE)) - 1)"
+        if node.start:
+            parts.append(f"substr({v}, 1, 19) >= {self.string(node.start[:19])}")
+        if node.end:
+            parts.append(f"substr({v}, 1, 19) < {self.string(node.end[:19])}")
+        if node.days:
+            parts.append(f"{weekday} IN ({', '.join(str(d) for d in node.days)})")
+            minute = f"(CAST(substr({v}, 12, 2) AS INT) * 60 + CAST(substr({v}, 15, 2) AS INT))"
+            if node.day_start > 0:
+                parts.append(f"{minute} >= {node.day_start}")
+            if node.day_end < 1440:
+                parts.append(f"{minute} < {node.day_end}")
+        return "(" + " AND ".join(parts) + ")"
 
     def source(self, src: ir.Source) -> str:
         tests = []

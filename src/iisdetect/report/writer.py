@@ -35,6 +35,11 @@ def open_output(path: str | None, *, binary: bool = False) -> Iterator[IO[Any]]:
     target = Path(path)
     if target.is_dir():
         raise UsageError(f"cannot write {path}: it is a folder")
+    if target.exists() and not target.is_file():
+        # a device, FIFO or socket (/dev/stdout, /dev/full, a named pipe): write to it in place; a
+        # rename over it would replace the device node with a regular file
+        yield from _write_in_place(path, binary)
+        return
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or Path("."))
     except OSError as exc:
@@ -58,6 +63,18 @@ def open_output(path: str | None, *, binary: bool = False) -> Iterator[IO[Any]]:
         if not ok:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
+
+
+def _write_in_place(path: str, binary: bool) -> Iterator[IO[Any]]:
+    try:
+        fh: IO[Any] = open(path, "wb") if binary else open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+    try:
+        with fh:
+            yield fh
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def _keep_mode(target: Path, tmp: str) -> None:
