@@ -87,7 +87,7 @@ def test_example_report_has_every_section_and_the_json_counts(example_json: Path
     p = parse(page)
     ids = {a.get("id") for _, a in p.tags}
     assert set(SECTIONS) <= ids
-    n_alerts = sum(len(i["alerts"]) for i in doc["incidents"])
+    n_alerts = sum(1 for a in doc["alerts"] if a["incident"])
     assert f'<span id="n-incidents">{len(doc["incidents"])}</span>' in page
     assert f'<span id="n-alerts">{n_alerts}</span>' in page
     assert sum(1 for t, a in p.tags if t == "details" and a.get("class") == "incident") == len(doc["incidents"])
@@ -96,7 +96,7 @@ def test_example_report_has_every_section_and_the_json_counts(example_json: Path
     groups = [a["data-group"] for t, a in p.tags if a.get("class") == "alerts"]
     assert [tuple(map(int, g.split())) for g in groups][-1][1] == n_alerts
     # one guide per detection type present, each with the playbook headings
-    types = {a["detection_type"] for i in doc["incidents"] for a in i["alerts"]}
+    types = {a["detection_type"] for a in doc["alerts"]}
     assert sum(1 for t, a in p.tags if t == "div" and a.get("class") == "guide") == len(types)
     for heading in ("Investigation guide", "Playbook: contain", "Playbook: eradicate", "Playbook: scope", "Tuning"):
         assert heading in page
@@ -156,14 +156,17 @@ def test_guide_links_only_for_known_guide_ids() -> None:
 
 def test_suppressed_section_names_the_entry_and_its_reason(tmp_path: Path) -> None:
     out = tmp_path / "r.html"
-    tuning = EXAMPLES / "tuning.example.yaml"
+    tuning = tmp_path / "tuning.yaml"  # the example tuning, with a reason on an entry that still suppresses
+    entry = "  - name: web-deploy-publishing\n"
+    reason = '    reason: "CHG-42: Web Deploy publishing"\n'
+    tuning.write_text((EXAMPLES / "tuning.example.yaml").read_text().replace(entry, entry + reason))
     assert (
         main(["hunt", str(EXAMPLES), "--tuning", str(tuning), "--format", "html", "-o", str(out), "--no-progress"]) == 0
     )
     page = out.read_text()
     section = page[page.index('<section id="suppressed">') : page.index('<section id="stack">')]
-    assert "dynatrace-webserver-agent-registration" in section
-    assert "CHG-1234: Dynatrace AppMon web server agent on the web farm" in section
+    assert "web-deploy-publishing" in section
+    assert "CHG-42: Web Deploy publishing" in section
     assert "Suppressed alerts (" in section
     # hunt --format html attaches the whole event (EventData) even though the JSON has none yet
     assert '"EventData":' in page  # inside the details data block

@@ -233,6 +233,13 @@ def attack_ids(tags: tuple[str, ...] | list[str]) -> list[str]:
     return out
 
 
+def _json_int(value: int | None) -> int | str | None:
+    """A record id as JSON can carry it: a forged id beyond 64 bits is kept as its decimal text."""
+    if isinstance(value, int) and not -(2**63) <= value < 2**64:
+        return str(value)
+    return value
+
+
 def event_document(event: Event) -> dict[str, Any]:
     """The whole event: System fields and every EventData field, as read."""
     return {
@@ -242,7 +249,7 @@ def event_document(event: Event) -> dict[str, Any]:
             "EventID": event.event_id,
             "Computer": event.computer,
             "TimeCreated": event.time_created,
-            "EventRecordID": event.record_id,
+            "EventRecordID": _json_int(event.record_id),
             "UserID": event.user_sid,
         },
         "EventData": dict(event.data),
@@ -290,7 +297,7 @@ def alert_record(alert: Alert, *, with_event: bool = True) -> dict[str, Any]:
         time=iso_ms(ev.time_created),
         Channel=ev.channel,
         Provider=ev.provider,
-        EventRecordID=ev.record_id,
+        EventRecordID=_json_int(ev.record_id),
         position=ev.locator,
         source_file=source_file,
         member=member,

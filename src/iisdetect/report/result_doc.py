@@ -137,11 +137,23 @@ def _list(doc: dict[str, Any], key: str) -> list[Any]:
 def from_dict(doc: Any, reasons: dict[str, str] | None = None) -> RunDoc:
     if not isinstance(doc, dict) or not isinstance(doc.get("summary"), dict):
         raise UsageError("not a hunt JSON document (expected an object with 'summary'; run hunt --format json)")
+    # alerts are listed once at the top level, each naming its incident (docs/output-formats.md);
+    # older documents nested them under their incident: both shapes are read
+    by_incident: dict[str, list[AlertView]] = {}
+    loose: list[AlertView] = []
+    for i, a in enumerate(_list(doc, "alerts")):
+        view = _alert(a, f"alerts[{i}]")
+        iid = a.get("incident") if isinstance(a, dict) else None
+        if iid:
+            by_incident.setdefault(str(iid), []).append(view)
+        else:
+            loose.append(view)
     incidents = []
     for n, inc in enumerate(_list(doc, "incidents")):
         if not isinstance(inc, dict):
             raise UsageError(f"hunt JSON: incidents[{n}] must be an object")
         alerts = [_alert(a, f"incidents[{n}].alerts[{i}]") for i, a in enumerate(inc.get("alerts") or [])]
+        alerts = alerts or by_incident.pop(_s(inc.get("incident")), [])
         incidents.append(
             IncidentView(
                 id=_s(inc.get("incident")),
@@ -154,7 +166,7 @@ def from_dict(doc: Any, reasons: dict[str, str] | None = None) -> RunDoc:
                 alerts=alerts,
             )
         )
-    loose = [_alert(a, f"alerts[{i}]") for i, a in enumerate(_list(doc, "alerts"))]
+    loose.extend(a for views in by_incident.values() for a in views)  # an incident id with no incident object
     suppressed = [_alert(a, f"suppressed[{i}]") for i, a in enumerate(_list(doc, "suppressed"))]
     return RunDoc(incidents, loose, suppressed, doc["summary"], dict(reasons or {}))
 
