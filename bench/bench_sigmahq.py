@@ -75,14 +75,20 @@ def main() -> int:
     read = min((child("read", args.corpus) for _ in range(args.repeat)), key=lambda r: r["seconds"])
     hunt = min((child("hunt", args.corpus, *folders) for _ in range(args.repeat)), key=lambda r: r["seconds"])
     print(f"rules compiled: {hunt['rules']} ({hunt['skipped']} skipped with a warning)")
-    print(f"compile: {hunt['compile_s']:.1f} s ({1000 * hunt['compile_s'] / max(hunt['rules'], 1):.1f} ms/rule); "
-          f"detector build: {hunt['build_s']:.2f} s")
+    print(
+        f"compile: {hunt['compile_s']:.1f} s ({1000 * hunt['compile_s'] / max(hunt['rules'], 1):.1f} ms/rule); "
+        f"detector build: {hunt['build_s']:.2f} s"
+    )
     read_rate = read["records"] / read["seconds"]
     hunt_rate = hunt["records"] / hunt["seconds"]
-    print(f"read only: {read['records']} events in {read['seconds']:.1f} s = {read_rate:,.0f} ev/s"
-          f" (peak RSS {read['rss_mb']:.0f} MB)")
-    print(f"read + match all rules: {hunt['records']} events in {hunt['seconds']:.1f} s = "
-          f"{hunt_rate:,.0f} ev/s ({100 * hunt_rate / read_rate:.0f}% of read-only)")
+    print(
+        f"read only: {read['records']} events in {read['seconds']:.1f} s = {read_rate:,.0f} ev/s"
+        f" (peak RSS {read['rss_mb']:.0f} MB)"
+    )
+    print(
+        f"read + match all rules: {hunt['records']} events in {hunt['seconds']:.1f} s = "
+        f"{hunt_rate:,.0f} ev/s ({100 * hunt_rate / read_rate:.0f}% of read-only)"
+    )
     print(f"alerts: {hunt['alerts']} from {hunt['rules_fired']} rules; peak RSS {hunt['rss_mb']:.0f} MB")
     return 0
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from iisdetect.model.event import Event
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 SYSMON = ("Microsoft-Windows-Sysmon/Operational", "Microsoft-Windows-Sysmon")
 SECURITY = ("Security", "Microsoft-Windows-Security-Auditing")
@@ -82,3 +86,15 @@ def registry_set(target: str, details: str, image: str = r"C:\Windows\System32\s
             "User": "NT AUTHORITY\\SYSTEM",
         },
     )
+
+
+def example_records() -> int:
+    """How many event records the bundled examples hold, counted without iisdetect's readers.
+
+    One per line in the ``.jsonl`` files and one per ``<Event`` element in the XML files, so tests
+    that convert or stack ``examples/`` compare against the data, not against a pinned number that
+    goes stale whenever ``examples/regenerate.sh`` changes the scenarios.
+    """
+    lines = sum(sum(1 for ln in f.open("rb") if ln.strip()) for f in EXAMPLES.glob("*.jsonl"))
+    xml = sum(f.read_text(encoding="utf-8").count("<Event ") for f in EXAMPLES.glob("*.xml"))
+    return lines + xml

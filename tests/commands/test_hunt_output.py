@@ -199,3 +199,24 @@ def test_duplicates_not_looked_for_in_one_plain_file_or_on_request(capsys, logs:
     _, out, _ = run(capsys, "hunt", str(logs), str(copy), "--format", "json", "--no-correlate", "--keep-duplicates")
     s = json.loads(out)["summary"]
     assert s["duplicates_checked"] is False and s["duplicate_events"] == 0 and s["alerts"] == 6
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_decoy_with_the_same_record_id_does_not_hide_the_real_event(capsys, tmp_path: Path, jobs: str) -> None:
+    """Same host, channel, record id and time but other content is another event (a forged or cleared log)."""
+    t = "2024-05-02T10:15:00.214000Z"
+    decoy = image_load(r"C:\Windows\System32\inetsrv\iiscore.dll", time=t, Signed="true", SignatureStatus="Valid")
+    real = image_load(r"C:\Users\Public\evil.dll", time=t, Signed="false", SignatureStatus="Unavailable")
+    for name, event in (("a", decoy), ("b", real), ("c", real)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "x.jsonl").write_bytes(evtx_json_line(event, 4242) + b"\n")
+    paths = [str(tmp_path / n) for n in "abc"]
+    code, out, _ = run(capsys, "hunt", *paths, "--format", "json", "--no-correlate", "--jobs", jobs)
+    doc = json.loads(out)
+    assert code == 0
+    assert [(a["rule_id"], a["loaded_dll"]) for a in doc["alerts"]] == [
+        ("a3754a8f-7153-487a-9db6-c789b2ac483c", r"C:\Users\Public\evil.dll")
+    ]
+    s = doc["summary"]
+    assert s["records_read"] == 3 and s["duplicate_events"] == 1  # the true copy (c) is still a repeat
+    assert [d["source"] for d in s["duplicates"]] == [str(tmp_path / "c" / "x.jsonl")]

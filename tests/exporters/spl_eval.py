@@ -28,7 +28,7 @@ def tokenize(text: str) -> list[tuple[str, Any]]:
     while pos < len(text):
         m = _TOKEN.match(text, pos)
         if not m or m.end() == pos:
-            raise ValueError(f"SPL subset: cannot read {text[pos:pos + 30]!r}")
+            raise ValueError(f"SPL subset: cannot read {text[pos : pos + 30]!r}")
         pos = m.end()
         kind = m.lastgroup
         val = m.group(kind)

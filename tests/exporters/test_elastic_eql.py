@@ -97,8 +97,7 @@ def test_every_rule_matches_what_hunt_matches(tuning: str) -> None:
     events = scenario_events()
     rs = rules(tuning)
     expressible = [
-        replace(r, variants=tuple(ir.Variant(v.source, _without_windows(v.condition)) for v in r.variants))
-        for r in rs
+        replace(r, variants=tuple(ir.Variant(v.source, _without_windows(v.condition)) for v in r.variants)) for r in rs
     ]
     truth = hunt_matches(expressible, events)
     r = EqlRenderer(M)

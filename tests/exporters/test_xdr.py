@@ -42,14 +42,21 @@ def test_tables_per_kind_and_unexportable_rules_reported() -> None:
     queries, r = _render("untuned")
     by_title = {rule.detection_type: queries[rule.id] for rule in rules("untuned")}
     assert by_title["IIS_Untrusted_Module_Load"].startswith("DeviceImageLoadEvents\n| join kind=leftouter")
-    assert "strcat(RegistryKey, @\"\\\", RegistryValueName)" in by_title["IIS_Component_Registration"]
+    assert 'strcat(RegistryKey, @"\\", RegistryValueName)' in by_title["IIS_Component_Registration"]
     assert "SecurityEvent" not in "".join(queries.values())
     lines = "\n".join(r.report.lines())
     assert "no script-block table" in lines and "no IIS configuration table" in lines
     no_table = {rid for rid, q in queries.items() if not q}
-    assert no_table == {x.id for x in rules("untuned") if all(v.source.name in ("powershell_4104", "iis_configuration",
-                        "application") or v.source.channels[0] != "Microsoft-Windows-Sysmon/Operational"
-                        for v in x.variants) and not any(v.source.name.startswith("sysmon") for v in x.variants)}
+    assert no_table == {
+        x.id
+        for x in rules("untuned")
+        if all(
+            v.source.name in ("powershell_4104", "iis_configuration", "application")
+            or v.source.channels[0] != "Microsoft-Windows-Sysmon/Operational"
+            for v in x.variants
+        )
+        and not any(v.source.name.startswith("sysmon") for v in x.variants)
+    }
 
 
 def test_graph_detection_rule_bodies() -> None:

@@ -10,7 +10,9 @@ from collections.abc import Sequence
 ENV = {**os.environ, "COLUMNS": "120", "PYTHONUTF8": "1"}
 
 
-def run(args: Sequence[str], *, stdin: bytes | None = None, env: dict | None = None, **kw) -> subprocess.CompletedProcess:  # noqa: E501
+def run(
+    args: Sequence[str], *, stdin: bytes | None = None, env: dict | None = None, **kw
+) -> subprocess.CompletedProcess:  # noqa: E501
     return subprocess.run(
         [sys.executable, "-m", "iisdetect", *args], input=stdin, capture_output=True, env=env or ENV, timeout=120, **kw
     )

@@ -30,8 +30,14 @@ def one_line_error(proc: subprocess.CompletedProcess, *needles: str) -> str:
 
 
 @pytest.mark.parametrize(
-    "name", ["aql_bigrid.evtx.jsonl", "aql_empty_fieldname.evtx.jsonl", "aql_rid63.xml", "aql_year9999.xml",
-             "pretty_lone_surrogate.json"],  # fmt: skip
+    "name",
+    [
+        "aql_bigrid.evtx.jsonl",
+        "aql_empty_fieldname.evtx.jsonl",
+        "aql_rid63.xml",
+        "aql_year9999.xml",
+        "pretty_lone_surrogate.json",
+    ],  # fmt: skip
 )
 @pytest.mark.parametrize("fmt", ["table", "csv", "json"])
 def test_hostile_records_do_not_crash_aql(hostile, name, fmt):
@@ -95,8 +101,13 @@ def test_head_dash_1_keeps_the_summary_and_exits_quietly(fmt):
 
 @pytest.mark.parametrize(
     "args",
-    [["--window", "99999999999d"], ["--last", "99999999999d"], ["--last", "999999999d", "--now", "now"],
-     ["--since", "0001-01-01T00:00:00+14:00"], ["--since", "9999-12-31T23:59:59-14:00"]],  # fmt: skip
+    [
+        ["--window", "99999999999d"],
+        ["--last", "99999999999d"],
+        ["--last", "999999999d", "--now", "now"],
+        ["--since", "0001-01-01T00:00:00+14:00"],
+        ["--since", "9999-12-31T23:59:59-14:00"],
+    ],  # fmt: skip
 )
 def test_huge_time_arguments(args):
     proc = run(["hunt", *args, EX])

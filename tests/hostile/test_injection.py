@@ -42,7 +42,9 @@ def test_hunt_output_is_inert_in_a_pipe(hostile, fmt):
 
 
 def test_aql_error_that_quotes_event_data_is_inert_under_a_pty(hostile):
-    query = 'SELECT qid FROM events WHERE "Computer" = 5'
+    # DATEFORMAT of a text property makes DuckDB quote the value in its conversion error (a text
+    # property compared with a number is a loose comparison, as in QRadar, so it no longer errors).
+    query = "SELECT DATEFORMAT(\"Computer\", 'yyyy') FROM events"
     code, out = run_pty(["aql", query, str(hostile / "injection_hostile3.evtx.jsonl")])
     assert code == 2
     line = next(ln for ln in out.splitlines() if b"iisdetect: error:" in ln)
@@ -63,5 +65,7 @@ def test_csv_cells_starting_with_a_formula_trigger_are_quoted(hostile):
     rows = list(csv.DictReader(io.StringIO(proc.stdout.decode())))
     cells = [v for r in rows for v in r.values() if v]
     assert any("-2+3+cmd" in c for c in cells)
+    assert "-" in cells  # Sysmon's empty value (Signature "-") is kept as is: a lone "-" is no formula
     for c in cells:
-        assert not c.startswith(("=", "+", "-", "@", "\t", "\r")), c
+        if c != "-":
+            assert not c.startswith(("=", "+", "-", "@", "\t", "\r")), c

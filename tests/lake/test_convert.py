@@ -12,6 +12,7 @@ from iisdetect.lake import convert as convert_mod
 from iisdetect.lake.convert import convert
 from iisdetect.lake.schema import lake_schema, partition_dir
 from iisdetect.model.event import Event
+from tests.helpers import example_records
 from tests.lake.conftest import EXAMPLES
 
 
@@ -22,7 +23,7 @@ def _event(computer: str = "WEB01", time: str = "2026-11-20T10:00:00.000000Z", d
 
 def test_examples_convert_with_every_field(tmp_path: Path) -> None:
     result = convert([str(EXAMPLES)], str(tmp_path))
-    assert result.rows == result.stats.records_read == 253
+    assert result.rows == result.stats.records_read == example_records()
     assert all(p.startswith("day=") for p in result.partitions)
     table = pq.read_table(result.files[0])
     names = table.schema.names
@@ -36,11 +37,11 @@ def test_batches_bound_memory_and_rerun_appends(tmp_path: Path, monkeypatch: pyt
     small = lake_schema().__class__(**{**lake_schema().__dict__, "batch_rows": 40})
     monkeypatch.setattr(convert_mod, "lake_schema", lambda: small)
     first = convert([str(EXAMPLES)], str(tmp_path))
-    assert len(first.files) > 7  # 253 rows in batches of 40
+    assert len(first.files) > 7  # every example row in batches of 40
     second = convert([str(EXAMPLES)], str(tmp_path))
     files = sorted(tmp_path.rglob("*.parquet"))
     assert len(files) == len(first.files) + len(second.files)
-    assert sum(pq.read_metadata(f).num_rows for f in files) == 2 * 253
+    assert sum(pq.read_metadata(f).num_rows for f in files) == 2 * example_records()
 
 
 def test_partition_values_never_become_paths() -> None:
@@ -63,7 +64,7 @@ def test_hostile_field_names_stay_in_the_map(tmp_path: Path, monkeypatch: pytest
 
 def test_cli_convert_and_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["convert", str(EXAMPLES), "-o", str(tmp_path / "lake"), "--partition-host"]) == 0
-    assert "wrote 253 rows" in capsys.readouterr().err
+    assert f"wrote {example_records()} rows" in capsys.readouterr().err
     assert any("host=WEB01.corp.local" in str(p) for p in (tmp_path / "lake").rglob("*.parquet"))
     (tmp_path / "file").write_text("x")
     assert main(["convert", str(EXAMPLES), "-o", str(tmp_path / "file")]) == 2

@@ -134,6 +134,7 @@ def test_fifo_and_symlink_in_a_folder_are_skipped_and_counted_not_blocking(tmp_p
     os.mkfifo(tmp_path / "b_pipe.jsonl")
     os.symlink(tmp_path / "b_pipe.jsonl", tmp_path / "c_link.json")
     result: dict = {}
+
     def walk():
         result["events"], result["stats"] = read_all(tmp_path)
 

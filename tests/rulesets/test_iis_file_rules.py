@@ -86,7 +86,11 @@ def test_config_write_4663_needs_write_access(detector: Detector) -> None:
         (r"D:\Sites\shop\bin\Shop.dll", r"C:\Windows\System32\Robocopy.exe", [DLLW]),
         (r"E:\WebSites\intranet\api\bin\Api.dll", r"C:\Windows\System32\cmd.exe", [DLLW]),
         # Exchange on any drive or root
-        (r"D:\Exchange\Microsoft\Exchange Server\V15\FrontEnd\HttpProxy\bin\evil.dll", r"C:\Windows\System32\cmd.exe", [DLLW]),
+        (
+            r"D:\Exchange\Microsoft\Exchange Server\V15\FrontEnd\HttpProxy\bin\evil.dll",
+            r"C:\Windows\System32\cmd.exe",
+            [DLLW],
+        ),
         (r"E:\Microsoft\Exchange Server\V15\ClientAccess\Owa\auth\evil.dll", r"C:\Windows\System32\cmd.exe", [DLLW]),
         (r"E:\Microsoft\Exchange Server\V15\Bin\evil.dll", r"C:\Windows\System32\cmd.exe", [DLLW]),
         # the .NET Framework folders outside the compilation output; System32 written by the worker
@@ -115,7 +119,11 @@ def test_config_write_4663_needs_write_access(detector: Detector) -> None:
         (r"C:\inetpub\wwwroot\App_Data\notes.txt", r"C:\Windows\System32\cmd.exe", []),
         (r"C:\inetpub\wwwroot\x.dll", r"C:\Windows\System32\cmd.exe", []),  # not in bin
         (r"C:\Program Files\Contoso\bin\Contoso.dll", r"C:\Windows\System32\Robocopy.exe", []),  # not a site
-        (r"C:\Windows\Microsoft.NET\Framework64\v4.0.30319\Temporary ASP.NET Files\root\a\b\x.dll", r"C:\Windows\System32\cmd.exe", []),
+        (
+            r"C:\Windows\Microsoft.NET\Framework64\v4.0.30319\Temporary ASP.NET Files\root\a\b\x.dll",
+            r"C:\Windows\System32\cmd.exe",
+            [],
+        ),
         (r"C:\Windows\Temp\x.dll", W3WP, []),  # worker writes outside bin: not this rule
         (r"C:\Windows\System32\evil.dll", r"C:\Windows\System32\certutil.exe", []),
     ],
@@ -139,7 +147,10 @@ DEFENDER = r"C:\ProgramData\Microsoft\Windows Defender\Platform\4.18.26010.5-0"
         ({"image_loaded": DEFENDER + r"\MpOAV.dll", "signed": False}, [LOAD]),  # unsigned Defender look-alike
         ({"image_loaded": r"C:\ProgramData\Evil\MpOAV.dll", "signature": "Microsoft Corporation"}, [LOAD]),
         # baseline: a known vendor module from its folder with its signer is informational; anything else alerts
-        ({"image_loaded": r"C:\Program Files\dynaTrace\agent\lib64\dtagent.dll", "signature": "Dynatrace LLC"}, [KNOWN_LOAD]),
+        (
+            {"image_loaded": r"C:\Program Files\dynaTrace\agent\lib64\dtagent.dll", "signature": "Dynatrace LLC"},
+            [KNOWN_LOAD],
+        ),
         ({"image_loaded": r"C:\Program Files\dynaTrace\agent\lib64\dtagent.dll", "signed": False}, [LOAD]),
         ({"image_loaded": r"C:\Program Files\dynaTrace\agent\lib64\dtagent.dll", "signature": "Evil Corp"}, [LOAD]),
         ({"image_loaded": r"C:\Windows\Temp\dtagent.dll", "signature": "Dynatrace LLC"}, [LOAD, MASQ_LOAD]),
@@ -161,11 +172,20 @@ DEFENDER = r"C:\ProgramData\Microsoft\Windows Defender\Platform\4.18.26010.5-0"
         # every signer name Windows reports for Microsoft's DLLs, Defender's real folders only
         ({"image_loaded": DEFENDER + r"\MpOAV.dll", "signature": "Microsoft Windows Publisher"}, []),
         ({"image_loaded": r"C:\Program Files\Windows Defender\MpOAV.dll", "signature": "Microsoft Windows"}, []),
-        ({"image_loaded": r"C:\ProgramData\Microsoft\Windows Defender\MpOAV.dll", "signature": "Microsoft Windows"}, [LOAD]),
+        (
+            {"image_loaded": r"C:\ProgramData\Microsoft\Windows Defender\MpOAV.dll", "signature": "Microsoft Windows"},
+            [LOAD],
+        ),
         # Microsoft modules in their folders (and 32-bit twins, other drives, Exchange on another root)
         ({"image_loaded": r"C:\Windows\System32\inetsrv\rewrite.dll", "signature": "Microsoft Corporation"}, []),
         ({"image_loaded": r"C:\Windows\SysWOW64\inetsrv\rewrite.dll", "signature": "Microsoft Windows Publisher"}, []),
-        ({"image_loaded": r"E:\Exch\Microsoft\Exchange Server\V15\Bin\kerbauth.dll", "signature": "Microsoft Corporation"}, []),
+        (
+            {
+                "image_loaded": r"E:\Exch\Microsoft\Exchange Server\V15\Bin\kerbauth.dll",
+                "signature": "Microsoft Corporation",
+            },
+            [],
+        ),
         (
             {
                 "image_loaded": r"C:\Windows\assembly\NativeImages_v4.0.30319_64\System.Web\0c4b\System.Web.ni.dll",

@@ -133,7 +133,10 @@ def test_iissetup_parent_is_benign(detector: Detector) -> None:
     ("cmdline", "expected"),
     [
         # Dynatrace AppMon's documented install (Dynatrace/Dynatrace-AppMon-Powershell InstallWebserverAgent.psm1)
-        (rf'{APPCMD} install module /name:"Dynatrace Webserver Agent (64bit)" /image:"C:\Program Files\Dynatrace\AppMon 7.2\agent\lib64\dtagent.dll" /add:true /lock:true', [KNOWN_CMD]),
+        (
+            rf'{APPCMD} install module /name:"Dynatrace Webserver Agent (64bit)" /image:"C:\Program Files\Dynatrace\AppMon 7.2\agent\lib64\dtagent.dll" /add:true /lock:true',
+            [KNOWN_CMD],
+        ),
         (rf"{APPCMD} install module /name:RewriteModule /image:%SystemRoot%\system32\inetsrv\rewrite.dll", [KNOWN_CMD]),
         (rf"{APPCMD} install module /name:RewriteModule /image:C:\Windows\System32\inetsrv\rewrite.dll", [KNOWN_CMD]),
         # a known name with another image, a look-alike name, a known image under another name: not known
@@ -141,7 +144,10 @@ def test_iissetup_parent_is_benign(detector: Detector) -> None:
         (rf"{APPCMD} install module /name:RewriteModule2 /image:%SystemRoot%\system32\inetsrv\rewrite.dll", [CMDR]),
         (rf"{APPCMD} install module /name:Backdoor /image:%SystemRoot%\system32\inetsrv\rewrite.dll", [CMDR]),
         # the ART default: a built-in's name with a suffix, and the built-in's own DLL
-        (rf"{APPCMD} install module /name:DefaultDocumentModule_Atomic /image:%windir%\system32\inetsrv\defdoc.dll", [CMDR]),
+        (
+            rf"{APPCMD} install module /name:DefaultDocumentModule_Atomic /image:%windir%\system32\inetsrv\defdoc.dll",
+            [CMDR],
+        ),
         # a renamed appcmd (Sysmon OriginalFileName) registering an unknown module
     ],
 )
@@ -151,9 +157,13 @@ def test_registration_command_baseline(detector: Detector, cmdline: str, expecte
 
 def test_renamed_appcmd_by_original_file_name(detector: Detector) -> None:
     renamed = r"C:\ProgramData\svc.exe"
-    ev = sysmon_process(renamed, rf"{renamed} install module /name:Backdoor /image:c:\b.dll", OriginalFileName="appcmd.exe")
+    ev = sysmon_process(
+        renamed, rf"{renamed} install module /name:Backdoor /image:c:\b.dll", OriginalFileName="appcmd.exe"
+    )
     check(detector, ev, [CMDR])
-    ev = sysmon_process(renamed, rf"{renamed} install module /name:Backdoor /image:c:\b.dll", OriginalFileName="svc.exe")
+    ev = sysmon_process(
+        renamed, rf"{renamed} install module /name:Backdoor /image:c:\b.dll", OriginalFileName="svc.exe"
+    )
     check(detector, ev, [])  # nothing says appcmd: no rule can tell
 
 
@@ -179,16 +189,28 @@ def _enc(text: str) -> str:
 @pytest.mark.parametrize(
     ("switch", "script", "parent", "expected"),
     [
-        ("-enc", r"& C:\Windows\System32\inetsrv\appcmd.exe install module /name:X /image:C:\Windows\Temp\x.dll", W3WP, [ENCPS]),
+        (
+            "-enc",
+            r"& C:\Windows\System32\inetsrv\appcmd.exe install module /name:X /image:C:\Windows\Temp\x.dll",
+            W3WP,
+            [ENCPS],
+        ),
         ("-e", "New-WebGlobalModule -Name X -Image C:\\x.dll", W3WP, [ENCPS]),
-        ("-EncodedCommand", "[System.EnterpriseServices.Internal.Publish]::new().GacInstall('C:\\t\\e.dll')", W3WP, [ENCPS]),
+        (
+            "-EncodedCommand",
+            "[System.EnterpriseServices.Internal.Publish]::new().GacInstall('C:\\t\\e.dll')",
+            W3WP,
+            [ENCPS],
+        ),
         ("/ec", "$s.GetSection('system.webServer/isapiFilters'); $m.CommitChanges()", W3WP, [ENCPS]),
         # near-misses: not a registration (the corpus web shell decrypts a payload), not w3wp, not encoded
         ("-enc", "$key=[Text.Encoding]::UTF8.GetBytes('x'); [IO.File]::ReadAllBytes('C:\\Windows\\Temp\\a')", W3WP, []),
         ("-enc", "New-WebGlobalModule -Name X -Image C:\\x.dll", CMD, []),
     ],
 )
-def test_encoded_registration_from_w3wp(detector: Detector, switch: str, script: str, parent: str, expected: list[str]) -> None:
+def test_encoded_registration_from_w3wp(
+    detector: Detector, switch: str, script: str, parent: str, expected: list[str]
+) -> None:
     cmd = f"{POWERSHELL_EXE} -nop -noni {switch} {_enc(script)}"
     check(detector, sysmon_process(POWERSHELL_EXE, cmd, parent=parent), expected)
     check(detector, security_4688(POWERSHELL_EXE, cmd, parent=parent), expected)
@@ -231,14 +253,17 @@ def test_process_rules_need_process_channels(detector: Detector) -> None:
         ("Start-Process appcmd.exe -ArgumentList 'install module /name:B /image:c:\\b.dll'", [SCRIPT]),
         # Microsoft.Web.Administration
         (
-            "Add-Type -Path \"$env:windir\\system32\\inetsrv\\Microsoft.Web.Administration.dll\"\n"
+            'Add-Type -Path "$env:windir\\system32\\inetsrv\\Microsoft.Web.Administration.dll"\n'
             "$sm = New-Object Microsoft.Web.Administration.ServerManager\n"
-            "$sec = $sm.GetApplicationHostConfiguration().GetSection(\"system.webServer/globalModules\")\n"
-            "$el = $sec.GetCollection().CreateElement(\"add\"); $el[\"name\"] = \"X\"; $el[\"image\"] = \"C:\\x.dll\"\n"
+            '$sec = $sm.GetApplicationHostConfiguration().GetSection("system.webServer/globalModules")\n'
+            '$el = $sec.GetCollection().CreateElement("add"); $el["name"] = "X"; $el["image"] = "C:\\x.dll"\n'
             "$sec.GetCollection().Add($el) | Out-Null; $sm.CommitChanges()",
             [SCRIPT],
         ),  # fmt: skip
-        ("$sm.GetWebConfiguration('Default Web Site').GetSection('system.webServer/modules'); $sm.CommitChanges()", [SCRIPT]),
+        (
+            "$sm.GetWebConfiguration('Default Web Site').GetSection('system.webServer/modules'); $sm.CommitChanges()",
+            [SCRIPT],
+        ),
         # direct edit of the configuration file as XML (logs no EID 29)
         (
             "$x = [xml](Get-Content C:\\Windows\\System32\\inetsrv\\config\\applicationHost.config)\n"
@@ -252,7 +277,10 @@ def test_process_rules_need_process_channels(detector: Detector) -> None:
         ("New-WebGlobalModule -Name RewriteModule -Image 'C:\\Users\\Public\\rewrite.dll'", [SCRIPT]),
         # logging tamper, other documented forms
         ("Set-ItemProperty 'IIS:\\Sites\\Default Web Site' -Name logFile.enabled -Value $false", [LOGPS]),
-        ("Set-WebConfigurationProperty -Filter system.webServer/httpLogging -Name selectiveLogging -Value LogError", [LOGPS]),
+        (
+            "Set-WebConfigurationProperty -Filter system.webServer/httpLogging -Name selectiveLogging -Value LogError",
+            [LOGPS],
+        ),
         (
             "set-WebConfigurationProperty -PSPath 'IIS:\\Sites\\Default Web Site\\' "
             "-filter 'system.webServer/httpLogging' -name dontLog -value $true",
@@ -283,20 +311,60 @@ def test_script_blocks(detector: Detector, text: str, expected: list[str]) -> No
         (GM.format("Backdoor") + "/@name", "Backdoor", "", [ADDED]),
         (GM.format("Backdoor") + "/@image", r"C:\Windows\Temp\b.dll", "", [ADDED]),
         (GM.format("DefaultDocumentModule_Atomic") + "/@name", "DefaultDocumentModule_Atomic", "", [ADDED, MASQ_CFG]),
-        (GM.format("DefaultDocumentModule_Atomic") + "/@image", r"%windir%\system32\inetsrv\defdoc.dll", "", [ADDED, MASQ_CFG]),
+        (
+            GM.format("DefaultDocumentModule_Atomic") + "/@image",
+            r"%windir%\system32\inetsrv\defdoc.dll",
+            "",
+            [ADDED, MASQ_CFG],
+        ),
         # double-quoted element keys, as Windows writes them
         ('/system.webServer/globalModules/add[@name="Backdoor"]/@image', r"C:\Windows\Temp\b.dll", "", [ADDED]),
-        ('/system.webServer/globalModules/add[@name="DefaultDocumentModule"]/@image', r"C:\Windows\Temp\b.dll", "", [ADDED, MASQ_CFG]),
-        ('/system.webServer/globalModules/add[@name="RewriteModule"]/@image', r"%SystemRoot%\system32\inetsrv\rewrite.dll", "", [KNOWN_CFG]),
-        ('/system.webServer/globalModules/add[@name="RewriteModule"]/@image', r"%IIS_BIN%\rewrite.dll", "", [KNOWN_CFG]),
+        (
+            '/system.webServer/globalModules/add[@name="DefaultDocumentModule"]/@image',
+            r"C:\Windows\Temp\b.dll",
+            "",
+            [ADDED, MASQ_CFG],
+        ),
+        (
+            '/system.webServer/globalModules/add[@name="RewriteModule"]/@image',
+            r"%SystemRoot%\system32\inetsrv\rewrite.dll",
+            "",
+            [KNOWN_CFG],
+        ),
+        (
+            '/system.webServer/globalModules/add[@name="RewriteModule"]/@image',
+            r"%IIS_BIN%\rewrite.dll",
+            "",
+            [KNOWN_CFG],
+        ),
         ('/system.webServer/globalModules/add[@name="RewriteModule"]/@name', "RewriteModule", "", [KNOWN_CFG]),
         # an existing built-in re-pointed in place (value change, EditOperationType 1 too), even inside inetsrv
-        ('/system.webServer/globalModules/add[@name="StaticFileModule"]/@image', r"%windir%\System32\inetsrv\static2.dll", r"%windir%\System32\inetsrv\static.dll", [ADDED, MASQ_CFG]),
+        (
+            '/system.webServer/globalModules/add[@name="StaticFileModule"]/@image',
+            r"%windir%\System32\inetsrv\static2.dll",
+            r"%windir%\System32\inetsrv\static.dll",
+            [ADDED, MASQ_CFG],
+        ),
         # Exchange's own modules on another drive and root; the same name elsewhere is not
-        ('/system.webServer/globalModules/add[@name="exppw"]/@image', r"E:\Apps\Microsoft\Exchange Server\V15\ClientAccess\Owa\auth\exppw.dll", "", [KNOWN_CFG]),
-        ('/system.webServer/globalModules/add[@name="exppw"]/@image', r"C:\Windows\Temp\exppw.dll", "", [ADDED, MASQ_CFG]),
+        (
+            '/system.webServer/globalModules/add[@name="exppw"]/@image',
+            r"E:\Apps\Microsoft\Exchange Server\V15\ClientAccess\Owa\auth\exppw.dll",
+            "",
+            [KNOWN_CFG],
+        ),
+        (
+            '/system.webServer/globalModules/add[@name="exppw"]/@image',
+            r"C:\Windows\Temp\exppw.dll",
+            "",
+            [ADDED, MASQ_CFG],
+        ),
         # look-alike ISAPI filter key
-        ("/system.webServer/isapiFilters/filter[@name='ASP.Net_4.0_64bit']/@path", r"C:\Windows\Temp\f.dll", "", [ADDED]),
+        (
+            "/system.webServer/isapiFilters/filter[@name='ASP.Net_4.0_64bit']/@path",
+            r"C:\Windows\Temp\f.dll",
+            "",
+            [ADDED],
+        ),
         ("/system.webServer/modules/add[@name='Mgd']/@type", "Evil.Module, Evil", "", [ADDED]),
         ("/system.webServer/isapiFilters/filter[@name='OwaAuth']/@name", "OwaAuth", "", [ADDED]),
         ("/system.webServer/isapiFilters/filter[@name='owaauth']/@path", r"C:\Exchange\owaauth.dll", "", [ADDED]),
@@ -316,9 +384,19 @@ def test_script_blocks(detector: Detector, text: str, expected: list[str]) -> No
         (GM.format("Backdoor"), "", "", []),
         (GM.format("DefaultDocumentModule") + "/@name", "DefaultDocumentModule", "", [KNOWN_CFG]),
         (GM.format("DefaultDocumentModule") + "/@image", r"%windir%\System32\inetsrv\defdoc.dll", "", [KNOWN_CFG]),
-        ('/system.webServer/modules/add[@name="UrlRoutingModule-4.0"]/@preCondition', "managedHandler", "", [KNOWN_CFG]),
+        (
+            '/system.webServer/modules/add[@name="UrlRoutingModule-4.0"]/@preCondition',
+            "managedHandler",
+            "",
+            [KNOWN_CFG],
+        ),
         ("/system.webServer/modules/add[@name='Session']/@name", "Session", "", [KNOWN_CFG]),
-        ('/system.webServer/modules/add[@name="Session"]/@type', "System.Web.SessionState.SessionStateModule", "", [KNOWN_CFG]),
+        (
+            '/system.webServer/modules/add[@name="Session"]/@type',
+            "System.Web.SessionState.SessionStateModule",
+            "",
+            [KNOWN_CFG],
+        ),
         (
             "/system.webServer/isapiFilters/filter[@name='ASP.Net_4.0_64bit']/@path",
             r"%windir%\Microsoft.NET\Framework64\v4.0.30319\aspnet_filter.dll",
@@ -421,7 +499,10 @@ def test_module_load_failed(detector: Detector) -> None:
         (rf"{APPCMD} set config /section:system.webServer/httpLogging /dontLog:True /commit:apphost", [LOGCMD]),
         (rf"{APPCMD} set config /section:httpLogging /selectiveLogging:LogError", [LOGCMD]),
         (rf"{APPCMD} set config /section:httpLogging /selectiveLogging:LogAll", []),
-        (rf"{POWERSHELL_EXE} -c Set-ItemProperty 'IIS:\Sites\Default Web Site' -Name logFile.enabled -Value $false", [LOGCMD]),
+        (
+            rf"{POWERSHELL_EXE} -c Set-ItemProperty 'IIS:\Sites\Default Web Site' -Name logFile.enabled -Value $false",
+            [LOGCMD],
+        ),
         (rf"{POWERSHELL_EXE} -c Set-ItemProperty 'IIS:\Sites\Default Web Site' -Name logFile.enabled -Value $true", []),
         (rf'{APPCMD} set site "Default Web Site" /logFile.enabled:true', []),
         (rf"{APPCMD} set config /section:httplogging /dontLog:false", []),

@@ -52,9 +52,7 @@ def cases(root: Path = SIGMAHQ) -> list[Case]:
         for test in doc.get("regression_tests_info") or []:
             if test.get("type") == "evtx":
                 rule = root / info.parent.relative_to(root / "regression_data").with_suffix(".yml")
-                out.append(
-                    Case(info.parent.name, rule_id, root / test["path"], test.get("match_count"), rule)
-                )
+                out.append(Case(info.parent.name, rule_id, root / test["path"], test.get("match_count"), rule))
     return out
 
 

@@ -148,4 +148,3 @@ class Emulator:
         finally:
             timer.cancel()
         return Result(columns, rows, self.now_ms, self.now_source, sql, rng)
-

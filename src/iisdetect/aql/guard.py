@@ -72,6 +72,7 @@ def limit_resources(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"SET memory_limit = '{int(AQL_LIMITS.memory) >> 20}MiB'")
     con.execute(f"SET threads = {int(AQL_LIMITS.threads)}")
 
+
 ALLOWED_TABLES = {"events", "flows"}
 #: DuckDB functions that touch files or the catalog; named in the refusal.
 FILE_FUNCTIONS = {

@@ -16,6 +16,7 @@ from iisdetect.report.writer import open_output
 
 FORMATS = ("table", "json", "ndjson", "csv")  # hunt's timesketch/navigator describe events, not config entries
 
+
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = sub.add_parser(
         "audit",

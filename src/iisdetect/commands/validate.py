@@ -87,9 +87,7 @@ def render_tables(report: Report, console: Console) -> None:
 def run(args: argparse.Namespace) -> int:
     from iisdetect.api import validate
 
-    report = validate(
-        args.ruleset, args.tuning, args.scenarios, args.background_events, args.seed, args.scenario_dir
-    )
+    report = validate(args.ruleset, args.tuning, args.scenarios, args.background_events, args.seed, args.scenario_dir)
     if args.format == "json":
         doc = {"version": __version__, **report.as_dict()}
         sys.stdout.buffer.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n")

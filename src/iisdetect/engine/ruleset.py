@@ -33,6 +33,7 @@ from iisdetect.rulesets import DEFAULT_RULESET, RULESETS, rules_root, ruleset_pa
 
 __all__ = ["DEFAULT_RULESET", "RULESETS", "LoadReport", "load_rules", "load_ruleset", "rules_root", "ruleset_paths"]
 
+
 @dataclass
 class LoadReport:
     """``warnings``: rules not loaded (or files not read). ``notes``: rules loaded, with a caveat the
@@ -272,8 +273,7 @@ def _variant_notes(spec: LogsourceVariant, cond: ir.Node) -> list[str]:
     if not missing:
         return []
     return [
-        f"filter field(s) {', '.join(missing)} never present in {spec.name} events: "
-        f"those filters remove nothing there"
+        f"filter field(s) {', '.join(missing)} never present in {spec.name} events: those filters remove nothing there"
     ]
 
 

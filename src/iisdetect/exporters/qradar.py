@@ -199,7 +199,9 @@ def export_rules(
 
 
 def export_rule(
-    rule: ir.CompiledRule, mapping: QRadarMapping | None = None, last: str | None = None,
+    rule: ir.CompiledRule,
+    mapping: QRadarMapping | None = None,
+    last: str | None = None,
     renderer: Renderer | None = None,
 ) -> str:
     """One rule's query (``--split``): the same columns, its condition in the WHERE, written once."""

@@ -59,7 +59,7 @@ class SplunkRenderer(IRRenderer):
         if isinstance(node, ir.Num):
             return f"tonumber({f})=={node.value}"
         if isinstance(node, ir.Null):
-            return f"(isnull({f}) OR {f}==\"\")"
+            return f'(isnull({f}) OR {f}=="")'
         if isinstance(node, ir.Cidr):
             return f"cidrmatch({spl_string(node.network)}, {f})"
         raise TypeError(f"cannot render {node!r}")

@@ -31,8 +31,10 @@ class UnitResult:
     stats: RunStats = field(default_factory=RunStats)
     newest: str = ""
     nbytes: int = 0
-    #: (Computer, Channel, EventRecordID, TimeCreated, source, locator) of every event first read here
-    keys: list[tuple[str, str, int, str, str, str]] = field(default_factory=list)
+    #: (identity, Computer, Channel, EventRecordID, TimeCreated, source, locator) of every event read here
+    keys: list[tuple[int, str, str, int, str, str, str]] = field(default_factory=list)
+    #: the identity of each hit's event (None: no record id), computed here: see :func:`run_parallel`
+    hit_keys: list[int | None] = field(default_factory=list)
 
 
 def plan_units(files: list[str]) -> list[Unit]:
@@ -84,10 +86,27 @@ def _run_unit(unit: Unit) -> UnitResult:
         matcher.seen = set()  # type: ignore[attr-defined]  # duplicates across units are found by the parent
         matcher.record_keys = res.keys  # type: ignore[attr-defined]
     res.newest = matcher.consume(events, res.hits, res.stats)  # type: ignore[attr-defined]
+    if matcher.dedupe:  # type: ignore[attr-defined]
+        from iisdetect.hunting.run import event_identity
+
+        res.hit_keys = [None if h[0].record_id is None else event_identity(h[0]) for h in res.hits]
     return res
 
 
 def run_parallel(units: list[Unit], jobs: int, matcher_factory: Callable[[], object]) -> Iterator[UnitResult]:
-    """Results in unit order; ``matcher_factory`` is called once in each worker."""
-    with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(matcher_factory,)) as pool:
-        yield from pool.map(_run_unit, units, chunksize=1)
+    """Results in unit order; ``matcher_factory`` is called once in each worker.
+
+    Event identities are Python ``hash`` values (keyed, so forged input cannot aim collisions), which
+    agree only between processes with one hash seed: forked workers share the parent's, and a fresh
+    random ``PYTHONHASHSEED`` for the pool's lifetime gives spawned (macOS, Windows) or forkserver
+    workers a common one. Identities are therefore computed and compared in workers' terms only.
+    """
+    saved = os.environ.get("PYTHONHASHSEED")
+    if saved is None:
+        os.environ["PYTHONHASHSEED"] = str(int.from_bytes(os.urandom(4), "big"))
+    try:
+        with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(matcher_factory,)) as pool:
+            yield from pool.map(_run_unit, units, chunksize=1)
+    finally:
+        if saved is None:
+            os.environ.pop("PYTHONHASHSEED", None)

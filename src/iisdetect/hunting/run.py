@@ -101,11 +101,11 @@ class Matcher:
         self.detector = Detector(rules)
         self.tuned_detector = Detector(self.tuned) if tuning else None
         self.since, self.until = since, until
-        #: hashes of (Computer, Channel, EventRecordID, TimeCreated) read so far (~60 bytes per event)
+        #: :func:`event_identity` hashes of the events read so far (~60 bytes per event)
         self.seen: set[int] = set()
         #: when a list (``--jobs`` workers): every first-read event's identity and place, for the parent
         #: to find repeats across work units
-        self.record_keys: list[tuple[str, str, int, str, str, str]] | None = None
+        self.record_keys: list[tuple[int, str, str, int, str, str, str]] | None = None
         #: off when the input is one plain file (nothing to repeat; memory stays flat) or on request
         self.dedupe = True
 
@@ -115,8 +115,8 @@ class Matcher:
         An event with no readable time is counted (``stats.untimed``) and still matched: a garbage
         time must not hide it from a ``--since``/``--last`` hunt. A time beyond the wall clock plus
         :data:`FUTURE_MARGIN` is counted (``stats.future_times``) and not used as the anchor.
-        An event already read (same Computer, Channel, EventRecordID and TimeCreated: a VSS copy or
-        an overlapping export) is counted in ``stats.duplicate_events`` and not matched again.
+        An event already read (same identity, :func:`event_identity`: a VSS copy or an overlapping
+        export) is counted in ``stats.duplicate_events`` and not matched again.
         """
         newest = ""
         since, until, cap = self.since, self.until, self.future_cap
@@ -134,13 +134,13 @@ class Matcher:
                     newest = t
             rid = event.record_id
             if dedupe and rid is not None:
-                key = hash((event.computer, event.channel, rid, t))
+                key = event_identity(event)
                 if key in seen:
                     stats.duplicate(Duplicate(event.source, event.locator, event.computer, event.channel, rid, t))
                     continue
                 seen.add(key)
                 if self.record_keys is not None:
-                    self.record_keys.append((event.computer, event.channel, rid, t, event.source, event.locator))
+                    self.record_keys.append((key, event.computer, event.channel, rid, t, event.source, event.locator))
             if t and ((since and t < since) or (until and t > until)):
                 stats.filtered_by_time += 1
                 continue
@@ -225,10 +225,8 @@ def hunt(opts: HuntOptions) -> HuntResult:
         for part in run_parallel(units, opts.jobs, factory):
             stats.merge(part.stats)
             repeated = _cross_unit_duplicates(part.keys, seen, stats) if matcher.dedupe else set()
-            for hit in part.hits:
-                ev = hit[0]
-                key = hash((ev.computer, ev.channel, ev.record_id, ev.time_created))
-                if ev.record_id is None or key not in repeated:
+            for hit, key in zip(part.hits, part.hit_keys or [None] * len(part.hits), strict=True):
+                if key is None or key not in repeated:
                     hits.append(hit)
             newest = max(newest, part.newest)
             if opts.on_progress:
@@ -269,11 +267,21 @@ def dedupe_wanted(opts: HuntOptions) -> bool:
     return head.startswith(_CONTAINER_MAGIC) or head[257:262] == b"ustar"
 
 
+def event_identity(event: Event) -> int:
+    """What makes two read events the same event: host, channel, record id, time, id and content.
+
+    The content is part of it because a record id is only a counter: a cleared or forged log can
+    hold a second, different event with the same Computer, Channel, EventRecordID and time, and
+    counting that one as a repeat would let a harmless decoy hide the malicious record behind it.
+    """
+    return hash((event.computer, event.channel, event.record_id, event.time_created, event.event_id,
+                 tuple(event.data.items())))  # fmt: skip
+
+
 def _cross_unit_duplicates(keys: list, seen: set[int], stats: RunStats) -> set[int]:
     """Events of one unit already read in an earlier unit: counted as duplicates; their hashes returned."""
     repeated: set[int] = set()
-    for computer, channel, rid, t, source, locator in keys:
-        key = hash((computer, channel, rid, t))
+    for key, computer, channel, rid, t, source, locator in keys:
         if key in seen:
             stats.duplicate(Duplicate(source, locator, computer, channel, rid, t))
             repeated.add(key)
@@ -348,4 +356,3 @@ def _apply_last(result: HuntResult, last: timedelta) -> None:
             f"{result.stats.future_times} event(s) dated after the clock + {FUTURE_MARGIN.days} day "
             "were not used as the --last anchor (forged or skewed times; their alerts are kept)"
         )
-

@@ -33,6 +33,7 @@ def _fields(node: ir.Node) -> set[str]:
     ir._collect_fields(node, out)
     return out
 
+
 DIALECTS = ("duckdb", "spark")
 #: export targets -> SQL dialect (Databricks runs the Spark SQL unchanged)
 LAKE_TARGETS = {"spark-sql": "spark", "databricks": "spark", "duckdb": "duckdb"}

@@ -99,8 +99,10 @@ def field_source(src: ir.Source, condition: ir.Node) -> ir.Source:
     for variants in logsource_table().values():
         for v in variants:
             s = v.source
-            if chans & {c.lower() for c in s.channels} and ids <= set(s.event_ids) and (
-                best is None or len(s.event_ids) < len(best.event_ids)
+            if (
+                chans & {c.lower() for c in s.channels}
+                and ids <= set(s.event_ids)
+                and (best is None or len(s.event_ids) < len(best.event_ids))
             ):
                 best = s
     return best or src

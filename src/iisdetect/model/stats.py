@@ -132,8 +132,14 @@ class RunStats:
             "duplicates_checked": self.duplicates_checked,
             "duplicate_events": self.duplicate_events,
             "duplicates": [
-                {"source": d.source, "locator": d.locator, "Computer": d.computer, "Channel": d.channel,
-                 "EventRecordID": d.record_id, "TimeCreated": d.time}
+                {
+                    "source": d.source,
+                    "locator": d.locator,
+                    "Computer": d.computer,
+                    "Channel": d.channel,
+                    "EventRecordID": d.record_id,
+                    "TimeCreated": d.time,
+                }
                 for d in sorted(self.duplicates, key=lambda d: (d.source, d.locator))
             ],  # fmt: skip
         }
