@@ -16,7 +16,8 @@ from datetime import date
 from typing import Any
 
 from iisdetect.engine import ir, wildcards
-from iisdetect.engine.linear_re import compile_linear
+from iisdetect.engine.index import Atom, PoolIndex, constraint, field_key
+from iisdetect.engine.linear_re import linear_test
 from iisdetect.model.event import MESSAGE_FIELD, MULTI_FIELD, SYSTEM_FIELDS, Event
 
 Predicate = Callable[[Event], bool]
@@ -43,9 +44,9 @@ def glob_regex(parts: Sequence[object]) -> str:
 def compile_node(node: ir.Node, derived: Derived | None = None) -> Predicate:
     """IR -> predicate. ``derived`` maps field names to getters that compute them (per source)."""
     if isinstance(node, ir.And):
-        return _all(tuple(compile_node(n, derived) for n in node.items))
+        return _all(tuple(compile_node(n, derived) for n in sorted(node.items, key=_cost)))
     if isinstance(node, ir.Or):
-        merged = _merge_or(node)
+        merged = sorted(_merge_or(node), key=_cost)
         preds = tuple(
             _group_pred(n, _get(n.field, derived)) if isinstance(n, _StrGroup) else compile_node(n, derived)
             for n in merged
@@ -67,8 +68,34 @@ def compile_node(node: ir.Node, derived: Derived | None = None) -> Predicate:
     if node.field == MULTI_FIELD and not (derived and MULTI_FIELD in derived):
         # unnamed <Data> values: the test holds when it holds for any of them
         one = _leaf(node, lambda v: v)  # the "event" handed to ``one`` is the value itself
-        return lambda ev: any(one(v) for v in ev.values(MULTI_FIELD))
+
+        def any_value(ev: Event) -> bool:
+            for v in ev.values(MULTI_FIELD):  # noqa: SIM110 - a plain loop: no generator per event
+                if one(v):
+                    return True
+            return False
+
+        return any_value
     return _leaf(node, _get(node.field, derived))
+
+
+#: evaluation cost class per node type: And/Or run cheap children first (the result is the same,
+#: the predicates are pure), so a rule usually fails on a dict lookup before any regex runs
+_COSTS = {ir.Const: 0, ir.Num: 1, ir.Null: 1, ir.Str: 1, ir.FieldRef: 2, ir.Cidr: 3, ir.TimeWindow: 3}
+
+
+def _cost(node: object) -> int:
+    if isinstance(node, ir.And | ir.Or):
+        return max((_cost(n) for n in node.items), default=0) + 1
+    if isinstance(node, ir.Not):
+        return _cost(node.item)
+    if isinstance(node, _StrGroup):
+        return 2
+    if isinstance(node, ir.Glob):
+        return 4
+    if isinstance(node, ir.Regex):
+        return 5
+    return _COSTS.get(type(node), 5)
 
 
 def _all(preds: tuple[Predicate, ...]) -> Predicate:
@@ -97,6 +124,9 @@ def _any(preds: tuple[Predicate, ...]) -> Predicate:
     if len(preds) == 2:
         a, b = preds
         return lambda ev: a(ev) or b(ev)
+    if len(preds) == 3:
+        a, b, c = preds
+        return lambda ev: a(ev) or b(ev) or c(ev)
 
     def some(ev: Event) -> bool:
         for p in preds:  # noqa: SIM110 - a plain loop: no generator object per event
@@ -117,11 +147,12 @@ def _leaf(node: ir.Node, get: Callable[[Any], str | None]) -> Predicate:
     if isinstance(node, ir.Str):
         return _str_pred(get, node)
     if isinstance(node, ir.Glob):
-        rx = compile_linear(glob_regex(node.parts), ignore_case=not node.cased, dotall=True)  # linear time
-        return lambda ev: (v := get(ev)) is not None and rx.fullmatch(v) is not None
+        # linear time (RE2), a yes/no scan without the wrapper's span bookkeeping
+        whole = linear_test(glob_regex(node.parts), ignore_case=not node.cased, dotall=True, full=True)
+        return lambda ev: (v := get(ev)) is not None and whole(v)
     if isinstance(node, ir.Regex):
-        rx = compile_linear(node.pattern, ignore_case=node.ignore_case)  # RE2: linear in the field length
-        return lambda ev: (v := get(ev)) is not None and rx.search(v) is not None
+        found = linear_test(node.pattern, ignore_case=node.ignore_case)  # RE2: linear in the field length
+        return lambda ev: (v := get(ev)) is not None and found(v)
     if isinstance(node, ir.Num):
         want = node.value
         intpat = _INT.fullmatch
@@ -237,57 +268,97 @@ def _group_pred(group: _StrGroup, get: Getter) -> Predicate:
         v = v.lower()
         if v in eqs or (starts and v.startswith(starts)) or (ends and v.endswith(ends)):
             return True
-        return any(n in v for n in subs)
+        for n in subs:  # noqa: SIM110 - a plain loop: no generator object per event
+            if n in v:
+                return True
+        return False
 
     return pred
 
 
 class Detector:
-    """Matches events against compiled rules. Build once per run; ``match`` is the hot path."""
+    """Matches events against compiled rules. Build once per run; ``match`` is the hot path.
 
-    def __init__(self, rules: Iterable[ir.CompiledRule]) -> None:
+    Routing: EventID (a dict lookup), then channel/provider (a pool computed once per combination),
+    then the rule index (``engine/index.py``: one lowered value and one scan per field for all rules
+    of the pool), then the full predicate of the few candidates. ``indexed=False`` skips the index
+    and runs every predicate of the pool (the reference the index is tested against; a debug aid).
+    """
+
+    def __init__(self, rules: Iterable[ir.CompiledRule], indexed: bool = True) -> None:
         self.rules = list(rules)
-        self._by_id: dict[int, list[tuple[frozenset[str], frozenset[str], Predicate, ir.CompiledRule]]] = {}
-        self._any: list[tuple[frozenset[str], frozenset[str], Predicate, ir.CompiledRule]] = []
+        self.indexed = indexed
+        #: every (channels, providers, predicate, rule, atoms) in rule order; pools hold positions
+        self._entries: list[_Entry] = []
+        self._getters: dict[str, Getter] = {}
+        self._by_id: dict[int, list[int]] = {}
+        self._any: list[int] = []
         for rule in self.rules:
             for variant in rule.variants:
                 src = variant.source
-                entry = (
-                    frozenset(c.lower() for c in src.channels),
-                    frozenset(p.lower() for p in src.providers),
-                    compile_node(variant.condition, derived_getters(src)),
-                    rule,
+                derived = derived_getters(src)
+                derivations = dict(src.derived)
+                pos = len(self._entries)
+                self._entries.append(
+                    (
+                        frozenset(c.lower() for c in src.channels),
+                        frozenset(p.lower() for p in src.providers),
+                        compile_node(variant.condition, derived),
+                        rule,
+                        constraint(variant.condition, derivations) if indexed else [],
+                    )
                 )
+                for field in ir_fields(variant.condition):
+                    self._getters.setdefault(field_key(field, derivations), _get(field, derived))
                 ids = src.event_ids or lift_event_ids(variant.condition)
                 if ids:
                     for eid in ids:
-                        self._by_id.setdefault(eid, []).append(entry)
+                        self._by_id.setdefault(eid, []).append(pos)
                 else:
-                    self._any.append(entry)
+                    self._any.append(pos)
         self.event_ids = frozenset(self._by_id) if not self._any else None
-        self._pools: dict[tuple[int, str, str], list[tuple[Predicate, ir.CompiledRule]]] = {}
+        self._pools: dict[tuple[int, str, str], PoolIndex] = {}
+        #: pools with the same entries share one index (hostile channel names cannot multiply them)
+        self._indexes: dict[tuple[int, ...], PoolIndex] = {}
 
     def match(self, event: Event) -> list[ir.CompiledRule]:
-        """Rules that fire on ``event`` (each rule at most once)."""
+        """Rules that fire on ``event`` (each rule at most once, in rule order)."""
         key = (event.event_id, event.channel, event.provider)
         pool = self._pools.get(key)
         if pool is None:
             pool = self._pool(*key)
+        entries = pool.entries
         hits: list[ir.CompiledRule] = []
-        for pred, rule in pool:
+        for pos in pool.candidates(event) if self.indexed else range(len(entries)):
+            pred, rule = entries[pos]
             if pred(event) and rule not in hits:
                 hits.append(rule)
         return hits
 
-    def _pool(self, event_id: int, channel: str, provider: str) -> list[tuple[Predicate, ir.CompiledRule]]:
+    def _pool(self, event_id: int, channel: str, provider: str) -> PoolIndex:
         """The entries whose source admits this (EventID, channel, provider), computed once per
         combination (a run sees a few dozen), so the per-event loop only runs predicates."""
         chan, prov = channel.lower(), provider.lower()
-        cands = self._by_id.get(event_id, []) + self._any
-        pool = [(pred, rule) for chans, provs, pred, rule in cands if chan in chans or prov in provs]
+        cands = sorted(self._by_id.get(event_id, []) + self._any)
+        chosen = tuple(p for p in cands if chan in self._entries[p][0] or prov in self._entries[p][1])
+        pool = self._indexes.get(chosen)
+        if pool is None:
+            picked = [self._entries[p] for p in chosen]
+            pool = PoolIndex([(e[2], e[3]) for e in picked], [e[4] for e in picked], self._getters)
+            self._indexes[chosen] = pool
         if len(self._pools) < 100_000:  # bounded: hostile input could vary channel names forever
             self._pools[(event_id, channel, provider)] = pool
         return pool
+
+
+_Entry = tuple[frozenset[str], frozenset[str], Predicate, ir.CompiledRule, "list[tuple[Atom, ...]]"]
+
+
+def ir_fields(node: ir.Node) -> list[str]:
+    """Fields a condition reads, sorted (the index needs a getter for each)."""
+    out: set[str] = set()
+    ir._collect_fields(node, out)
+    return sorted(out)
 
 
 def derived_getters(src: ir.Source) -> Derived | None:
