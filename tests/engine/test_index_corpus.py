@@ -1,11 +1,12 @@
 """Differential test of the indexed Detector against the plain reference evaluator on real data.
 
 Rulesets: the shipped ``seed`` and ``iis`` rulesets over every event of the corpus
-(``<repo>/../shared/corpus``) and of every simulator scenario (with benign background), and every compilable SigmaHQ Windows rule (``../shared/sigmahq``,
-SigmaHQ/sigma at 8eaafff1) over every event of SigmaHQ's regression suite (202 cases, built to make
-those rules fire) plus every 25th corpus event (the reference evaluator costs milliseconds per event
-with ~2,900 rules). The assertion is equality of the fired rules, in order, event by event; the
-test also checks that it compared events on which rules fire, so it cannot pass vacuously.
+(``<repo>/../shared/corpus``) and of every simulator scenario (with benign background), and every
+compilable SigmaHQ Windows rule (``../shared/sigmahq``, SigmaHQ/sigma at 8eaafff1) over every event
+of SigmaHQ's regression suite (202 cases, built to make those rules fire) plus every 25th corpus
+event (the reference evaluator costs milliseconds per event with ~2,900 rules). The assertion is
+equality of the fired rules, in order, event by event; the test also checks that it compared
+events on which rules fire, so it cannot pass vacuously.
 """
 
 from __future__ import annotations

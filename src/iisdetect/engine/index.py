@@ -277,9 +277,7 @@ class PoolIndex:
         out = list(self.always)
         for g in hit:
             p = g >> 1
-            if not two[p]:
-                out.append(p)
-            elif g & 1 and g - 1 in hit:  # both groups held (counted once, from the second)
+            if not two[p] or (g & 1 and g - 1 in hit):  # two groups: both held (counted from the second)
                 out.append(p)
         out.sort()
         return out
