@@ -31,7 +31,7 @@ from typing import Any
 import re2
 
 from iisdetect.engine import ir, wildcards
-from iisdetect.model.event import MULTI_FIELD
+from iisdetect.model.event import MESSAGE_FIELD, MULTI_FIELD, SYSTEM_FIELDS
 
 #: (field key, op, lowered literal); the field key is ``field`` or ``field@derivation``
 Atom = tuple[str, str, str]
@@ -227,7 +227,7 @@ class PoolIndex:
     every one of its groups had an atom hold (``two[p]`` says whether it has a second group).
     """
 
-    __slots__ = ("entries", "always", "fields", "two")
+    __slots__ = ("entries", "always", "fields", "two", "_plan")
 
     def __init__(
         self, entries: Sequence[Any], constraints: Sequence[list[tuple[Atom, ...]]], getters: dict[str, Getter]
@@ -246,30 +246,36 @@ class PoolIndex:
                     if 2 * pos + k not in ids:
                         ids.append(2 * pos + k)
         self.fields = [_FieldScan(getters[key], by_field[key]) for key in sorted(by_field)]
+        #: the hot loop's view: (EventData name or None, getter, eq dict or None, scans, every group)
+        self._plan = tuple(
+            (_plain(key), fs.get, fs.eq or None, tuple(fs.scans), fs.every)
+            for key, fs in zip(sorted(by_field), self.fields, strict=True)
+        )
 
     def candidates(self, event: Any) -> list[int]:
         """Positions of the entries that may match ``event``, ascending, without repeats."""
         found: list[int] = []
-        for fs in self.fields:
-            v = fs.get(event)
+        data_get = event.data.get
+        for name, get, eq, scans, every in self._plan:
+            v = data_get(name) if name is not None else get(event)
             if v is None:
                 continue
             lv = v.lower()
-            if fs.eq:
-                hit = fs.eq.get(lv)
+            if eq is not None:
+                hit = eq.get(lv)
                 if hit:
-                    found.extend(hit)
-            for scan, by_pattern, lowered in fs.scans:
+                    found += hit
+            for scan, by_pattern, lowered in scans:
                 try:
                     text = lv.encode("utf-8", "surrogatepass") if lowered else v.encode("utf-8")
                     ids = scan(text) if scan is not None else None
                 except UnicodeEncodeError:  # a lone surrogate: RE2 cannot take it, the predicates decide
                     ids = None
                 if not ids or (ids[0] != 0 and 0 not in ids):
-                    found.extend(fs.every)  # no set, or RE2 gave up: every group of the field holds
+                    found += every  # no set, or RE2 gave up: every group of the field holds
                     continue
                 for i in ids:
-                    found.extend(by_pattern[i])
+                    found += by_pattern[i]
         if not found:
             return self.always
         hit = set(found)
@@ -281,3 +287,10 @@ class PoolIndex:
                 out.append(p)
         out.sort()
         return out
+
+
+def _plain(key: str) -> str | None:
+    """The EventData name a field key reads directly (no System field, message or derivation)."""
+    if "@" in key or key in SYSTEM_FIELDS or key == MESSAGE_FIELD:
+        return None
+    return key
