@@ -143,7 +143,8 @@ def main() -> int:
     )
     read_rate = read["records"] / read["seconds"]
     print(
-        f"read only: {read['records']} events in {read['seconds']:.1f} s (CPU {read['cpu']:.1f} s) = {read_rate:,.0f} ev/s"
+        f"read only: {read['records']} events in {read['seconds']:.1f} s (CPU {read['cpu']:.1f} s) = "
+        f"{read_rate:,.0f} ev/s"
         f" (peak RSS {read['rss_mb']:.0f} MB)"
     )
     for seed, h in hunts.items():
