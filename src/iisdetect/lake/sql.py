@@ -120,6 +120,9 @@ class SqlRenderer:
             return f"({decimal} AND try_cast({f} AS BIGINT) = {node.value})"
         if isinstance(node, ir.Null):  # null means absent
             return f"{self.field(node.field)} IS NULL"
+        if isinstance(node, ir.FieldRef):  # NULL when either is absent: coalesce() makes it false
+            a, b = f"lower({self.field(node.field)})", f"lower({self.field(node.other)})"
+            return f"{a} = {b}" if node.op == "eq" else f"{self._fn(node.op)}({a}, {b})"
         raise LakeSqlError(f"the SQL targets cannot express IR node {type(node).__name__}")
 
     # -- trees ----------------------------------------------------------------------------
@@ -194,6 +197,22 @@ class SqlRenderer:
         if self.dialect == "spark":
             return f"filter(array(\n      {cases}\n    ), x -> x IS NOT NULL)"
         return f"list_filter([\n      {cases}\n    ], lambda x: x IS NOT NULL)"
+
+
+def expressible(rules: Sequence[ir.CompiledRule], dialect: str) -> tuple[list[ir.CompiledRule], list[str]]:
+    """(the rules the SQL targets can express, one line naming each that they cannot and why)."""
+    r = SqlRenderer(dialect)
+    ok: list[ir.CompiledRule] = []
+    refused: list[str] = []
+    for rule in rules:
+        try:
+            r.rule(rule)
+        except LakeSqlError as exc:
+            msg = str(exc)
+            refused.append(msg if msg.startswith("rule ") else f"rule {rule.title!r} ({rule.id}): {msg}")
+        else:
+            ok.append(rule)
+    return ok, refused
 
 
 def ruleset_query(
