@@ -129,5 +129,5 @@ def normalise_json_line(obj: Any, source: str, locator: str) -> Event | None:
     return normalise_event(ev, source, locator)
 
 
-def read(fobj: BinaryIO, source: str, stats: RunStats) -> Iterator[Event]:
-    return read_json(fobj, source, stats, normalise_json_line)
+def read(fobj: BinaryIO, source: str, stats: RunStats, gate: Any = None) -> Iterator[Event]:
+    return read_json(fobj, source, stats, normalise_json_line, gate)
