@@ -46,9 +46,6 @@ _RAW_SYSTEM = frozenset({"Channel", "Provider_Name", "Provider", "Computer", "Us
 _NUMBERISH = frozenset("0123456789.eE+-infaINFA")
 _UNSAFE_CHARS = frozenset('",{}[]:')
 _BAD_ESCAPE = re.compile(r"\\\\|\\[tnrbfu]|\\$")
-#: Raw JSON a literal scan cannot see through: an odd run of backslashes before ``u`` or ``/``
-#: (``\\u0041`` is ``A``), and the two characters whose ``lower()`` is ASCII.
-_HAZARDS = r"(?-i:(?:^|[^\\])(?:\\\\)*\\[u/]|\x{130}|\x{212a})"
 #: Fewer literals than this are a cheap scan; beyond it the scan is still linear but large.
 MAX_LITERALS = 4000
 
@@ -158,6 +155,7 @@ class RecordGate:
                     self._any.append(entry)
         self._wanted: dict[tuple[int, str | None], bool] = {}
         self._scanners: dict[int | None, Any] = {}
+        self._channels: dict[int, bool | frozenset[str]] = {}
 
     def wanted(self, event_id: int, channel: str | None) -> bool:
         """Could a rule admit this record? ``channel`` None: not known, any channel."""
@@ -172,6 +170,20 @@ class RecordGate:
                 hit = any(e.any_channel or low in e.channels for e in entries)
             if len(self._wanted) < 100_000:  # bounded: hostile input may vary channels forever
                 self._wanted[key] = hit
+        return hit
+
+    def channels(self, event_id: int) -> bool | frozenset[str]:
+        """For ``event_id``: True (a rule admits any channel), else the lowered channels some rule
+        admits (empty: no rule takes this EventID at all). Lets readers skip reading the channel."""
+        hit = self._channels.get(event_id)
+        if hit is None:
+            entries = self._by_id.get(event_id, []) + self._any
+            if any(e.any_channel for e in entries):
+                hit = True
+            else:
+                hit = frozenset(c for e in entries for c in e.channels)
+            if len(self._channels) < 100_000:
+                self._channels[event_id] = hit
         return hit
 
     def scanner(self, event_id: int | None) -> Any:
@@ -199,9 +211,13 @@ class RecordGate:
 
 
 def _compile(literals: set[str]) -> Any:
-    """One case-insensitive RE2 alternation of the JSON forms, plus the hazards (always a hit)."""
+    """One case-insensitive RE2 alternation of the literals' JSON forms (searched in UTF-8 bytes).
+
+    The hazards (escapes, U+0130/U+212A) are checked by the reader (readers/gate.py) before the scan.
+    An empty set compiles to a pattern that never matches: no rule can take such a record.
+    """
     alts = [_escape(json_form(lit)) for lit in sorted(literals, key=lambda s: (len(s), s))]
-    return compile_linear("|".join([*alts, _HAZARDS]), ignore_case=True)
+    return compile_linear("|".join(alts) if alts else r"[^\x00-\x{10ffff}]", ignore_case=True)
 
 
 def _escape(text: str) -> str:

@@ -23,12 +23,24 @@ _EID = re.compile(
     r'|\{"#attributes":\{"Qualifiers":(?:[0-9]+|null|"[0-9]*")\},"#text":(0|[1-9][0-9]{0,9})\})\s*[,}]'
 )
 _CHANNEL = re.compile(r'\s*:\s*(?:"([^"\\]*)"|null)\s*[,}]')
-_ESCAPE = re.compile(r"(?:^|[^\\])(?:\\\\)*\\[u/]")
 
 
 def escaped(raw: str) -> bool:
-    """Does the raw JSON hold a ``\\uXXXX`` or ``\\/`` escape (which could spell any key or literal)?"""
-    return ("\\u" in raw or "\\/" in raw) and _ESCAPE.search(raw) is not None
+    """Does the raw JSON hold a ``\\uXXXX`` or ``\\/`` escape (which could spell any key or literal)?
+
+    A backslash before ``u``/``/`` starts an escape when the run of backslashes it ends is odd
+    (``\\\\u`` is an escaped backslash, then ``u``). C-level ``find``: a regex here cost 5x more.
+    """
+    for pat in ("\\u", "\\/"):
+        i = raw.find(pat)
+        while i >= 0:
+            j = i
+            while j and raw[j - 1] == "\\":
+                j -= 1
+            if not (i - j) % 2:
+                return True
+            i = raw.find(pat, i + 2)
+    return False
 
 
 def _once(raw: str, key: str) -> int:
@@ -41,46 +53,59 @@ def _once(raw: str, key: str) -> int:
     return i + len(key)
 
 
-def route_key(raw: str) -> tuple[int | None, str | None]:
-    """``(EventID, channel)`` from raw JSON without decoding it; None where not read exactly.
-
-    The channel is ``""`` when the record has no ``Channel`` key (what the normalisers yield).
-    """
+def event_id_of(raw: str) -> int | None:
+    """The record's EventID read from raw JSON, or None where it is not read exactly."""
     at = _once(raw, '"EventID"')
     if at < 0:
-        return None, None
+        return None
     m = _EID.match(raw, at)
-    if m is None:
-        return None, None
-    eid = int(m[1] or m[2] or m[3])
+    return None if m is None else int(m[1] or m[2] or m[3])
+
+
+def channel_of(raw: str) -> str | None:
+    """The record's channel from raw JSON (``""`` when it has no ``Channel`` key, as the normalisers
+    yield), or None where it is not read exactly."""
     at = _once(raw, '"Channel"')
     if at == -1:
-        return eid, ""
+        return ""
     if at == -2:
-        return eid, None
+        return None
     m = _CHANNEL.match(raw, at)
-    if m is None:
-        return eid, None
-    return eid, m[1] or ""
+    return None if m is None else (m[1] or "")
 
 
-def admit(gate: Any, raw: str, stats: RunStats, route: bool = True) -> bool:
+def route_key(raw: str) -> tuple[int | None, str | None]:
+    """``(EventID, channel)`` from raw JSON without decoding it; None where not read exactly."""
+    eid = event_id_of(raw)
+    return (None, None) if eid is None else (eid, channel_of(raw))
+
+
+def admit(
+    gate: Any, raw: str, stats: RunStats, route: bool = True, data: bytes | None = None, trusted: bool = False
+) -> bool:
     """True: decode this record. False: it was counted (read, and routed away or prefiltered).
 
     ``route`` False (ECS, whose EventID is ``winlog.event_id``): only the literal prefilter, over
-    the literals of every rule.
+    the literals of every rule. The channel is read only when the EventID's rules need it.
+    ``data``: the same text as UTF-8 bytes when the reader has them (RE2 scans bytes 3x faster).
+    ``trusted``: the text comes from pyevtx (serde_json escapes only ``"``, ``\\`` and control
+    characters, so no escape can spell a key or a literal and the escape check is not needed).
     """
-    if escaped(raw):
+    if not trusted and escaped(raw):
         return True
-    eid = None
-    if route:
-        eid, channel = route_key(raw)
-        if eid is not None and not gate.wanted(eid, channel):
+    eid = event_id_of(raw) if route else None
+    if eid is not None:
+        channels = gate.channels(eid)
+        if channels is not True and (not channels or not gate.wanted(eid, channel_of(raw))):
             stats.records_read += 1
             stats.routed_away += 1
             return False
     scan = gate.scanner(eid)
-    if scan is not None and scan.search(raw) is None:
+    if scan is None:
+        return True
+    if not raw.isascii() and ("\u0130" in raw or "\u212a" in raw):  # lower() makes ASCII i / k of them
+        return True
+    if scan.search(raw.encode() if data is None else data) is None:
         stats.records_read += 1
         stats.prefiltered += 1
         return False
@@ -97,4 +122,4 @@ def admit_line(gate: Any, line: bytes, stats: RunStats, route: bool = True) -> b
     text = text.strip()
     if not text or text[0] != "{" or text[-1] != "}":
         return True
-    return admit(gate, text, stats, route)
+    return admit(gate, text, stats, route, line)
