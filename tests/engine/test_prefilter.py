@@ -43,7 +43,7 @@ def test_needs_follow_and_or_not() -> None:
     two = ir.Or((ir.Str("X", "eq", "aaaa"), ir.Str("X", "eq", "bbbb")))
     assert need(ir.And((two, a))) == {"\\w3wp.exe"}  # the most selective conjunct
     assert need(ir.Not(a)) is None
-    assert need(ir.Or((a, ir.Regex("X", "a.*b")))) is None  # one unconstrained branch frees the Or
+    assert need(ir.Or((a, ir.Regex("X", "[ab]+")))) is None  # one unconstrained branch frees the Or
     assert need(ir.And((ir.Not(a), b))) == {"appcmd"}
     assert need(ir.Const(False)) == frozenset()
     assert need(ir.Str("User", "eq", "dom\\admin"), frozenset({"User"})) is None  # derived field
@@ -53,7 +53,7 @@ def test_needs_follow_and_or_not() -> None:
 
 @pytest.mark.parametrize(
     "value",
-    ["é.exe", "a,b", 'say "hi"', "a:b", "{x}", "1.0", "100", "a\\\\b", "\\temp", "c:\\", "tab\there", ""],
+    ["é.exe", "a,b", 'say "hi"', ":b", "{x}", "1.0", "100", "a\\\\b", "\\temp", "c:\\", "tab\there", ""],
 )
 def test_unsafe_literals_give_no_constraint(value: str) -> None:
     assert safe_literal(value) is None
@@ -115,3 +115,14 @@ def test_routing_counts_and_keeps_provider_rules() -> None:
     gate = RecordGate([_rule(ir.Const(True), by_provider)])
     assert gate.wanted(7045, "anything")  # the provider is not read raw: any channel may be it
     assert not gate.wanted(7036, "System")
+
+
+def test_regex_literals_are_the_required_runs() -> None:
+    from iisdetect.engine.prefilter import regex_literals
+
+    assert regex_literals(r"(?i)/name:\s*[\"']?Session[\"']?(?:\s|$)") == ("/name:", "Session")
+    assert regex_literals("abc|def") == ()  # top-level alternation: nothing is required
+    assert regex_literals("(?:abc)?def") == ("def",)
+    assert need(ir.Regex("CommandLine", r"dontLog:\s*true")) == {"dontlog:"}
+    assert need(ir.Regex("CommandLine", r"\d+\.\d+")) is None
+    assert _agree(ir.Regex("CommandLine", r"(?i)DONTLOG:\s*true"), _raw({"CommandLine": "x /dontLog:  TRUE"}))

@@ -44,7 +44,7 @@ Need = frozenset[str] | None
 #: normalised, EventID/EventRecordID re-rendered from integers).
 _RAW_SYSTEM = frozenset({"Channel", "Provider_Name", "Provider", "Computer", "UserID"})
 _NUMBERISH = frozenset("0123456789.eE+-infaINFA")
-_UNSAFE_CHARS = frozenset('",{}[]:')
+_UNSAFE_CHARS = frozenset('",{}[]')
 _BAD_ESCAPE = re.compile(r"\\\\|\\[tnrbfu]|\\$")
 #: Fewer literals than this are a cheap scan; beyond it the scan is still linear but large.
 MAX_LITERALS = 4000
@@ -57,8 +57,8 @@ def safe_literal(value: str) -> str | None:
     low = value.lower()
     if any(c in _UNSAFE_CHARS or c < " " or c == "\x7f" for c in low):
         return None
-    if set(low) <= _NUMBERISH or _BAD_ESCAPE.search(low):
-        return None
+    if set(low) <= _NUMBERISH or _BAD_ESCAPE.search(low) or low[0] == ":":
+        return None  # a ':' inside is safe: a re-serialised ':' separator follows a '"'
     return low
 
 
@@ -98,18 +98,51 @@ def need(node: ir.Node, derived: frozenset[str] = frozenset()) -> Need:
                 return ANY
             out |= n
         return frozenset(out)
-    return ANY  # Not, Regex, Num, Null, Cidr, FieldRef, TimeWindow
+    if isinstance(node, ir.Regex):
+        return _field_need(node.field, regex_literals(node.pattern), derived, any_of=True)
+    return ANY  # Not, Num, Null, Cidr, FieldRef, TimeWindow
 
 
-def _field_need(field: str, values: Iterable[str], derived: frozenset[str]) -> Need:
+def regex_literals(pattern: str) -> tuple[str, ...]:
+    """Literal runs every match of ``pattern`` contains (its top-level sequence; none under a
+    top-level ``|``, a group or a repeat). Parsed with Python's own regex parser; a pattern it
+    cannot parse (RE2-only syntax) yields none."""
+    try:
+        from re import _parser  # type: ignore[attr-defined]
+
+        items = _parser.parse(pattern).data
+    except Exception:  # noqa: BLE001 - any parse problem: no constraint
+        return ()
+    runs, cur = [], []
+    for op, arg in items:
+        if str(op) == "LITERAL":
+            cur.append(chr(arg))
+            continue
+        if cur:
+            runs.append("".join(cur))
+        cur = []
+    if cur:
+        runs.append("".join(cur))
+    return tuple(runs)
+
+
+def _field_need(field: str, values: Iterable[str], derived: frozenset[str], any_of: bool = False) -> Need:
+    """``values`` OR-ed (all must be safe); with ``any_of``, values that must all appear: the best safe one."""
     if field in derived or (field in SYSTEM_FIELDS and field not in _RAW_SYSTEM):
         return ANY
     out = set()
+    best: str | None = None
     for v in values:
         lit = safe_literal(v)
+        if any_of:
+            if lit is not None and (best is None or len(lit) > len(best)):
+                best = lit
+            continue
         if lit is None:
             return ANY
         out.add(lit)
+    if any_of:
+        return ANY if best is None else frozenset({best})
     return frozenset(out)
 
 
