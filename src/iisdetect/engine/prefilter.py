@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 
 from iisdetect.engine import ir
@@ -103,6 +104,7 @@ def need(node: ir.Node, derived: frozenset[str] = frozenset()) -> Need:
     return ANY  # Not, Num, Null, Cidr, FieldRef, TimeWindow
 
 
+@lru_cache(maxsize=4096)
 def regex_literals(pattern: str) -> tuple[str, ...]:
     """Literal runs every match of ``pattern`` contains (its top-level sequence; none under a
     top-level ``|``, a group or a repeat). Parsed with Python's own regex parser; a pattern it
@@ -158,10 +160,24 @@ def _better(a: Need, b: Need) -> Need:
 
 
 class _Entry:
-    __slots__ = ("channels", "any_channel", "need")
+    """One rule variant as routing sees it; its literal need is computed on first use (a hunt over a
+    few EventIDs never parses the regexes of the others)."""
 
-    def __init__(self, channels: frozenset[str], any_channel: bool, need: Need) -> None:
-        self.channels, self.any_channel, self.need = channels, any_channel, need
+    __slots__ = ("channels", "any_channel", "condition", "derived", "_need", "done")
+
+    def __init__(
+        self, channels: frozenset[str], any_channel: bool, condition: ir.Node, derived: frozenset[str]
+    ) -> None:
+        self.channels, self.any_channel = channels, any_channel
+        self.condition, self.derived = condition, derived
+        self._need: Need = ANY
+        self.done = False
+
+    @property
+    def need(self) -> Need:
+        if not self.done:
+            self._need, self.done = need(self.condition, self.derived), True
+        return self._need
 
 
 class RecordGate:
@@ -176,9 +192,7 @@ class RecordGate:
                 src = variant.source
                 derived = frozenset(name for name, _ in src.derived)
                 entry = _Entry(
-                    frozenset(c.lower() for c in src.channels),
-                    bool(src.providers),
-                    need(variant.condition, derived) if prefilter else ANY,
+                    frozenset(c.lower() for c in src.channels), bool(src.providers), variant.condition, derived
                 )
                 ids = src.event_ids or lift_event_ids(variant.condition)
                 if ids:
@@ -211,10 +225,8 @@ class RecordGate:
         hit = self._channels.get(event_id)
         if hit is None:
             entries = self._by_id.get(event_id, []) + self._any
-            if any(e.any_channel for e in entries):
-                hit = True
-            else:
-                hit = frozenset(c for e in entries for c in e.channels)
+            anyc = any(e.any_channel for e in entries)
+            hit = True if anyc else frozenset(c for e in entries for c in e.channels)
             if len(self._channels) < 100_000:
                 self._channels[event_id] = hit
         return hit

@@ -18,7 +18,6 @@ from typing import Any
 from iisdetect.engine.evaluate import Detector
 from iisdetect.engine.ir import CompiledRule
 from iisdetect.engine.prefilter import RecordGate
-from iisdetect.engine.ruleset import load_rules
 from iisdetect.errors import UsageError
 from iisdetect.hunting.alerts import Alert
 from iisdetect.hunting.selection import RuleSelection
@@ -71,8 +70,14 @@ class HuntResult:
 
 
 def prepare_rules(opts: HuntOptions, stats: RunStats) -> tuple[list[CompiledRule], Any]:
-    """Compile the rules (warnings go to the run summary) and load the tuning file if any."""
-    report = load_rules(opts.ruleset, opts.extra_rules)
+    """Compile the rules (warnings go to the run summary) and load the tuning file if any.
+
+    Through the per-user compiled-rules cache (engine/rule_cache.py): pySigma is imported and the
+    YAML compiled only when a rule file, a mapping or pySigma changed.
+    """
+    from iisdetect.engine.rule_cache import load_rules_cached
+
+    report = load_rules_cached(opts.ruleset, opts.extra_rules)
     for w in (*report.warnings, *report.notes):
         stats.warn(w)
     if not report.rules:
