@@ -52,10 +52,13 @@ def event_data(ed: Any) -> dict[str, str]:
             continue
         if " " in k:
             k = field_name(k)
-        if type(v) is str:
+        t = type(v)
+        if t is str:
             data[k] = v
         elif k[0] == "#":
             continue
+        elif t is int:  # fast path: pyevtx renders numbers (ProcessId, LogonType) as JSON integers
+            data[k] = str(v)
         else:
             data[k] = stringify(v)
     if not data.get("Binary", True):
