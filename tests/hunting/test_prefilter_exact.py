@@ -58,3 +58,12 @@ def test_simulated_alerts_identical(simulated: Path, ruleset: str) -> None:
     n, stats = _same([str(simulated)], ruleset)
     assert n > 0
     assert stats.prefiltered + stats.routed_away > 0
+
+
+def test_parallel_workers_use_the_gate(simulated: Path) -> None:
+    one, s_one = _alerts([str(simulated)], "iis", False)
+    res = hunt(HuntOptions(paths=[str(simulated)], ruleset="iis", correlate_window=None, jobs=2, dedupe=False))
+    assert {(a.rule.id, a.event.source, a.event.locator) for a in res.alerts} == one
+    s = res.stats
+    assert s.routed_away + s.prefiltered > 0  # the workers skipped records too, and said so
+    assert s.records_read == s_one.records_read == s.records_decoded + s.routed_away + s.prefiltered

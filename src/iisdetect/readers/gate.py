@@ -105,7 +105,7 @@ def admit(
         return True
     if not raw.isascii() and ("\u0130" in raw or "\u212a" in raw):  # lower() makes ASCII i / k of them
         return True
-    if scan.search(raw.encode() if data is None else data) is None:
+    if not scan(raw.encode() if data is None else data):
         stats.records_read += 1
         stats.prefiltered += 1
         return False
