@@ -126,3 +126,22 @@ def test_regex_literals_are_the_required_runs() -> None:
     assert need(ir.Regex("CommandLine", r"dontLog:\s*true")) == {"dontlog:"}
     assert need(ir.Regex("CommandLine", r"\d+\.\d+")) is None
     assert _agree(ir.Regex("CommandLine", r"(?i)DONTLOG:\s*true"), _raw({"CommandLine": "x /dontLog:  TRUE"}))
+
+
+def test_provider_read_raw_routes_provider_rules() -> None:
+    from iisdetect.readers.gate import provider_of
+
+    raw = _raw({"Image": "x"}, eid=7045, channel="System")
+    assert provider_of(raw) == "Microsoft-Windows-Sysmon"
+    twice = raw.replace('"Name":"Microsoft-Windows-Sysmon"', '"Name":"A","Name":"B"')
+    assert provider_of(twice) is None  # orjson keeps the last one: not read raw
+    scm = ir.Source("svc", ("System",), ("Service Control Manager",), (7045,))
+    gate = RecordGate([_rule(ir.Str("ImagePath", "contains", "x"), scm)])
+    stats = RunStats()
+    assert not admit(gate, _raw({"ImagePath": "x"}, eid=7045, channel="Other"), stats, provider=True)
+    assert stats.routed_away == 1
+    by_scm = _raw({"ImagePath": "x"}, eid=7045, channel="Other").replace(
+        "Microsoft-Windows-Sysmon", "Service Control Manager"
+    )
+    assert admit(gate, by_scm, stats, provider=True)  # the provider admits it whatever the channel
+    assert admit(gate, _raw({"ImagePath": "x"}, eid=7045, channel="Other"), RunStats())  # provider unread

@@ -165,12 +165,12 @@ class _Entry:
     """One rule variant as routing sees it; its literal need is computed on first use (a hunt over a
     few EventIDs never parses the regexes of the others)."""
 
-    __slots__ = ("channels", "any_channel", "condition", "derived", "_need", "done")
+    __slots__ = ("channels", "providers", "any_channel", "condition", "derived", "_need", "done")
 
     def __init__(
-        self, channels: frozenset[str], any_channel: bool, condition: ir.Node, derived: frozenset[str]
+        self, channels: frozenset[str], providers: frozenset[str], condition: ir.Node, derived: frozenset[str]
     ) -> None:
-        self.channels, self.any_channel = channels, any_channel
+        self.channels, self.providers, self.any_channel = channels, providers, bool(providers)
         self.condition, self.derived = condition, derived
         self._need: Need = ANY
         self.done = False
@@ -194,7 +194,10 @@ class RecordGate:
                 src = variant.source
                 derived = frozenset(name for name, _ in src.derived)
                 entry = _Entry(
-                    frozenset(c.lower() for c in src.channels), bool(src.providers), variant.condition, derived
+                    frozenset(c.lower() for c in src.channels),
+                    frozenset(p.lower() for p in src.providers),
+                    variant.condition,
+                    derived,
                 )
                 ids = src.event_ids or lift_event_ids(variant.condition)
                 if ids:
@@ -202,13 +205,17 @@ class RecordGate:
                         self._by_id.setdefault(eid, []).append(entry)
                 else:
                     self._any.append(entry)
-        self._wanted: dict[tuple[int, str | None], bool] = {}
+        self._wanted: dict[tuple[int, str | None, str | None], bool] = {}
         self._scanners: dict[int | None, Any] = {}
         self._channels: dict[int, bool | frozenset[str]] = {}
 
-    def wanted(self, event_id: int, channel: str | None) -> bool:
-        """Could a rule admit this record? ``channel`` None: not known, any channel."""
-        key = (event_id, channel)
+    def wanted(self, event_id: int, channel: str | None, provider: str | None = None) -> bool:
+        """Could a rule admit this record (the evaluator's test: channel OR provider, and EventID)?
+
+        ``channel`` None: not known, any channel. ``provider`` None: not known, so a variant that
+        names providers admits any channel.
+        """
+        key = (event_id, channel, provider)
         hit = self._wanted.get(key)
         if hit is None:
             entries = self._by_id.get(event_id, []) + self._any
@@ -216,7 +223,10 @@ class RecordGate:
                 hit = bool(entries)
             else:
                 low = channel.lower()
-                hit = any(e.any_channel or low in e.channels for e in entries)
+                prov = None if provider is None else provider.lower()
+                hit = any(
+                    low in e.channels or (e.any_channel and (prov is None or prov in e.providers)) for e in entries
+                )
             if len(self._wanted) < 100_000:  # bounded: hostile input may vary channels forever
                 self._wanted[key] = hit
         return hit

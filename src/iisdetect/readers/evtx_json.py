@@ -133,4 +133,4 @@ def normalise_json_line(obj: Any, source: str, locator: str) -> Event | None:
 
 
 def read(fobj: BinaryIO, source: str, stats: RunStats, gate: Any = None) -> Iterator[Event]:
-    return read_json(fobj, source, stats, normalise_json_line, gate)
+    return read_json(fobj, source, stats, normalise_json_line, gate, provider=True)

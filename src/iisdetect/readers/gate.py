@@ -23,6 +23,9 @@ _EID = re.compile(
     r'|\{"#attributes":\{"Qualifiers":(?:[0-9]+|null|"[0-9]*")\},"#text":(0|[1-9][0-9]{0,9})\})\s*[,}]'
 )
 _CHANNEL = re.compile(r'\s*:\s*(?:"([^"\\]*)"|null)\s*[,}]')
+#: pyevtx's ``"Provider":{"#attributes":{"Name":"Microsoft-Windows-Sysmon"`` (its only shape)
+#: followed only by other string attributes (a second ``Name`` in an untrusted line: not read)
+_PROVIDER = re.compile(r':\{"#attributes":\{"Name":"([^"\\]*)"(?:,"(?!Name")[^"\\]*":"[^"\\]*")*\}')
 
 
 def escaped(raw: str) -> bool:
@@ -74,6 +77,16 @@ def channel_of(raw: str) -> str | None:
     return None if m is None else (m[1] or "")
 
 
+def provider_of(raw: str) -> str | None:
+    """The provider name from pyevtx-shaped raw JSON (``System.Provider.#attributes.Name``), or None
+    where not read exactly (absent, twice, or another shape)."""
+    at = _once(raw, '"Provider"')
+    if at < 0:
+        return None
+    m = _PROVIDER.match(raw, at)
+    return None if m is None else m[1]
+
+
 def route_key(raw: str) -> tuple[int | None, str | None]:
     """``(EventID, channel)`` from raw JSON without decoding it; None where not read exactly."""
     eid = event_id_of(raw)
@@ -81,7 +94,13 @@ def route_key(raw: str) -> tuple[int | None, str | None]:
 
 
 def admit(
-    gate: Any, raw: str, stats: RunStats, route: bool = True, data: bytes | None = None, trusted: bool = False
+    gate: Any,
+    raw: str,
+    stats: RunStats,
+    route: bool = True,
+    data: bytes | None = None,
+    trusted: bool = False,
+    provider: bool = False,
 ) -> bool:
     """True: decode this record. False: it was counted (read, and routed away or prefiltered).
 
@@ -90,13 +109,22 @@ def admit(
     ``data``: the same text as UTF-8 bytes when the reader has them (RE2 scans bytes 3x faster).
     ``trusted``: the text comes from pyevtx (serde_json escapes only ``"``, ``\\`` and control
     characters, so no escape can spell a key or a literal and the escape check is not needed).
+    ``provider``: the text has pyevtx's shape (EVTX, evtx-json lines), so the provider can be read
+    too and rules that name providers can route on channel and provider.
     """
     if not trusted and escaped(raw):
         return True
     eid = event_id_of(raw) if route else None
     if eid is not None:
         channels = gate.channels(eid)
-        if channels is not True and (not channels or not gate.wanted(eid, channel_of(raw))):
+        if channels is not True:
+            away = not channels or not gate.wanted(eid, channel_of(raw))
+        elif provider:
+            chan = channel_of(raw)
+            away = chan is not None and not gate.wanted(eid, chan, provider_of(raw))
+        else:
+            away = False
+        if away:
             stats.records_read += 1
             stats.routed_away += 1
             return False
@@ -112,7 +140,7 @@ def admit(
     return True
 
 
-def admit_line(gate: Any, line: bytes, stats: RunStats, route: bool = True) -> bool:
+def admit_line(gate: Any, line: bytes, stats: RunStats, route: bool = True, provider: bool = False) -> bool:
     """:func:`admit` for an NDJSON line: only a valid UTF-8 ``{...}`` line may be skipped (a broken
     or truncated one is decoded, so it is still reported as ``bad json``)."""
     try:
@@ -122,4 +150,4 @@ def admit_line(gate: Any, line: bytes, stats: RunStats, route: bool = True) -> b
     text = text.strip()
     if not text or text[0] != "{" or text[-1] != "}":
         return True
-    return admit(gate, text, stats, route, line)
+    return admit(gate, text, stats, route, line, provider=provider)

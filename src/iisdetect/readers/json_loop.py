@@ -28,7 +28,13 @@ Normaliser = Callable[[Any, str, str], Event | None]
 
 
 def read_json(
-    fobj: BinaryIO, source: str, stats: RunStats, normalise: Normaliser, gate: Any = None, route: bool = True
+    fobj: BinaryIO,
+    source: str,
+    stats: RunStats,
+    normalise: Normaliser,
+    gate: Any = None,
+    route: bool = True,
+    provider: bool = False,
 ) -> Iterator[Event]:
     """Yield Events from NDJSON (or a JSON array / pretty-printed objects) in ``fobj``.
 
@@ -36,7 +42,8 @@ def read_json(
     a line longer than ``LIMITS.max_line`` is dropped as it streams past (never held whole) and
     counted (``line too long``). A whole-document shape is read up to ``LIMITS.max_document``.
     ``gate`` (a hunt's) lets lines be skipped before decoding (readers/gate.py; ``route`` False: no
-    EventID routing, only the literal prefilter).
+    EventID routing, only the literal prefilter; ``provider``: lines of pyevtx's shape, whose provider
+    can be read raw).
     """
     loads = orjson.loads
     decode_error = orjson.JSONDecodeError
@@ -64,7 +71,7 @@ def read_json(
             continue
         if not line or line.isspace():
             continue
-        if gate is not None and not admit_line(gate, line, stats, route):
+        if gate is not None and not admit_line(gate, line, stats, route, provider):
             continue
         try:
             obj = loads(line)
