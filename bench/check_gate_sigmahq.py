@@ -39,8 +39,10 @@ def main() -> int:
                                prefilter=on, dedupe=False))  # fmt: skip
         s = res.stats
         out[on] = {(a.rule.id, a.event.source, a.event.locator) for a in res.alerts}
-        print(f"gate {'on ' if on else 'off'}: {len(out[on])} alerts, {s.records_read} read, {s.routed_away} routed "
-              f"away, {s.prefiltered} prefiltered, {s.records_decoded} decoded, {time.perf_counter() - t:.0f} s")
+        print(
+            f"gate {'on ' if on else 'off'}: {len(out[on])} alerts, {s.records_read} read, {s.routed_away} routed "
+            f"away, {s.prefiltered} prefiltered, {s.records_decoded} decoded, {time.perf_counter() - t:.0f} s"
+        )
         assert s.records_read == s.records_decoded + s.routed_away + s.prefiltered
     if out[True] != out[False]:
         print(f"DIFFERENT: only with gate {sorted(out[True] - out[False])[:10]}, only without "
