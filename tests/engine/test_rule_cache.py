@@ -41,8 +41,9 @@ def test_hit_equals_compile_and_edit_invalidates(tmp_path: Path, cache: Path) ->
     again = rule_cache.load_rules_cached(None, [str(rule)])
     assert again.rules == first.rules  # wildcards (ir.STAR/ONE) keep their identity through the pickle
     assert again.rules[0] is not first.rules[0]  # read back from the file, not a memo
+    mtime = rule.stat().st_mtime_ns
     rule.write_text(RULE % "gacutil")
-    os.utime(rule, ns=(entry.stat().st_mtime_ns + 10**9,) * 2)
+    os.utime(rule, ns=(mtime, mtime))  # same size, same time: the content still tells them apart
     changed = rule_cache.load_rules_cached(None, [str(rule)])
     assert "gacutil" in repr(changed.rules[0].variants) and "appcmd" not in repr(changed.rules[0].variants)
 

@@ -5,10 +5,10 @@ parse alone ~0.3 s to import) on every ``hunt``, most of a short run's wall time
 ``CompiledRule`` list (with the load warnings and notes) is stored once per distinct input and
 reused while nothing it depends on changed.
 
-The key is the iisdetect version plus the path, size and modification time of every rule file
-read and of every file that shapes compilation (``engine/``, ``mapping/``, ``baseline/`` sources and
-data, and the installed pySigma package), so editing a rule, a mapping or upgrading pySigma
-recompiles. The cache lives in ``$IISDETECT_CACHE_DIR``, else ``$XDG_CACHE_HOME/iisdetect``, else
+The key is the iisdetect version plus the path and content hash of every rule file read, and the
+path, size and modification time of every file that shapes compilation (``engine/``, ``mapping/``,
+``baseline/`` sources and data, and the installed pySigma package), so editing a rule, a mapping or
+upgrading pySigma recompiles. The cache lives in ``$IISDETECT_CACHE_DIR``, else ``$XDG_CACHE_HOME/iisdetect``, else
 ``~/.cache/iisdetect`` (created 0700, files 0600, written atomically); a file not owned by the
 user or writable by others is never loaded (it is a pickle). ``IISDETECT_NO_CACHE=1`` turns it off.
 Any problem reading or writing the cache falls back to compiling: the cache can only save time.
@@ -71,6 +71,11 @@ def _stamp(path: Path) -> str:
     return f"{path}\0{st.st_size}\0{st.st_mtime_ns}"
 
 
+def _digest(path: Path) -> str:
+    """A rule file by content: two quick edits of the same size within one clock tick differ too."""
+    return f"{path}\0{hashlib.sha256(path.read_bytes()).hexdigest()}"
+
+
 def cache_key(ruleset: str | None, extra: Sequence[str]) -> str | None:
     from iisdetect.rulesets import ruleset_paths
 
@@ -80,7 +85,7 @@ def cache_key(ruleset: str | None, extra: Sequence[str]) -> str | None:
         return None
     parts = [__version__, str(ruleset), *map(str, extra)]
     try:
-        parts.extend(_stamp(f.resolve()) for f in files)
+        parts.extend(_digest(f.resolve()) for f in files)
         for sub in _SHAPING:
             parts.extend(_stamp(f) for f in sorted((_PACKAGE / sub).iterdir()) if f.is_file())
         spec = importlib.util.find_spec("sigma")
