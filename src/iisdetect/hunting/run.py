@@ -213,7 +213,8 @@ def hunt(opts: HuntOptions) -> HuntResult:
     matcher = Matcher(rules, tuning, format_iso(since), format_iso(until))
     matcher.dedupe = opts.engine == "native" and dedupe_wanted(opts)  # Parquet lakes: see docs/lake.md
     stats.duplicates_checked = matcher.dedupe
-    matcher.use_gate(opts.prefilter and not (opts.last is not None and opts.now is None))
+    # a time window counts every record outside it (filtered_by_time): such hunts decode every record
+    matcher.use_gate(opts.prefilter and not (since or until or opts.last is not None))
 
     if opts.sink is not None and (opts.correlate_window is not None or (opts.last and opts.now is None)):
         raise UsageError("streaming alerts needs correlation off and --last anchored with --now")
