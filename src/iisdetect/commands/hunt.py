@@ -79,6 +79,12 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "copies); by default they are counted once when more than one file is read",
     )
     p.add_argument(
+        "--no-prefilter",
+        action="store_true",
+        help="decode every record: no EventID/channel routing and no literal prefilter before decoding "
+        "(to rule them out when debugging; alerts are the same either way, docs/hunt.md)",
+    )
+    p.add_argument(
         "--jobs",
         type=int,
         default=0,
@@ -104,13 +110,14 @@ def add_limit_option(p: argparse.ArgumentParser) -> None:
 
 def apply_limits(assignments: list[str]) -> None:
     """``--limit NAME=VALUE``: reader limits (readers/sources.py) or ``aql_*`` (aql/guard.py)."""
-    from iisdetect.aql.guard import set_aql_limit
     from iisdetect.readers.sources import parse_size, set_limit
 
     for item in assignments:
         name, _, value = item.partition("=")
         try:
             if name.startswith("aql_"):
+                from iisdetect.aql.guard import set_aql_limit  # only then: it loads DuckDB and sqlglot
+
                 if not set_aql_limit(name[4:], parse_size(value, item)):
                     raise ValueError(f"bad --limit {item!r}: unknown AQL limit {name!r}")
             else:
@@ -144,6 +151,7 @@ def options_from(args: argparse.Namespace) -> HuntOptions:
         spark_master=args.spark_master,
         select=options_selection(args),
         dedupe=False if args.keep_duplicates else None,
+        prefilter=not getattr(args, "no_prefilter", False),
     )
 
 

@@ -71,7 +71,7 @@ def _run_unit(unit: Unit) -> UnitResult:
     res = UnitResult()
     matcher = _WORKER["matcher"]
     if first < 0:
-        events: Iterator[Event] = iter_file_events(path, res.stats)
+        events: Iterator[Event] = iter_file_events(path, res.stats, gate=matcher.gate)  # type: ignore[attr-defined]
         res.nbytes = os.path.getsize(path)
     else:
         size = os.path.getsize(path)
@@ -81,7 +81,8 @@ def _run_unit(unit: Unit) -> UnitResult:
             res.nbytes += evtx_reader.HEADER_SIZE
             res.stats.files += 1
             res.stats.formats["evtx"] += 1
-        events = evtx_reader.read(path, path, res.stats, first_chunk=first, chunk_limit=count)
+        gate = matcher.gate  # type: ignore[attr-defined]
+        events = evtx_reader.read(path, path, res.stats, first_chunk=first, chunk_limit=count, gate=gate)
     if matcher.dedupe:  # type: ignore[attr-defined]
         matcher.seen = set()  # type: ignore[attr-defined]  # duplicates across units are found by the parent
         matcher.record_keys = res.keys  # type: ignore[attr-defined]

@@ -17,7 +17,7 @@ from typing import Any
 
 from iisdetect.engine.evaluate import Detector
 from iisdetect.engine.ir import CompiledRule
-from iisdetect.engine.ruleset import load_rules
+from iisdetect.engine.prefilter import RecordGate
 from iisdetect.errors import UsageError
 from iisdetect.hunting.alerts import Alert
 from iisdetect.hunting.selection import RuleSelection
@@ -51,6 +51,10 @@ class HuntOptions:
     #: ``native`` reads logs; ``duckdb``/``spark`` run the rules as SQL over canonical Parquet (``convert``)
     engine: str = "native"
     spark_master: str | None = None
+    #: skip records no rule can match before decoding them (EventID/channel routing and the literal
+    #: prefilter, engine/prefilter.py); off with ``--no-prefilter``, and off by itself for ``--last``
+    #: without ``--now`` (its anchor is the newest event *read*, so every record must be decoded)
+    prefilter: bool = True
 
 
 @dataclass
@@ -66,8 +70,14 @@ class HuntResult:
 
 
 def prepare_rules(opts: HuntOptions, stats: RunStats) -> tuple[list[CompiledRule], Any]:
-    """Compile the rules (warnings go to the run summary) and load the tuning file if any."""
-    report = load_rules(opts.ruleset, opts.extra_rules)
+    """Compile the rules (warnings go to the run summary) and load the tuning file if any.
+
+    Through the per-user compiled-rules cache (engine/rule_cache.py): pySigma is imported and the
+    YAML compiled only when a rule file, a mapping or pySigma changed.
+    """
+    from iisdetect.engine.rule_cache import load_rules_cached
+
+    report = load_rules_cached(opts.ruleset, opts.extra_rules)
     for w in (*report.warnings, *report.notes):
         stats.warn(w)
     if not report.rules:
@@ -108,6 +118,12 @@ class Matcher:
         self.record_keys: list[tuple[int, str, str, int, str, str, str]] | None = None
         #: off when the input is one plain file (nothing to repeat; memory stays flat) or on request
         self.dedupe = True
+        #: what the readers may skip before decoding (None: decode every record)
+        self.gate: RecordGate | None = None
+
+    def use_gate(self, on: bool = True) -> None:
+        """Let readers route and prefilter records for these (untuned) rules, or decode all."""
+        self.gate = RecordGate(self.rules) if on else None
 
     def consume(self, events: Iterable[Event], hits: Any, stats: RunStats) -> str:
         """Match a stream, appending hits; returns the newest plausible event time (for ``--last``).
@@ -171,12 +187,14 @@ def build_matcher(
     until: str,
     select: RuleSelection | None = None,
     dedupe: bool = True,
+    gate: bool = False,
 ) -> Matcher:
     """Module-level so worker processes can build their own matcher (rules compiled once each)."""
     opts = HuntOptions(paths=(), ruleset=ruleset, extra_rules=extra, tuning=tuning, select=select or RuleSelection())
     rules, tun = prepare_rules(opts, RunStats())
     matcher = Matcher(rules, tun, since, until)
     matcher.dedupe = dedupe
+    matcher.use_gate(gate)
     return matcher
 
 
@@ -195,6 +213,8 @@ def hunt(opts: HuntOptions) -> HuntResult:
     matcher = Matcher(rules, tuning, format_iso(since), format_iso(until))
     matcher.dedupe = opts.engine == "native" and dedupe_wanted(opts)  # Parquet lakes: see docs/lake.md
     stats.duplicates_checked = matcher.dedupe
+    # a time window counts every record outside it (filtered_by_time): such hunts decode every record
+    matcher.use_gate(opts.prefilter and not (since or until or opts.last is not None))
 
     if opts.sink is not None and (opts.correlate_window is not None or (opts.last and opts.now is None)):
         raise UsageError("streaming alerts needs correlation off and --last anchored with --now")
@@ -220,6 +240,7 @@ def hunt(opts: HuntOptions) -> HuntResult:
             matcher.until,
             opts.select,
             matcher.dedupe,
+            matcher.gate is not None,
         )
         seen: set[int] = set()
         for part in run_parallel(units, opts.jobs, factory):
@@ -232,7 +253,8 @@ def hunt(opts: HuntOptions) -> HuntResult:
             if opts.on_progress:
                 opts.on_progress(part.nbytes)
     else:
-        newest = matcher.consume(iter_events(opts.paths, stats, on_progress=opts.on_progress), hits, stats)
+        events = iter_events(opts.paths, stats, on_progress=opts.on_progress, gate=matcher.gate)
+        newest = matcher.consume(events, hits, stats)
 
     result = HuntResult(hits.alerts, hits.suppressed, [], stats, matcher.tuned, (since, until), newest)
     if opts.last is not None and opts.now is None:

@@ -165,7 +165,16 @@ class Event:
 
 
 def stringify(value: Any) -> str:
-    """Render an EventData value the way Windows XML does, so every shape agrees."""
+    """Render an EventData value the way Windows XML does, so every shape agrees.
+
+    Fast path first: plain ``str`` and ``int`` (not ``bool``, whose type is not ``int``) are most
+    values of every shape (pyevtx renders ProcessId, LogonType... as JSON numbers).
+    """
+    t = type(value)
+    if t is str:
+        return value
+    if t is int:
+        return str(value)
     if isinstance(value, str):
         return value
     if isinstance(value, bool):

@@ -2,7 +2,8 @@
 
 Every reader reports into one ``RunStats``: files opened, records read (parsed into events),
 records skipped with a reason and a location. The invariant the tests check over the whole corpus
-is ``records_seen == records_read + records_skipped``. A skip may stand for several records (an EVTX
+is ``records_seen == records_read + records_skipped``, and in a hunt
+``records_read == records_decoded + routed_away + prefiltered``. A skip may stand for several records (an EVTX
 chunk that held 89 records is one skip entry of ``count`` 89), so ``records_skipped`` counts records.
 """
 
@@ -45,6 +46,11 @@ class RunStats:
     files_failed: int = 0
     records_read: int = 0
     records_skipped: int = 0
+    #: of ``records_read``: records a hunt never decoded because no rule admits their EventID and
+    #: channel (``routed_away``), or because none of the literals some rule needs is in their raw text
+    #: (``prefiltered``); the rest were decoded and met the rules (engine/prefilter.py, docs/hunt.md)
+    routed_away: int = 0
+    prefiltered: int = 0
     skipped_by_reason: Counter[str] = field(default_factory=Counter)
     skips: list[Skip] = field(default_factory=list)
     formats: Counter[str] = field(default_factory=Counter)
@@ -67,6 +73,11 @@ class RunStats:
     @property
     def records_seen(self) -> int:
         return self.records_read + self.records_skipped
+
+    @property
+    def records_decoded(self) -> int:
+        """Records read and decoded into events (``records_read - routed_away - prefiltered``)."""
+        return self.records_read - self.routed_away - self.prefiltered
 
     def skip(self, source: str, locator: str, reason: str, detail: str = "", count: int = 1) -> None:
         """Count ``count`` unusable records at one place; keep the location for the report (first N only)."""
@@ -97,6 +108,8 @@ class RunStats:
         self.files_failed += other.files_failed
         self.records_read += other.records_read
         self.records_skipped += other.records_skipped
+        self.routed_away += other.routed_away
+        self.prefiltered += other.prefiltered
         self.skipped_by_reason.update(other.skipped_by_reason)
         room = MAX_SKIP_DETAILS - len(self.skips)
         if room > 0:
@@ -121,6 +134,9 @@ class RunStats:
             "formats": dict(self.formats),
             "records_read": self.records_read,
             "records_skipped": self.records_skipped,
+            "records_decoded": self.records_decoded,
+            "routed_away": self.routed_away,
+            "prefiltered": self.prefiltered,
             "skipped_by_reason": dict(self.skipped_by_reason),
             "skips": [_skip_dict(s) for s in self.skips],
             "filtered_by_time": self.filtered_by_time,

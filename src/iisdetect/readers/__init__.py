@@ -42,6 +42,7 @@ import tarfile
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 from typing import Any
 
 from iisdetect.errors import InputError
@@ -82,6 +83,10 @@ READERS: dict[Format, Reader] = {
     Format.XML: xml.read,
     Format.EVTXECMD_CSV: evtxecmd.read,
 }
+
+#: Formats whose reader takes a ``gate`` (raw EventID/channel routing and the literal prefilter);
+#: Splunk rows (XML inside JSON), XML and CSV are always decoded.
+GATED = frozenset({Format.EVTX, Format.EVTX_JSON, Format.FLAT_JSON, Format.ECS})
 
 _CONTAINER_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError, tarfile.TarError, zipfile.BadZipFile,
                      zipfile.LargeZipFile, RuntimeError)  # fmt: skip
@@ -129,14 +134,16 @@ def _plan(paths: Sequence[str]) -> list[tuple[str, Any]]:
 
 
 def iter_events(
-    paths: Sequence[str], stats: RunStats, *, on_progress: Callable[[int], None] | None = None
+    paths: Sequence[str], stats: RunStats, *, on_progress: Callable[[int], None] | None = None, gate: Any = None
 ) -> Iterator[Event]:
     """Walk paths (files, folders recursively, '-' = stdin), sniff each, yield canonical Events.
 
     ``stats`` is updated as described in the module docstring. ``on_progress(nbytes)`` is called as
     input bytes are consumed: per 64 KiB read for files on disk (EVTX included), scaled from the
     decompressed bytes for zip members; each file on disk reports exactly its size in total (ignored
-    and failed files too), so the sum reaches :func:`total_input_bytes`.
+    and failed files too), so the sum reaches :func:`total_input_bytes`. ``gate`` (hunts only: a
+    :class:`~iisdetect.engine.prefilter.RecordGate`) lets the EVTX and JSON-lines readers skip
+    records no rule can match before decoding them (counted: ``stats.routed_away``/``prefiltered``).
     """
     plan = _plan(paths)
 
@@ -146,10 +153,10 @@ def iter_events(
     for kind, item in plan:
         if kind == "dir":
             for path in walk_files(item, walk_error):
-                yield from _read_source(file_source_safe(path, stats), stats, on_progress)
+                yield from _read_source(file_source_safe(path, stats), stats, on_progress, gate=gate)
         else:
             src, head = item
-            yield from _read_source(src, stats, on_progress, head)
+            yield from _read_source(src, stats, on_progress, head, gate)
 
 
 def plan_files(paths: Sequence[str]) -> list[str]:
@@ -168,9 +175,11 @@ def plan_files(paths: Sequence[str]) -> list[str]:
     return files
 
 
-def iter_file_events(path: str, stats: RunStats, on_progress: Callable[[int], None] | None = None) -> Iterator[Event]:
+def iter_file_events(
+    path: str, stats: RunStats, on_progress: Callable[[int], None] | None = None, gate: Any = None
+) -> Iterator[Event]:
     """One file with folder-walk semantics (unknown content is ignored or counted, never raised)."""
-    yield from _read_source(file_source_safe(path, stats), stats, on_progress)
+    yield from _read_source(file_source_safe(path, stats), stats, on_progress, gate=gate)
 
 
 def file_source_safe(path: str, stats: RunStats) -> Source | None:
@@ -183,7 +192,7 @@ def file_source_safe(path: str, stats: RunStats) -> Source | None:
 
 
 def _read_source(
-    src: Source | None, stats: RunStats, on_progress: Progress | None, head: bytes | None = None
+    src: Source | None, stats: RunStats, on_progress: Progress | None, head: bytes | None = None, gate: Any = None
 ) -> Iterator[Event]:
     """One source (a file on disk gets a progress budget of exactly its size)."""
     if src is None:
@@ -195,16 +204,18 @@ def _read_source(
             on_progress(src.size)
         return
     if on_progress is None or not src.path:
-        yield from _read_one(src, stats, on_progress, head)
+        yield from _read_one(src, stats, on_progress, head, gate)
         return
     budget = Budget(src.size, on_progress)
     try:
-        yield from _read_one(src, stats, budget, head)
+        yield from _read_one(src, stats, budget, head, gate)
     finally:
         budget.finish()
 
 
-def _read_one(src: Source, stats: RunStats, on_progress: Progress | None, head: bytes | None) -> Iterator[Event]:
+def _read_one(
+    src: Source, stats: RunStats, on_progress: Progress | None, head: bytes | None, gate: Any = None
+) -> Iterator[Event]:
     progress = on_progress or _noop
     try:
         kind, fmt, reason, head = classify(src, head)
@@ -214,7 +225,7 @@ def _read_one(src: Source, stats: RunStats, on_progress: Progress | None, head: 
     if kind is not None:
         try:
             for member in expand_container(src, kind):
-                yield from _read_source(member, stats, on_progress, member.head)
+                yield from _read_source(member, stats, on_progress, member.head, gate)
         except LimitExceeded as exc:
             stats.file_failed(src.name, "limit exceeded", str(exc))
         except _CONTAINER_ERRORS as exc:
@@ -232,6 +243,8 @@ def _read_one(src: Source, stats: RunStats, on_progress: Progress | None, head: 
     stats.files += 1
     stats.formats[fmt.value] += 1
     reader = READERS[fmt]
+    if gate is not None and fmt in GATED:
+        reader = partial(reader, gate=gate)
     try:
         if fmt is Format.EVTX and src.path:
             if on_progress is None:  # pyevtx reads the path natively: fastest

@@ -90,5 +90,5 @@ def normalise_ecs(obj: Any, source: str, locator: str) -> Event | None:
     )
 
 
-def read(fobj: BinaryIO, source: str, stats: RunStats) -> Iterator[Event]:
-    return read_json(fobj, source, stats, normalise_ecs)
+def read(fobj: BinaryIO, source: str, stats: RunStats, gate: Any = None) -> Iterator[Event]:
+    return read_json(fobj, source, stats, normalise_ecs, gate, route=False)

@@ -31,7 +31,7 @@ import struct
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import orjson
 from evtx import PyEvtxParser
@@ -40,6 +40,7 @@ from iisdetect.model.event import Event
 from iisdetect.model.stats import RunStats
 
 from .evtx_json import normalise_event
+from .gate import admit
 
 HEADER_SIZE, CHUNK_SIZE, CHUNK_HEADER = 4096, 65536, 128
 CHUNK_MAGIC = b"ElfChnk\x00"
@@ -95,7 +96,7 @@ def open_parser(image: bytes) -> PyEvtxParser:
     return PyEvtxParser(io.BytesIO(image))
 
 
-def _parse_chunk(chunk: Chunk, block: bytes, source: str, stats: RunStats) -> Iterator[Event]:
+def _parse_chunk(chunk: Chunk, block: bytes, source: str, stats: RunStats, gate: Any = None) -> Iterator[Event]:
     """Records of one chunk; pyevtx errors are kept on the chunk (accounted by :func:`_settle`)."""
     if len(block) < CHUNK_SIZE:
         block = block + bytes(CHUNK_SIZE - len(block))
@@ -118,10 +119,13 @@ def _parse_chunk(chunk: Chunk, block: bytes, source: str, stats: RunStats) -> It
                 return
             continue
         same = 0
-        rid = rec["event_record_id"]
         chunk.got += 1
+        data = rec["data"]
+        if gate is not None and not admit(gate, data, stats, trusted=True, provider=True):
+            continue
+        rid = rec["event_record_id"]
         try:
-            ev = normalise(loads(rec["data"])["Event"], source, f"record {rid}")
+            ev = normalise(loads(data)["Event"], source, f"record {rid}")
         except orjson.JSONDecodeError as exc:
             stats.skip(source, f"record {rid}", "bad json", str(exc))
         except Exception as exc:  # a record pyevtx rendered oddly never stops the file
@@ -204,12 +208,18 @@ def _settle(chunks: list[Chunk], owned: range, next_id: int, declared: int, sour
 
 
 def read(
-    src: str | BinaryIO, source: str, stats: RunStats, first_chunk: int = 0, chunk_limit: int | None = None
+    src: str | BinaryIO,
+    source: str,
+    stats: RunStats,
+    first_chunk: int = 0,
+    chunk_limit: int | None = None,
+    gate: Any = None,
 ) -> Iterator[Event]:
     """Yield Events from an EVTX file or stream; every record a header claims is read or counted.
 
     ``first_chunk``/``chunk_limit`` (a path only) read a chunk range for ``--jobs``; the headers of
     all chunks are still scanned so neighbours and the file's tail are judged the same way.
+    ``gate`` (a hunt's :class:`~iisdetect.engine.prefilter.RecordGate`) skips records before decoding.
     """
     own = isinstance(src, str)
     fh: BinaryIO = open(src, "rb") if own else src  # noqa: SIM115
@@ -218,7 +228,7 @@ def read(
         next_id = struct.unpack_from("<Q", header, 24)[0] if len(header) >= 32 else 0
         declared = struct.unpack_from("<H", header, 42)[0] if len(header) >= 44 else 0
         if chunk_limit is not None:
-            yield from _read_range(fh, source, stats, first_chunk, chunk_limit, next_id, declared)
+            yield from _read_range(fh, source, stats, first_chunk, chunk_limit, next_id, declared, gate)
             return
         chunks: list[Chunk] = []
         index = 0
@@ -229,7 +239,7 @@ def read(
             c = chunk_state(index, HEADER_SIZE + index * CHUNK_SIZE, block)
             chunks.append(c)
             if c.state == "ok":
-                yield from _parse_chunk(c, block, source, stats)
+                yield from _parse_chunk(c, block, source, stats, gate)
                 _check_chunk(c, source, stats)
             index += 1
         _settle(chunks, range(len(chunks)), next_id, declared, source, stats)
@@ -239,7 +249,14 @@ def read(
 
 
 def _read_range(
-    fh: BinaryIO, source: str, stats: RunStats, first: int, count: int, next_id: int, declared: int
+    fh: BinaryIO,
+    source: str,
+    stats: RunStats,
+    first: int,
+    count: int,
+    next_id: int,
+    declared: int,
+    gate: Any = None,
 ) -> Iterator[Event]:
     total = chunk_count_of(fh)
     chunks = []
@@ -252,7 +269,7 @@ def _read_range(
             c = chunk_state(index, c.offset, fh.read(CHUNK_SIZE))
         chunks.append(c)
         if c.state == "ok" and first <= index < first + count:
-            yield from _parse_chunk(c, head, source, stats)
+            yield from _parse_chunk(c, head, source, stats, gate)
             _check_chunk(c, source, stats)
     last = first + count >= total
     _settle(chunks, range(first, first + count), next_id, declared if last else 0, source, stats)

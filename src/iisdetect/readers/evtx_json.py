@@ -52,10 +52,13 @@ def event_data(ed: Any) -> dict[str, str]:
             continue
         if " " in k:
             k = field_name(k)
-        if type(v) is str:
+        t = type(v)
+        if t is str:
             data[k] = v
         elif k[0] == "#":
             continue
+        elif t is int:  # fast path: pyevtx renders numbers (ProcessId, LogonType) as JSON integers
+            data[k] = str(v)
         else:
             data[k] = stringify(v)
     if not data.get("Binary", True):
@@ -129,5 +132,5 @@ def normalise_json_line(obj: Any, source: str, locator: str) -> Event | None:
     return normalise_event(ev, source, locator)
 
 
-def read(fobj: BinaryIO, source: str, stats: RunStats) -> Iterator[Event]:
-    return read_json(fobj, source, stats, normalise_json_line)
+def read(fobj: BinaryIO, source: str, stats: RunStats, gate: Any = None) -> Iterator[Event]:
+    return read_json(fobj, source, stats, normalise_json_line, gate, provider=True)

@@ -95,5 +95,5 @@ def normalise_flat(obj: Any, source: str, locator: str) -> Event | None:
     )
 
 
-def read(fobj: BinaryIO, source: str, stats: RunStats) -> Iterator[Event]:
-    return read_json(fobj, source, stats, normalise_flat)
+def read(fobj: BinaryIO, source: str, stats: RunStats, gate: Any = None) -> Iterator[Event]:
+    return read_json(fobj, source, stats, normalise_flat, gate)

@@ -20,18 +20,30 @@ import orjson
 from iisdetect.model.event import Event
 from iisdetect.model.stats import RunStats
 
+from .gate import admit_line
 from .sources import LIMITS
 
 #: ``normalise(obj, source, locator)`` returns an Event, or None for a row that is not an event.
 Normaliser = Callable[[Any, str, str], Event | None]
 
 
-def read_json(fobj: BinaryIO, source: str, stats: RunStats, normalise: Normaliser) -> Iterator[Event]:
+def read_json(
+    fobj: BinaryIO,
+    source: str,
+    stats: RunStats,
+    normalise: Normaliser,
+    gate: Any = None,
+    route: bool = True,
+    provider: bool = False,
+) -> Iterator[Event]:
     """Yield Events from NDJSON (or a JSON array / pretty-printed objects) in ``fobj``.
 
     Lines come from 1 MiB blocks (blank lines cost one test each, so a gzip of newlines is cheap);
     a line longer than ``LIMITS.max_line`` is dropped as it streams past (never held whole) and
     counted (``line too long``). A whole-document shape is read up to ``LIMITS.max_document``.
+    ``gate`` (a hunt's) lets lines be skipped before decoding (readers/gate.py; ``route`` False: no
+    EventID routing, only the literal prefilter; ``provider``: lines of pyevtx's shape, whose provider
+    can be read raw).
     """
     loads = orjson.loads
     decode_error = orjson.JSONDecodeError
@@ -58,6 +70,8 @@ def read_json(fobj: BinaryIO, source: str, stats: RunStats, normalise: Normalise
             skip(source, f"line {n}", "line too long", f"longer than {LIMITS.max_line} bytes (max_line)")
             continue
         if not line or line.isspace():
+            continue
+        if gate is not None and not admit_line(gate, line, stats, route, provider):
             continue
         try:
             obj = loads(line)

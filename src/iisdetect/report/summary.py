@@ -77,6 +77,16 @@ def summary_dict(
     return doc
 
 
+def _not_decoded(stats: RunStats) -> str:
+    """``; of those read: N decoded, N routed away, N prefiltered`` when a hunt skipped any."""
+    if not (stats.routed_away or stats.prefiltered):
+        return ""
+    return (
+        f"; of those read: {stats.records_decoded} decoded, {stats.routed_away} routed away (EventID/channel "
+        f"no rule takes), {stats.prefiltered} prefiltered (no rule literal)"
+    )
+
+
 def print_summary(stats: RunStats, console: Console, notes: Sequence[str] = (), alerts: int = 0) -> None:
     """Human summary on stderr; a damaged record is always listed with file and location."""
     fmts = ", ".join(f"{k} {v}" for k, v in sorted(stats.formats.items())) or "none"
@@ -86,6 +96,7 @@ def print_summary(stats: RunStats, console: Console, notes: Sequence[str] = (), 
     console.print(
         Text(
             f"records: {stats.records_seen} seen, {stats.records_read} read, {stats.records_skipped} skipped"
+            + _not_decoded(stats)
             + (f", {stats.filtered_by_time} outside the time window" if stats.filtered_by_time else "")
             + (f", {stats.untimed} without a readable time (kept)" if stats.untimed else "")
         )
