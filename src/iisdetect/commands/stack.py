@@ -1,5 +1,6 @@
 """``iisdetect stack PATH...``: least-frequency-of-occurrence stacking of w3wp.exe DLL loads and module
-registrations/config changes, counted by host, rarest first (``--aql``: the same hunts as QRadar AQL)."""
+registrations/config changes, counted by host, rarest first (``--queries TARGET``: the same hunts for an
+``export`` target; ``--aql`` = ``--queries qradar``)."""
 
 from __future__ import annotations
 
