@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from iisdetect.engine import ir
+from iisdetect.engine import ir, wildcards
 from iisdetect.errors import IisdetectError
 from iisdetect.lake.schema import LakeSchema, lake_schema
 from iisdetect.model.event import MULTI_FIELD, SYSTEM_FIELDS
@@ -83,15 +83,7 @@ class SqlRenderer:
         return {"startswith": "starts_with", "endswith": "ends_with", "contains": "contains"}[op]
 
     def like(self, expr: str, parts: Sequence[object]) -> str:
-        pat = []
-        for p in parts:
-            if p is ir.STAR:
-                pat.append("%")
-            elif p is ir.ONE:
-                pat.append("_")
-            else:
-                pat.append(str(p).replace("#", "##").replace("%", "#%").replace("_", "#_"))
-        return f"{expr} LIKE {self.string(''.join(pat))} ESCAPE '#'"
+        return f"{expr} LIKE {self.string(wildcards.to_like(parts, escape='#') or '')} ESCAPE '#'"
 
     def leaf(self, node: ir.Node) -> str:
         if isinstance(node, ir.Str):
