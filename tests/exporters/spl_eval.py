@@ -7,6 +7,11 @@ tighter than it, case-insensitive ``field="value"`` with ``*`` wildcards, ``fiel
 ``| where`` part with eval semantics (NOT > AND > OR, NULL for a missing field, three-valued logic,
 ``where`` keeps only true). ``match`` uses Python ``re`` in place of PCRE: the patterns' dialect is
 not what this proves. Anything outside the subset raises, so the renderer cannot drift silently.
+
+``SplStack`` adds what the stacking hunts (``hunting/stack_queries_siem.py``) emit after the ``where``:
+``earliest=-Nd`` in the search, ``| eval name=expr, ...``, ``| fillnull value="" f ...``,
+``| stats dc(F) AS a, count AS b, min(F) AS c, max(F) AS d BY f ...`` (a row with a null BY field is
+dropped, as Splunk does) and ``| sort f, ...`` (ascending).
 """
 
 from __future__ import annotations
@@ -79,6 +84,12 @@ class _Parser:
             self.take("op", ")")
             return inner
         name = self.take("word")[1]
+        if name in ("earliest", "latest"):  # relative time modifier: -<N><unit>
+            self.take("op", "=")
+            self.take("op", "-")
+            n = self.take("num")[1]
+            unit = self.take("word")[1]
+            return ("time", name, n * {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit])
         if self.at("word", "IN"):
             self.take()
             self.take("op", "(")
@@ -170,12 +181,17 @@ def _wild(pattern: str, value: str) -> bool:
     return re.fullmatch(rx, value, re.I | re.S) is not None
 
 
-def _search(node: tuple, ev: dict[str, Any]) -> bool:
+def _search(node: tuple, ev: dict[str, Any], now: float | None = None) -> bool:
     kind = node[0]
     if kind == "and":
-        return all(_search(n, ev) for n in node[1])
+        return all(_search(n, ev, now) for n in node[1])
     if kind == "or":
-        return any(_search(n, ev) for n in node[1])
+        return any(_search(n, ev, now) for n in node[1])
+    if kind == "time":
+        if now is None:
+            raise ValueError("SPL subset: a time modifier needs now=")
+        t = _num(ev.get("_time"))
+        return t is not None and (t >= now - node[2] if node[1] == "earliest" else t < now - node[2])
     value = ev.get(node[1])
     if node[1] == "index":
         return True
@@ -240,6 +256,8 @@ def _call(name: str, a: list[Any]) -> Any:
         return a[0] is None
     if name == "isnotnull":
         return a[0] is not None
+    if name == "coalesce":
+        return next((x for x in a if x is not None), None)
     if a and a[0] is None and name != "in":
         return None
     if name == "lower":
@@ -287,3 +305,91 @@ class SplQuery:
 
     def matches(self, ev: dict[str, Any]) -> bool:
         return _search(self.search, ev) and _eval(self.where, ev) is True
+
+
+#: stats functions over a group's non-null values (``count`` without a field: every event of the group)
+_AGG = {"count": len, "dc": lambda v: len({str(x) for x in v}), "min": min, "max": max}
+
+
+class SplStack:
+    """``search | where | eval | fillnull | stats ... BY | sort`` (the stacking hunts); ``rows(events, now)``."""
+
+    def __init__(self, query: str) -> None:
+        stages = query.split("\n| ")
+        self.base = SplQuery(stages[0] + "\n| " + stages[1])
+        self.stages = []
+        for stage in stages[2:]:
+            cmd, _, rest = stage.partition(" ")
+            p = _Parser(tokenize(rest))
+            if cmd == "eval":
+                assigns = []
+                while True:
+                    name = p.take("word")[1]
+                    p.take("op", "=")
+                    assigns.append((name, p.expr()))
+                    if not p.at("op", ","):
+                        break
+                    p.take()
+                self.stages.append(("eval", assigns))
+            elif cmd == "fillnull":
+                p.take("word", "value")
+                p.take("op", "=")
+                value = p.take("str")[1]
+                self.stages.append(("fillnull", value, self._names(p)))
+            elif cmd == "stats":
+                aggs = []
+                while not p.at("word", "BY"):
+                    fn = p.take("word")[1]
+                    arg = None
+                    if p.at("op", "("):
+                        p.take()
+                        arg = p.take("word")[1]
+                        p.take("op", ")")
+                    p.take("word", "AS")
+                    aggs.append((fn, arg, p.take("word")[1]))
+                    if p.at("op", ","):
+                        p.take()
+                p.take("word", "BY")
+                self.stages.append(("stats", aggs, self._names(p)))
+            elif cmd == "sort":
+                self.stages.append(("sort", self._names(p)))
+            else:
+                raise ValueError(f"SPL subset: unknown command {cmd}")
+            if not p.at("eof"):
+                raise ValueError(f"SPL subset: trailing {p.peek()} in {cmd}")
+
+    @staticmethod
+    def _names(p: _Parser) -> list[str]:
+        out = []
+        while not p.at("eof"):
+            out.append(p.take("word")[1])
+            if p.at("op", ","):
+                p.take()
+        return out
+
+    def rows(self, events: list[dict[str, Any]], now: float) -> list[dict[str, Any]]:
+        rows = [dict(e) for e in events if _search(self.base.search, e, now) and _eval(self.base.where, e) is True]
+        for stage in self.stages:
+            if stage[0] == "eval":
+                for r in rows:
+                    r.update({name: _eval(node, r) for name, node in stage[1]})
+            elif stage[0] == "fillnull":
+                for r in rows:
+                    r.update({f: stage[1] for f in stage[2] if r.get(f) is None})
+            elif stage[0] == "stats":
+                groups: dict[tuple, list[dict[str, Any]]] = {}
+                for r in rows:
+                    key = tuple(r.get(f) for f in stage[2])
+                    if None not in key:
+                        groups.setdefault(key, []).append(r)
+                rows = []
+                for key, members in groups.items():
+                    out = dict(zip(stage[2], key, strict=True))
+                    for fn, arg, name in stage[1]:
+                        vals = [m.get(arg) for m in members if arg is None or m.get(arg) is not None]
+                        out[name] = _AGG[fn](vals)
+                    rows.append(out)
+            else:
+                rows.sort(key=lambda r: tuple(_num(r.get(f)) if _num(r.get(f)) is not None else r.get(f)
+                                              for f in stage[1]))  # fmt: skip
+        return rows

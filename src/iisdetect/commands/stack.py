@@ -1,5 +1,6 @@
 """``iisdetect stack PATH...``: least-frequency-of-occurrence stacking of w3wp.exe DLL loads and module
-registrations/config changes, counted by host, rarest first (``--aql``: the same hunts as QRadar AQL)."""
+registrations/config changes, counted by host, rarest first (``--queries TARGET``: the same hunts for an
+``export`` target; ``--aql`` = ``--queries qradar``)."""
 
 from __future__ import annotations
 
@@ -16,8 +17,13 @@ from iisdetect.hunting.stack import KINDS, StackEntry, stack_events
 from iisdetect.report.hunt_output import csv_cell, safe
 
 FORMATS = ("table", "json", "csv")
-#: export's targets: QRadar AQL, and SQL over the lake table (iisdetect convert)
-QUERY_TARGETS = ("qradar", "duckdb", "spark-sql", "databricks")
+#: export's targets: QRadar AQL, the SIEMs' languages, and SQL over the lake table (iisdetect convert)
+QUERY_TARGETS = ("qradar", "splunk", "elastic-esql", "sentinel", "xdr", "duckdb", "spark-sql", "databricks")
+#: export targets that cannot express a stack (no aggregation): a one-line error saying what to use
+NO_STACK = {
+    "elastic-eql": "EQL cannot aggregate (no count/group by); use --queries elastic-esql",
+    "sigma": "Sigma rules have no aggregation to stack with; use a SIEM target (e.g. --queries splunk)",
+}
 CSV_COLUMNS = ("kind", "host_count", "events", "first_seen", "last_seen", "baseline", "flagged", "item", "detail",
                "signer", "via", "hosts", "reasons")  # fmt: skip
 
@@ -37,7 +43,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--flagged", action="store_true", help="only entries not known to the module baseline")
     p.add_argument("--limit", type=int, default=0, metavar="N", help="table: show the N rarest per kind (0 = all)")
     p.add_argument(
-        "--queries", choices=QUERY_TARGETS, metavar="TARGET",
+        "--queries", metavar="TARGET",
         help=f"print the same stacking hunts for a SIEM/lake target ({', '.join(QUERY_TARGETS)}) and exit",
     )  # fmt: skip
     p.add_argument("--aql", action="store_true", help="same as --queries qradar")
@@ -50,15 +56,7 @@ def run(args: argparse.Namespace) -> int:
 
     target = "qradar" if args.aql else args.queries
     if target:
-        from iisdetect.hunting.stack_queries import lake_queries, qradar_queries
-
-        if args.days <= 0:
-            raise UsageError("--days must be positive")
-        queries = qradar_queries(days=args.days) if target == "qradar" else lake_queries(target, args.days)
-        with open_output(args.output) as out:
-            for name, query in queries.items():
-                out.write(f"-- {name}\n{query}\n\n")
-        return 0
+        return print_queries(target, args.days, args.output)
     if not args.paths:
         raise UsageError("stack needs at least one PATH (or --aql)")
     from iisdetect.model.stats import RunStats
@@ -77,6 +75,35 @@ def run(args: argparse.Namespace) -> int:
             tty = out is sys.stdout and sys.stdout.isatty()
             render_table(entries, Console(file=out, width=160 if tty else 120, highlight=False), args.limit)
     print_accounting(stats, Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 100))
+    return 0
+
+
+def print_queries(target: str, days: int, output: str | None) -> int:
+    """The stacking hunts for ``target``; hunts the target has no source for are named, not dropped."""
+    from iisdetect.commands.hunt import open_output
+    from iisdetect.hunting.stack_queries import lake_queries, qradar_queries
+    from iisdetect.hunting.stack_queries_siem import SIEM_TARGETS, comment, siem_queries
+
+    if target in NO_STACK:
+        raise UsageError(f"--queries {target}: {NO_STACK[target]}")
+    if target not in QUERY_TARGETS:
+        raise UsageError(f"--queries: unknown target {target!r} (choose from {', '.join(QUERY_TARGETS)})")
+    if days <= 0:
+        raise UsageError("--days must be positive")
+    omitted: list[str] = []
+    if target == "qradar":
+        queries = qradar_queries(days=days)
+    elif target in SIEM_TARGETS:
+        queries, omitted = siem_queries(target, days)
+    else:
+        queries = lake_queries(target, days)
+    with open_output(output) as out:
+        for name, query in queries.items():
+            out.write(f"{comment(target, name)}\n{query}\n\n")
+        for note in omitted:
+            out.write(comment(target, note) + "\n")
+    for note in omitted:
+        print(f"stack --queries: {note}", file=sys.stderr)
     return 0
 
 

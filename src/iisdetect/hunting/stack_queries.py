@@ -1,4 +1,5 @@
-"""The stacking hunts of :mod:`iisdetect.hunting.stack`, as QRadar AQL (``iisdetect stack --aql``).
+"""The stacking hunts of :mod:`iisdetect.hunting.stack`, as QRadar AQL (``iisdetect stack --aql``) and lake
+SQL; Splunk, ES|QL, Sentinel and XDR are in :mod:`iisdetect.hunting.stack_queries_siem`.
 
 The same selection as the native stack (w3wp.exe DLL loads, EID 29 module registrations, registering
 command lines, config-file writes), grouped and counted by log source, rarest first. Property names come
