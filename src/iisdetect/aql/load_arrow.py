@@ -20,7 +20,7 @@ frees them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from itertools import chain
 from typing import Any
 
@@ -31,13 +31,17 @@ import pyarrow.compute as pc
 from iisdetect.mapping.fields import role
 from iisdetect.model.event import Event
 
-#: Fixed columns in the order of each row tuple built by :meth:`ArrowBatch.add`.
+#: Fixed columns of a batch (before the data columns).
 FIXED_COLUMNS = (
     ("Channel", pa.string()), ("Provider_Name", pa.string()), ("EventID", pa.int64()),
     ("Computer", pa.string()), ("TimeCreated", pa.string()), ("EventRecordID", pa.int64()),
     ("UserID", pa.string()), ("iisdetect_source", pa.string()), ("iisdetect_locator", pa.string()),
     ("logsourceid", pa.int32()), ("qid", pa.int64()), ("category", pa.int32()), ("username", pa.string()),
 )  # fmt: skip
+#: Per-event values in each row tuple built by :meth:`ArrowBatch.fill`; the other fixed columns come
+#: from the event's *place* (channel, computer, provider, event id, source: few per load), by index.
+_ROW = ("_place", "TimeCreated", "EventRecordID", "UserID", "iisdetect_locator", "username")
+_PLACE = ("Channel", "Computer", "Provider_Name", "EventID", "iisdetect_source", "logsourceid", "qid", "category")
 
 _BIG = 1 << 63
 
@@ -49,38 +53,58 @@ class ArrowBatch:
         self.rename = rename
         self.rows: list[tuple[Any, ...]] = []
         #: keys of ``data`` -> (row numbers, data dicts)
-        self.shapes: dict[tuple[str, ...], tuple[list[int], list[dict[str, str]]]] = {}
+        self.shapes: dict[tuple[str, ...], tuple[list[int], list[dict[str, str]], tuple[str, ...]]] = {}
         self.user_fields = role("user")
+        #: place -> its index in ``_place_rows``
+        self._places: dict[tuple[str, str, str, int, str], int] = {}
+        self._place_rows: list[tuple[Any, ...]] = []
 
     def __len__(self) -> int:
         return len(self.rows)
 
-    def add(self, ev: Event, logsourceid: int, qid: int, category: int) -> None:
-        """File one event (values stay Python objects until :meth:`table`)."""
-        data = ev.data
-        rid = ev.record_id
-        if rid is not None and not -_BIG <= rid < _BIG:
-            rid = None  # a forged id above 2^63 must not end the load; it stays in the locator
-        n = len(self.rows)
-        user = self._user(data, ev.user_sid)
-        self.rows.append((ev.channel, ev.provider, ev.event_id, ev.computer, ev.time_created, rid, ev.user_sid,
-                          ev.source, ev.locator, logsourceid, qid, category, user))  # fmt: skip
-        keys = tuple(data)
-        shape = self.shapes.get(keys)
-        if shape is None:
-            shape = self.shapes[keys] = ([], [])
-        shape[0].append(n)
-        shape[1].append(data)
+    def fill(self, events: Iterator[Event], limit: int, place: Callable[[Event], tuple[int, int, int]]) -> int:
+        """File up to ``limit`` events from ``events``; returns how many were taken (0: exhausted).
 
-    def _user(self, d: dict[str, str], sid: str | None) -> str | None:
-        """:func:`iisdetect.mapping.fields.user_name` with the role fields looked up once per run."""
-        for key in self.user_fields:
-            value = d.get(key)
-            if value and value != "-":
-                if key == "SubjectUserName" and d.get("SubjectDomainName"):
-                    return f"{d['SubjectDomainName']}\\{value}"
-                return value
-        return sid
+        ``place(event)`` gives ``(logsourceid, qid, category)``; it is asked once per (channel, computer,
+        provider, event id, source), the answers are kept here. The loop is written out for speed: it
+        is the only per-event Python work of a load.
+        """
+        rows = self.rows
+        append = rows.append
+        shapes = self.shapes
+        known = self._places
+        users = self.user_fields
+        n0 = n = len(rows)
+        end = n0 + limit
+        for ev in events:
+            where = (ev.channel, ev.computer, ev.provider, ev.event_id, ev.source)
+            got = known.get(where)
+            if got is None:
+                got = known[where] = len(self._place_rows)
+                self._place_rows.append(where + place(ev))
+            data = ev.data
+            keys = tuple(data)
+            shape = shapes.get(keys)
+            if shape is None:
+                shape = shapes[keys] = ([], [], tuple(k for k in users if k in data))
+            shape[0].append(n)
+            shape[1].append(data)
+            user = ev.user_sid
+            for key in shape[2]:  # fields.user_name(), over the user fields this shape has
+                value = data[key]
+                if value and value != "-":
+                    if key == "SubjectUserName" and data.get("SubjectDomainName"):
+                        value = f"{data['SubjectDomainName']}\\{value}"
+                    user = value
+                    break
+            rid = ev.record_id
+            if rid is not None and not -_BIG <= rid < _BIG:
+                rid = None  # a forged id above 2^63 must not end the load; it stays in the locator
+            append((got, ev.time_created, rid, ev.user_sid, ev.locator, user))
+            n += 1
+            if n >= end:
+                break
+        return n - n0
 
     def columns_seen(self) -> None:
         """Register this batch's data columns with the renamer, in first-appearance order."""
@@ -91,17 +115,24 @@ class ArrowBatch:
     def table(self, data_cols: list[str]) -> pa.Table:
         """The batch as Arrow: the fixed columns, then every one of ``data_cols`` (null where absent)."""
         n = len(self.rows)
-        fixed = list(zip(*self.rows, strict=True))
+        per_row = dict(zip(_ROW, zip(*self.rows, strict=True), strict=True))
+        per_place = dict(zip(_PLACE, zip(*self._place_rows, strict=True), strict=True))
+        place = pa.array(per_row["_place"], pa.int32())
         arrays: list[pa.Array] = []
         names: list[str] = []
-        for (name, kind), values in zip(FIXED_COLUMNS, fixed, strict=True):
-            arr = _strings(values) if kind == pa.string() else pa.array(values, kind)
+        for name, kind in FIXED_COLUMNS:
+            if name in per_place:
+                values = per_place[name]
+                arr = (_strings(values) if kind == pa.string() else pa.array(values, kind)).take(place)
+            else:
+                values = per_row[name]
+                arr = _strings(values) if kind == pa.string() else pa.array(values, kind)
             if name == "EventID":  # QRadar's property is a string
                 arr = pc.cast(arr, pa.string())
             arrays.append(arr)
             names.append(name)
         parts: dict[str, list[tuple[list[int], tuple[Any, ...]]]] = {}
-        for keys, (rows, dicts) in self.shapes.items():
+        for keys, (rows, dicts, _) in self.shapes.items():
             if not keys:
                 continue
             by_col: dict[str, int] = {}

@@ -128,27 +128,26 @@ def load_events(
     scratch = None if parts_dir else tempfile.mkdtemp(prefix="iisdetect-aql-parts-", dir=tmpdir)
     writer = _PartWriter(con, mapping, parts_dir or scratch)  # type: ignore[arg-type]
     rows = ArrowBatch(rename)
-    add = rows.add
+
+    def place(ev: Event) -> tuple[int, int, int]:
+        skey = (ev.channel, ev.computer)
+        ls = sources.get(skey)
+        if ls is None:
+            ls = sources[skey] = first_ls + len(sources)
+        qkey = (ev.provider.lower(), ev.event_id)
+        q = qids.get(qkey)
+        if q is None:
+            known = known_qids.get(qkey)
+            num, cat = known if known else (synthetic + len(qids), mapping.default_category)
+            q = qids[qkey] = (num, event_name(ev), cat)
+        return ls, q[0], q[2]
+
     gc_was_on = gc.isenabled()
     gc.disable()  # see the docstring of load_arrow: millions of live objects make each collection costly
     try:
-        for ev in events:
-            skey = (ev.channel, ev.computer)
-            ls = sources.get(skey)
-            if ls is None:
-                ls = sources[skey] = first_ls + len(sources)
-            qkey = (ev.provider.lower(), ev.event_id)
-            q = qids.get(qkey)
-            if q is None:
-                known = known_qids.get(qkey)
-                num, cat = known if known else (synthetic + len(qids), mapping.default_category)
-                q = qids[qkey] = (num, event_name(ev), cat)
-            add(ev, ls, q[0], q[2])
-            result.events += 1
-            if len(rows) >= batch:
-                rows.columns_seen()
-                writer.submit(rows.table(rename.order), rename.order)
-        if len(rows):
+        stream = iter(events)
+        while taken := rows.fill(stream, batch, place):
+            result.events += taken
             rows.columns_seen()
             writer.submit(rows.table(rename.order), rename.order)
         writer.wait()
