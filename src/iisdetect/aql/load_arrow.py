@@ -131,8 +131,8 @@ class ArrowBatch:
                 arr = pc.cast(arr, pa.string())
             arrays.append(arr)
             names.append(name)
-        parts: dict[str, list[tuple[list[int], tuple[Any, ...]]]] = {}
-        for keys, (rows, dicts, _) in self.shapes.items():
+        parts: dict[str, list[tuple[int, list[int], tuple[Any, ...]]]] = {}
+        for shape_no, (keys, (rows, dicts, _)) in enumerate(self.shapes.items()):
             if not keys:
                 continue
             by_col: dict[str, int] = {}
@@ -140,9 +140,10 @@ class ArrowBatch:
                 by_col[self.rename(k)] = j
             transposed = list(zip(*map(dict.values, dicts), strict=True))
             for col, j in by_col.items():
-                parts.setdefault(col, []).append((rows, transposed[j]))
+                parts.setdefault(col, []).append((shape_no, rows, transposed[j]))
+        spreads: dict[tuple[int, ...], pa.Array | None] = {}  # columns of the same shapes share one index
         for col in data_cols:
-            arrays.append(_spread(parts.get(col), n))
+            arrays.append(_spread(parts.get(col), n, spreads))
             names.append(col)
         self.rows = []
         self.shapes = {}
@@ -182,21 +183,36 @@ def _first_non_empty(batch: pa.Table, names: list[str], n: int) -> pa.Array:
     if not names:
         return pa.nulls(n, pa.string())
     empty = pa.scalar(None, pa.string())
-    parts = [pc.if_else(pc.equal(c, ""), empty, c) for c in (batch.column(x) for x in names)]
+    cols = [batch.column(x) for x in names]
+    cols = [c.cast(pa.string()) if pa.types.is_dictionary(c.type) else c for c in cols]
+    parts = [pc.if_else(pc.equal(c, ""), empty, c) for c in cols]
     return parts[0] if len(parts) == 1 else pc.coalesce(*parts)
 
 
-def _spread(parts: list[tuple[list[int], tuple[Any, ...]]] | None, n: int) -> pa.Array:
-    """One data column of ``n`` rows from (row numbers, values) parts; null where no part has a value."""
+def _spread(
+    parts: list[tuple[int, list[int], tuple[Any, ...]]] | None, n: int, cache: dict[tuple[int, ...], pa.Array | None]
+) -> pa.Array:
+    """One data column of ``n`` rows from (shape, row numbers, values) parts; null where no part has a value.
+
+    The index that spreads the values to their rows depends only on which shapes have the column:
+    ``cache`` keeps it per set of shapes (most columns belong to one shape with many others).
+    """
     if not parts:
         return pa.nulls(n, pa.string())
-    if len(parts) == 1 and len(parts[0][0]) == n:
-        return _strings(parts[0][1])  # every row has it, in row order
-    values = _strings(list(chain.from_iterable(p[1] for p in parts)))
-    rows = np.concatenate([np.asarray(p[0], dtype=np.int64) for p in parts])
-    where = np.full(n, -1, dtype=np.int64)
-    where[rows] = np.arange(len(rows), dtype=np.int64)
-    return values.take(pa.array(where, mask=where < 0))
+    key = tuple(p[0] for p in parts)
+    if key not in cache:
+        if len(parts) == 1 and len(parts[0][1]) == n:
+            cache[key] = None  # every row has it, in row order
+        else:
+            rows = np.concatenate([np.asarray(p[1], dtype=np.int64) for p in parts])
+            where = np.full(n, -1, dtype=np.int64)
+            where[rows] = np.arange(len(rows), dtype=np.int64)
+            cache[key] = pa.array(where, mask=where < 0)
+    index = cache[key]
+    values = _strings(parts[0][2] if len(parts) == 1 else list(chain.from_iterable(p[2] for p in parts)))
+    # Not ``values.take(index)``: a dictionary array (the values as dictionary, the row index as
+    # indices) costs nothing to build, and Parquet stores it as the plain string column it stands for.
+    return values if index is None else pa.DictionaryArray.from_arrays(index, values)
 
 
 def _strings(values: Any) -> pa.Array:
