@@ -94,6 +94,7 @@ def main() -> int:
     print(f"load: {loaded} events in {load_s:.1f} s wall = {loaded / load_s:,.0f} events/s; process CPU "
           f"{load_cpu:.1f} s = {loaded / load_cpu:,.0f} events/CPU-s; loading thread CPU {load_th:.1f} s = "
           f"{loaded / load_th:,.0f} events/s", flush=True)  # fmt: skip
+    print(f"peak RSS after loading (before any query): {peak_rss_mb():,.0f} MB", flush=True)
 
     query = SEED.read_text(encoding="utf-8")
     emu.prepare()
