@@ -1,15 +1,18 @@
 """Canonical events -> bounded Arrow record batches for the ``aql_events_base`` table.
 
 Why Arrow: the former loader wrote every event as an NDJSON line and let DuckDB's ``read_json``
-parse it back (~106k events/s, DuckDB's JSON reader itself tops out near 200k rows/s). Building
-columns directly skips both the JSON writer and the JSON parser, and DuckDB scans an Arrow table
-without copying it row by row.
+parse it back into a DuckDB table (issue 18: ~106k events/s; DuckDB's JSON reader alone tops out
+near 200k rows/s, and its table writer is slow for these wide, sparse rows). Building columns
+directly skips the JSON writer and parser; ``table._PartWriter`` writes each batch as a Parquet part.
 
-The per-event Python work is kept to a minimum: one tuple of the fixed fields, and the event's
-``data`` dict filed under its *shape* (the tuple of its keys: events of one provider and event id
-share one). Columns are made when a batch is full: each shape's values are transposed in C
-(``zip(*map(dict.values, ...))``) and a data column present in only part of the rows is spread to
-its rows with one Arrow ``take`` (nulls elsewhere). Memory is bounded by one batch of events.
+The per-event Python work is kept to a minimum (:meth:`ArrowBatch.fill`): one small tuple (time,
+record id, SID, locator, user, and the index of the event's *place*: the channel, computer,
+provider, event id and source that repeat, built once), and the event's ``data`` dict filed under
+its *shape* (the tuple of its keys: events of one provider and event id share one). Columns are made
+when a batch is full: each shape's values are transposed in C (``zip(*map(dict.values, ...))``), and
+a data column present in only part of the rows becomes a dictionary array over its values with the
+row index as indices (nulls elsewhere), decoded to a plain string column on the writer's thread.
+Memory is bounded by the two batches in flight.
 
 The loader pauses Python's cyclic garbage collector while it runs (``table.load_events``): a batch
 holds tens of thousands of live dicts and tuples, every allocation threshold crossed then walks them

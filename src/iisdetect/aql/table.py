@@ -112,7 +112,7 @@ def load_events(
 ) -> LoadResult:
     """(Re)create the base and lookup tables from ``events``. Returns counts and data columns.
 
-    Each batch is written as one Parquet part by DuckDB. With ``parts_dir`` the parts stay there and
+    Each batch is written as one Parquet part (pyarrow). With ``parts_dir`` the parts stay there and
     ``aql_events_base`` is a view over them (the fast path: DuckDB's table writer is several times
     slower than its Parquet writer for these wide, sparse rows); without it they go to a temporary
     folder (in ``tmpdir``) and are copied into a stored table, then deleted (``--db FILE``: one
