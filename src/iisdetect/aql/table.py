@@ -177,7 +177,7 @@ def _first_non_empty(fields: tuple[str, ...], present: dict[str, str]) -> str:
 
 
 class _PartWriter:
-    """Writes finished Arrow batches as Parquet parts on one worker thread (DuckDB releases the GIL)."""
+    """Writes finished Arrow batches as Parquet parts on one worker thread (pyarrow releases the GIL)."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, mapping: QRadarMapping, folder: str) -> None:
         self.con = con
