@@ -120,3 +120,18 @@ def test_a_line_range_keeps_absolute_line_numbers_and_skips_shape_detection():
     assert [(e.event_id, e.locator) for e in events] == [(5, "line 1002"), (6, "line 1004")]
     assert [(s.locator, s.reason) for s in stats.skips] == [("line 1001", "bad json")]
     assert stats.records_read == 2
+
+
+def test_line_numbers_count_a_long_run_of_leading_blank_lines():
+    """Blank blocks read past before the first record still count (a --jobs range counts them too).
+    The reader is called directly: the format sniffer already refuses a head that is all blank."""
+    import io
+
+    from iisdetect.model.stats import RunStats
+    from iisdetect.readers import flat_json
+
+    stats = RunStats()
+    blank = 3 << 20  # more than one 1 MiB read
+    events = list(flat_json.read(io.BytesIO(b"\n" * blank + (line() + "not json\n").encode()), "x", stats))
+    assert [e.locator for e in events] == [f"line {blank + 1}"]
+    assert [(s.locator, s.reason) for s in stats.skips] == [(f"line {blank + 2}", "bad json")]

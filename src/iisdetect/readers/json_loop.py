@@ -43,10 +43,12 @@ def read_json(fobj: BinaryIO, source: str, stats: RunStats, normalise: Normalise
     block = _at_least(read, 4096)
     first = getattr(fobj, "iisdetect_first_line", None)
     start = block.lstrip(b"\xef\xbb\xbf \t\r\n")
+    blank = 0  # lines in blank blocks left behind (line numbers stay the file's)
     while first is None and not start and block:  # a long run of blank lines before the first record
+        blank += block.count(b"\n")
         block = _at_least(read, 4096)
         start = block.lstrip(b" \t\r\n")
-    lead = block[: len(block) - len(start)].count(b"\n")
+    lead = blank + block[: len(block) - len(start)].count(b"\n")
     if first is None and not is_json_lines(start):
         data = _document(start, fobj, source, stats)
         if data is None:
@@ -56,7 +58,7 @@ def read_json(fobj: BinaryIO, source: str, stats: RunStats, normalise: Normalise
         else:
             yield from _read_concatenated(data, lead + 1, source, stats, normalise)
         return
-    for n, line in _lines(block, read, LIMITS.max_line, (first or 1) - 1):
+    for n, line in _lines(block, read, LIMITS.max_line, (first or 1) - 1 + blank):
         if line is None:
             skip(source, f"line {n}", "line too long", f"longer than {LIMITS.max_line} bytes (max_line)")
             continue
