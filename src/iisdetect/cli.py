@@ -134,11 +134,9 @@ def _error(message: str) -> None:
 
 
 def _silence_stdout() -> None:
-    """After EPIPE/ENOSPC, point stdout at /dev/null so the interpreter's final flush cannot fail again."""
-    import os
+    from iisdetect.report.writer import silence_stdout
 
-    with contextlib.suppress(OSError, ValueError, AttributeError):
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    silence_stdout()
 
 
 if __name__ == "__main__":

@@ -161,3 +161,20 @@ def test_aql_query_file_dev_zero_binary_and_deep_queries(tmp_path):
     concat = "CONCAT(" + ", ".join([concat] * 255) + ")"  # the finding's 522 KB query, one level more (2 MB)
     (tmp_path / "bomb.aql").write_text("SELECT STRLEN(CONCAT(" + ", ".join([concat] * 2) + ")) FROM events")
     one_line_error(run(["aql", "--file", str(tmp_path / "bomb.aql"), EX]), "aql_query_bytes")
+
+
+@pytest.mark.parametrize("fmt", ["ndjson", "csv", "timesketch"])
+def test_a_streamed_run_cut_by_head_still_counts_everything(fmt):
+    """--no-correlate streams alerts as they fire: a closed pipe stops the writing, not the run."""
+    examples = str(Path(__file__).resolve().parents[2] / "examples")
+    full = subprocess.run([sys.executable, "-m", "iisdetect", "hunt", "--no-correlate", "--format", "ndjson", examples],
+                          capture_output=True, env=ENV, timeout=120)  # fmt: skip
+    want = next(ln for ln in full.stderr.decode().splitlines() if ln.startswith("records:"))
+    proc = subprocess.run(
+        f"{sys.executable} -m iisdetect hunt --no-correlate --format {fmt} {examples} | head -c 100 >/dev/null",
+        shell=True, stderr=subprocess.PIPE, env=ENV, timeout=120,
+    )  # fmt: skip
+    err = proc.stderr.decode()
+    assert "Traceback" not in err and "Exception ignored" not in err, err
+    assert want in err.splitlines()  # the same accounting as the uncut run
+    assert "output closed by its reader" in err

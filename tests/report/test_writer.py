@@ -32,4 +32,4 @@ def test_unwritable_targets_are_usage_errors(tmp_path: Path) -> None:
 def test_escaping_helpers() -> None:
     assert safe("a\x1b[2Jb\x07") == "a\\x1b[2Jb\\x07" and safe(None) == ""
     assert [csv_cell(v) for v in ("=1+1", "+x", "@SUM(A1)", "-cmd /c calc", "-", "-5", "plain", 3)] == [
-        "'=1+1", "'+x", "'@SUM(A1)", "'-cmd /c calc", "-", "'-5", "plain", 3]  # fmt: skip
+        "'=1+1", "'+x", "'@SUM(A1)", "'-cmd /c calc", "'-", "'-5", "plain", 3]  # fmt: skip

@@ -33,7 +33,7 @@ from iisdetect.report.hunt_output import (
 from iisdetect.report.navigator import render_navigator
 from iisdetect.report.summary import EXIT_NO_RECORDS, print_summary, summary_dict
 from iisdetect.report.timesketch import render_timesketch, timesketch_line
-from iisdetect.report.writer import open_output
+from iisdetect.report.writer import open_output, silence_stdout
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -265,12 +265,32 @@ def _run_streaming(args: argparse.Namespace, opts: HuntOptions, out: IO[str]) ->
             if entry is None or args.show_suppressed:
                 out.write(ndjson_line(alert, entry))
 
-    opts.sink = sink
+    closed: list[int] = []  # alerts fired after the reader went away (`| head -1`)
+
+    def guarded(alert: Alert, entry: str | None) -> None:
+        """A closed pipe stops the writing, not the run: the accounting on stderr still adds up."""
+        if closed:
+            closed[0] += 1
+            return
+        try:
+            sink(alert, entry)
+        except BrokenPipeError:
+            closed.append(1)
+            silence_stdout()
+
+    opts.sink = guarded
     with progress_bar(list(args.paths), not args.no_progress) as advance:
         opts.on_progress = advance  # type: ignore[assignment]
         result = hunt(opts)
-    if args.format == "ndjson":
-        out.write(ndjson_summary_line(run_summary(args, result)))
+    if closed:
+        result.notes.append(f"output closed by its reader: {closed[0]} alert(s) not written (the run went on)")
+    elif args.format == "ndjson":
+        try:
+            out.write(ndjson_summary_line(run_summary(args, result)))
+            out.flush()
+        except BrokenPipeError:
+            silence_stdout()
+            result.notes.append("output closed by its reader before the summary line")
     return result
 
 

@@ -42,7 +42,7 @@ def inert(value: Any, csv: bool = False) -> str:
     if value is None:
         return ""
     text = value if isinstance(value, str) else str(value)
-    if csv and text.startswith(FORMULA_START) and text != "-":  # a lone "-" is Windows' empty value, no formula
+    if csv and text.startswith(FORMULA_START):  # a lone "-" too: OWASP's list, no exceptions
         text = "'" + text
     return _UNSAFE.sub(_visible, text)
 

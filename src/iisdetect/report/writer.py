@@ -90,3 +90,13 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def silence_stdout() -> None:
+    """After EPIPE/ENOSPC, point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    import contextlib
+    import os
+    import sys
+
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
