@@ -92,3 +92,46 @@ def test_impossible_time_keeps_the_event_with_unknown_time(tmp_path):
     assert stats.records_skipped == 0
     assert [e.time_created for e in events] == ["", "", "", "2024-02-29T10:00:00.000000Z"]
     assert [e.timestamp.year for e in events] == [1, 1, 1, 2024]
+
+
+class _Range:
+    """A byte range of NDJSON lines, as ``hunting/parallel.py`` hands one to a reader."""
+
+    def __init__(self, data: bytes, first_line: int) -> None:
+        import io
+
+        self._buf = io.BytesIO(data)
+        self.iisdetect_first_line = first_line
+
+    def read1(self, n: int = -1) -> bytes:
+        return self._buf.read(n)
+
+    read = read1
+
+
+def test_a_line_range_keeps_absolute_line_numbers_and_skips_shape_detection():
+    from iisdetect.model.stats import RunStats
+    from iisdetect.readers import flat_json
+
+    # a lone "{" first would make a whole file "pretty-printed objects"; inside a range it is a bad line
+    data = ("{\n" + line(EventID=5) + "\n" + line(EventID=6)).encode()
+    stats = RunStats()
+    events = list(flat_json.read(_Range(data, 1001), "big.json", stats))
+    assert [(e.event_id, e.locator) for e in events] == [(5, "line 1002"), (6, "line 1004")]
+    assert [(s.locator, s.reason) for s in stats.skips] == [("line 1001", "bad json")]
+    assert stats.records_read == 2
+
+
+def test_line_numbers_count_a_long_run_of_leading_blank_lines():
+    """Blank blocks read past before the first record still count (a --jobs range counts them too).
+    The reader is called directly: the format sniffer already refuses a head that is all blank."""
+    import io
+
+    from iisdetect.model.stats import RunStats
+    from iisdetect.readers import flat_json
+
+    stats = RunStats()
+    blank = 3 << 20  # more than one 1 MiB read
+    events = list(flat_json.read(io.BytesIO(b"\n" * blank + (line() + "not json\n").encode()), "x", stats))
+    assert [e.locator for e in events] == [f"line {blank + 1}"]
+    assert [(s.locator, s.reason) for s in stats.skips] == [(f"line {blank + 2}", "bad json")]

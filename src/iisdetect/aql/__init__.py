@@ -81,6 +81,8 @@ class Emulator:
             self._cleanup = weakref.finalize(self, shutil.rmtree, self._tmpdir, True)
         self.columns: list[str] = []
         self._locked = False
+        #: folders of Parquet parts the ``events`` view reads (no ``--db``): readable after the lock
+        self._parts: list[str] = []
 
     def close(self) -> None:
         self.con.close()
@@ -91,7 +93,11 @@ class Emulator:
     def load(self, events: Iterable[Event], tmpdir: str | None = None) -> int:
         if self._locked:
             raise AqlError("the table is locked for querying; load before the first query")
-        return table.load_events(self.con, events, self.mapping, tmpdir=tmpdir or self._tmpdir).events
+        parts = None
+        if self._tmpdir:  # a temporary database: the table is a view over Parquet parts (docs/aql.md)
+            parts = tempfile.mkdtemp(prefix="parts-", dir=self._tmpdir)
+            self._parts.append(parts)
+        return table.load_events(self.con, events, self.mapping, tmpdir=tmpdir, parts_dir=parts).events
 
     def prepare(self) -> None:
         """Build the view, macros and reference sets, find "now", then lock the connection."""
@@ -115,6 +121,9 @@ class Emulator:
             self.now_ms, self.now_source = int(newest), "newest event"
         else:
             self.now_ms, self.now_source = int(datetime.now(UTC).timestamp() * 1000), "clock (no events)"
+        if self._parts:  # the only files a locked connection may still read
+            dirs = ", ".join(table.sql_str(os.path.join(p, "")) for p in self._parts)
+            self.con.execute(f"SET allowed_directories = [{dirs}]")
         guard.lock(self.con)
         self._locked = True
 

@@ -8,24 +8,28 @@ over it at query time from :mod:`iisdetect.mapping.qradar`, so IBM property name
 "Command", ...), ``logsourcetypeid`` and ``payload`` follow the current mapping and switches
 without reloading. ``flows`` is an empty table.
 
-Loading streams the events once into a temporary NDJSON file and reads it with DuckDB's
-``read_json`` and explicit columns (the fastest path measured in feasibility.md 3.4); event values
-never enter SQL text.
+Loading builds bounded Arrow batches from the events (:mod:`iisdetect.aql.load_arrow`) and inserts
+each one with a ``SELECT`` over the registered batch, on a worker thread while the next batch is
+built (docs/aql.md, "Loading"); event values never enter SQL text.
 """
 
 from __future__ import annotations
 
+import gc
 import os
+import shutil
 import tempfile
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import duckdb
-import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
 
+from iisdetect.aql.load_arrow import FIXED_COLUMNS, ArrowBatch, base_part
 from iisdetect.aql.payload import payload_sql
-from iisdetect.mapping.fields import event_name, user_name
+from iisdetect.mapping.fields import event_name
 from iisdetect.mapping.qradar import QRadarMapping
 from iisdetect.model.event import Event
 
@@ -93,8 +97,9 @@ class _Renamer:
         return col
 
 
-#: Events per NDJSON batch: DuckDB parses one batch on a worker thread while Python writes the next.
-BATCH = 250_000
+#: Events per Arrow batch: bounds memory (one batch of events and its columns) while DuckDB writes
+#: the previous batch on a worker thread.
+BATCH = 65_536
 
 
 def load_events(
@@ -103,77 +108,59 @@ def load_events(
     mapping: QRadarMapping,
     tmpdir: str | None = None,
     batch: int = BATCH,
+    parts_dir: str | None = None,
 ) -> LoadResult:
-    """(Re)create the base and lookup tables from ``events``. Returns counts and data columns."""
+    """(Re)create the base and lookup tables from ``events``. Returns counts and data columns.
+
+    Each batch is written as one Parquet part (pyarrow). With ``parts_dir`` the parts stay there and
+    ``aql_events_base`` is a view over them (the fast path: DuckDB's table writer is several times
+    slower than its Parquet writer for these wide, sparse rows); without it they go to a temporary
+    folder (in ``tmpdir``) and are copied into a stored table, then deleted (``--db FILE``: one
+    self-contained file).
+    """
     rename = _Renamer()
-    safe: set[str] = set()  # EventData names stored under their own name
     sources: dict[tuple[str, str], int] = {}
     qids: dict[tuple[str, int], tuple[int, str, int]] = {}
     synthetic = mapping.synthetic_qid_base
+    first_ls = mapping.first_log_source_id
+    known_qids = mapping.qids
     result = LoadResult()
-    inserter = _Inserter(con, mapping)
-    dumps = orjson.dumps
-    out = None
+    scratch = None if parts_dir else tempfile.mkdtemp(prefix="iisdetect-aql-parts-", dir=tmpdir)
+    writer = _PartWriter(con, mapping, parts_dir or scratch)  # type: ignore[arg-type]
+    rows = ArrowBatch(rename)
+
+    def place(ev: Event) -> tuple[int, int, int]:
+        skey = (ev.channel, ev.computer)
+        ls = sources.get(skey)
+        if ls is None:
+            ls = sources[skey] = first_ls + len(sources)
+        qkey = (ev.provider.lower(), ev.event_id)
+        q = qids.get(qkey)
+        if q is None:
+            known = known_qids.get(qkey)
+            num, cat = known if known else (synthetic + len(qids), mapping.default_category)
+            q = qids[qkey] = (num, event_name(ev), cat)
+        return ls, q[0], q[2]
+
+    gc_was_on = gc.isenabled()
+    gc.disable()  # see the docstring of load_arrow: millions of live objects make each collection costly
     try:
-        in_batch = 0
-        for ev in events:
-            if out is None:
-                fd, path = tempfile.mkstemp(prefix="iisdetect-aql-", suffix=".ndjson", dir=tmpdir)
-                out = os.fdopen(fd, "wb", buffering=1 << 20)
-            skey = (ev.channel, ev.computer)
-            ls = sources.get(skey)
-            if ls is None:
-                ls = sources[skey] = mapping.first_log_source_id + len(sources)
-            qkey = (ev.provider.lower(), ev.event_id)
-            q = qids.get(qkey)
-            if q is None:
-                known = mapping.qids.get(qkey)
-                num, cat = known if known else (synthetic + len(qids), mapping.default_category)
-                q = qids[qkey] = (num, event_name(ev), cat)
-            data = ev.data
-            if not safe.issuperset(data):
-                for k in data:
-                    if rename(k) == k:
-                        safe.add(k)
-                if not safe.issuperset(data):
-                    data = {rename(k): v for k, v in data.items()}
-            row = {
-                **data,
-                "Channel": ev.channel, "Provider_Name": ev.provider, "EventID": str(ev.event_id),
-                "Computer": ev.computer, "TimeCreated": ev.time_created, "EventRecordID": _bigint(ev.record_id),
-                "UserID": ev.user_sid, "iisdetect_source": ev.source, "iisdetect_locator": ev.locator,
-                "logsourceid": ls, "qid": q[0], "category": q[2], "username": user_name(ev),
-            }  # fmt: skip
-            out.write(dumps(row))
-            out.write(b"\n")
-            result.events += 1
-            in_batch += 1
-            if in_batch >= batch:
-                out.close()
-                out = None
-                inserter.submit(path, rename.order)
-                in_batch = 0
-        if out is not None:
-            out.close()
-            out = None
-            inserter.submit(path, rename.order)
-        inserter.wait()
-        if not inserter.created:
-            inserter.insert(None, [])
+        stream = iter(events)
+        while taken := rows.fill(stream, batch, place):
+            result.events += taken
+            rows.columns_seen()
+            writer.submit(rows.table(rename.order), rename.order)
+        writer.wait()
+        writer.finish(list(rename.order), materialise=scratch is not None)
     finally:
-        if out is not None:
-            out.close()
-            os.unlink(path)
-        inserter.wait(raise_error=False)
+        if gc_was_on:
+            gc.enable()
+        writer.wait(raise_error=False)
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
     result.columns = list(rename.order)
     _lookup_tables(con, mapping, sources, qids)
     return result
-
-
-def _bigint(value: int | None) -> int | None:
-    """A record id that fits the BIGINT column, else NULL (a forged id above 2^63 must not end the load;
-    the id stays in ``iisdetect_locator``)."""
-    return value if value is None or -(1 << 63) <= value < (1 << 63) else None
 
 
 def _orig(col: str) -> str:
@@ -189,20 +176,22 @@ def _first_non_empty(fields: tuple[str, ...], present: dict[str, str]) -> str:
     return cols[0] if len(cols) == 1 else f"COALESCE({', '.join(cols)})"
 
 
-class _Inserter:
-    """Inserts finished NDJSON batches on one worker thread (DuckDB releases the GIL meanwhile)."""
+class _PartWriter:
+    """Writes finished Arrow batches as Parquet parts on one worker thread (pyarrow releases the GIL)."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, mapping: QRadarMapping) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, mapping: QRadarMapping, folder: str) -> None:
         self.con = con
         self.mapping = mapping
-        self.created = False
-        self.cols: list[str] = []
+        self.folder = folder
+        self.parts: list[str] = []
         self.thread: threading.Thread | None = None
         self.error: BaseException | None = None
 
-    def submit(self, path: str, data_cols: list[str]) -> None:
+    def submit(self, batch: pa.Table, data_cols: list[str]) -> None:
         self.wait()
-        self.thread = threading.Thread(target=self._run, args=(path, list(data_cols)), daemon=True)
+        path = os.path.join(self.folder, f"part-{len(self.parts):06d}.parquet")
+        self.parts.append(path)
+        self.thread = threading.Thread(target=self._run, args=(batch, list(data_cols), path), daemon=True)
         self.thread.start()
 
     def wait(self, raise_error: bool = True) -> None:
@@ -213,52 +202,64 @@ class _Inserter:
             err, self.error = self.error, None
             raise err
 
-    def _run(self, path: str, data_cols: list[str]) -> None:
+    def _run(self, batch: pa.Table, data_cols: list[str], path: str) -> None:
         try:
-            self.insert(path, data_cols)
+            present = {_orig(c).lower(): c for c in data_cols}
+            ips = {c: [present[f.lower()] for f in self.mapping.columns.get(c, ()) if f.lower() in present]
+                   for c in ("sourceip", "destinationip")}  # fmt: skip
+            part = base_part(batch, data_cols, self._epoch_ms, self.mapping.default_devicetype, ips)
+            pq.write_table(part, path)  # pyarrow writes without the GIL
         except BaseException as exc:  # re-raised on the caller's thread by wait()
             self.error = exc
-        finally:
-            os.unlink(path)
 
-    def insert(self, path: str | None, data_cols: list[str]) -> None:
-        json_cols: dict[str, str] = {c: "VARCHAR" for c in data_cols}
-        for c in ("Channel", "Provider_Name", "EventID", "Computer", "TimeCreated", "UserID"):
-            json_cols[c] = "VARCHAR"
-        json_cols.update({"iisdetect_source": "VARCHAR", "iisdetect_locator": "VARCHAR", "username": "VARCHAR"})
-        json_cols.update(_INT_COLUMNS)
-        present = {_orig(c).lower(): c for c in data_cols}
-        t = "epoch_ms(TRY_CAST(NULLIF(TimeCreated, '') AS TIMESTAMPTZ))"
-        select = [
-            f"{t} AS starttime", f"{t} AS devicetime", "logsourceid",
-            f"CAST({self.mapping.default_devicetype} AS INTEGER) AS devicetype", "qid", "category",
-            "CAST(1 AS INTEGER) AS eventcount", "username",
-            *(f"{_first_non_empty(self.mapping.columns.get(c, ()), present)} AS {c}"
-              for c in ("sourceip", "destinationip")),
-            "Channel", "Provider_Name", "EventID", "Computer", "TimeCreated", "EventRecordID", "UserID",
-            "iisdetect_source", "iisdetect_locator", *(quote(c) for c in data_cols),
-        ]  # fmt: skip
-        if path is None:  # no events at all: an empty table of the right shape
-            cols = ", ".join(f"CAST(NULL AS {v}) AS {quote(k)}" for k, v in json_cols.items())
-            source = f"(SELECT {cols} LIMIT 0)"
-        else:
-            spec = "{" + ", ".join(f"{sql_str(k)}: {sql_str(v)}" for k, v in json_cols.items()) + "}"
-            # The path is ours (mkstemp); table functions take no parameters for file names.
-            source = (
-                f"read_json({sql_str(path)}, format='newline_delimited', columns={spec}, maximum_object_size=134217728)"
-            )
-        if not self.created:
-            self.con.execute(f"DROP VIEW IF EXISTS events; DROP TABLE IF EXISTS {BASE}")
-            self.con.execute(f"CREATE TABLE {BASE} AS SELECT {', '.join(select)} FROM {source}")
-            self.created = True
-            self.cols = list(data_cols)
+    def _epoch_ms(self, times: pa.Array) -> pa.Array:
+        """``starttime``: DuckDB's own reading of ``TimeCreated`` (the one the NDJSON loader used)."""
+        self.con.register(_BATCH_VIEW, pa.table({"t": times}))
+        try:
+            sql = f"SELECT epoch_ms(TRY_CAST(NULLIF(t, '') AS TIMESTAMPTZ)) AS s FROM {_BATCH_VIEW}"
+            return self.con.sql(sql).to_arrow_table().column(0).combine_chunks().cast(pa.int64())
+        finally:
+            self.con.unregister(_BATCH_VIEW)
+
+    def finish(self, data_cols: list[str], materialise: bool) -> None:
+        """The base table (or view) over every part; an empty table of the right shape for no events."""
+        for kind in ("VIEW", "TABLE"):  # whichever an earlier load left
+            found = self.con.execute(
+                "SELECT count(*) FROM information_schema.tables WHERE table_name = ? AND table_type LIKE ?",
+                [BASE, "%" + ("VIEW" if kind == "VIEW" else "TABLE")],
+            ).fetchall()[0][0]
+            if found:
+                self.con.execute(f"DROP {kind} {BASE}")
+        self.con.execute("DROP VIEW IF EXISTS events")
+        if not self.parts:
+            cols = ", ".join(f"CAST(NULL AS {_INT_COLUMNS.get(k, 'VARCHAR')}) AS {quote(k)}" for k, _ in FIXED_COLUMNS)
+            select = ", ".join(_select(self.mapping, []))
+            self.con.execute(f"CREATE TABLE {BASE} AS SELECT {select} FROM (SELECT {cols} LIMIT 0)")
             return
-        for c in data_cols:
-            if c not in self.cols:
-                self.con.execute(f"ALTER TABLE {BASE} ADD COLUMN {quote(c)} VARCHAR")
-                self.cols.append(c)
-        self.con.execute(f"INSERT INTO {BASE} BY NAME SELECT {', '.join(select)} FROM {source}")
-        self.con.execute("CHECKPOINT")  # bounds the WAL (else it is replayed in memory at close)
+        names = [*FIXED, *data_cols]
+        files = "[" + ", ".join(sql_str(p) for p in self.parts) + "]"
+        source = f"read_parquet({files}, union_by_name = true)"
+        select = ", ".join(quote(c) for c in names)
+        kind = "TABLE" if materialise else "VIEW"
+        self.con.execute(f"CREATE {kind} {BASE} AS SELECT {select} FROM {source}")
+
+
+def _select(mapping: QRadarMapping, data_cols: list[str]) -> list[str]:
+    """The base table's columns computed from one Arrow batch (``FIXED_COLUMNS`` + ``data_cols``)."""
+    present = {_orig(c).lower(): c for c in data_cols}
+    t = "epoch_ms(TRY_CAST(NULLIF(TimeCreated, '') AS TIMESTAMPTZ))"
+    return [
+        f"{t} AS starttime", f"{t} AS devicetime", "logsourceid",
+        f"CAST({mapping.default_devicetype} AS INTEGER) AS devicetype", "qid", "category",
+        "CAST(1 AS INTEGER) AS eventcount", "username",
+        *(f"{_first_non_empty(mapping.columns.get(c, ()), present)} AS {c}" for c in ("sourceip", "destinationip")),
+        "Channel", "Provider_Name", "EventID", "Computer", "TimeCreated", "EventRecordID", "UserID",
+        "iisdetect_source", "iisdetect_locator", *(quote(c) for c in data_cols),
+    ]  # fmt: skip
+
+
+#: The name an Arrow batch is registered under while it is written (never a user-visible table).
+_BATCH_VIEW = "aql_load_batch"
 
 
 def _lookup_tables(con, mapping, sources, qids) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import sys
 from collections.abc import Iterator
@@ -89,7 +88,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         type=int,
         default=0,
         metavar="N",
-        help="worker processes (default 0 = one per core when the input exceeds 256 MiB, else 1)",
+        help="worker processes (default 0 = one per usable core when the input exceeds 256 MiB, else 1; "
+        "at most 2 per core and one per work unit: docs/hunting.md)",
     )
     p.add_argument(
         "--engine", choices=("native", "duckdb", "spark"), default="native",
@@ -159,14 +159,16 @@ AUTO_PARALLEL_BYTES = 256 * 1024 * 1024
 
 
 def choose_jobs(jobs: int, paths: list[str]) -> int:
-    """Explicit N wins; auto uses every core only when the input is big enough to repay start-up."""
+    """Explicit N wins (the hunt lowers it to what the cores and work units allow, with a note); auto
+    uses every usable core only when the input is big enough to repay the workers' start-up."""
     if jobs < 0:
         raise UsageError("--jobs must be 0 (auto) or a positive number")
     if jobs or "-" in paths:
         return jobs or 1
+    from iisdetect.hunting.parallel import usable_cores
     from iisdetect.readers import total_input_bytes
 
-    return (os.cpu_count() or 1) if total_input_bytes(paths) > AUTO_PARALLEL_BYTES else 1
+    return usable_cores() if total_input_bytes(paths) > AUTO_PARALLEL_BYTES else 1
 
 
 @contextmanager

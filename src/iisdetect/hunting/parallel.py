@@ -1,11 +1,20 @@
-"""Run a hunt on several processes: whole files, and slices of large EVTX files, in parallel.
+"""Run a hunt on several processes: whole files, and slices of large EVTX and NDJSON files, in parallel.
 
 Why processes: parsing (Rust) and normalising + matching (Python) are CPU-bound and hold the GIL
-for the Python half. Work units are whole files, or 16 MiB slices (256 chunks) of EVTX files larger
-than ``SPLIT_BYTES`` (``readers.evtx.read`` with a chunk range: chunk numbers stay absolute).
+for the Python half. Work units are whole files, or slices of files larger than ``SPLIT_BYTES``:
+16 MiB (256 chunks) of an EVTX file (``readers.evtx.read`` with a chunk range: chunk numbers stay
+absolute), or about ``SLICE_BYTES`` of whole lines of a plain NDJSON file (any JSON-lines shape
+``readers/json_loop.py`` reads; never gzip'd, UTF-16, a JSON array or pretty-printed objects).
+A line range starts at the first line that begins at or after its start offset and ends with the
+line that crosses its end offset; the parent counts the newlines before each range once (one pass
+over the file), so ``line N`` locators in alerts and skips are the file's own line numbers.
 Each worker compiles the rules once, returns only hits (rule id + event) and its accounting, and
 results are merged in unit order, so output is the same as a one-process run. Memory per worker is
 bounded by one slice.
+
+How many workers (:func:`clamp_jobs`): never more than work units, never more than
+``JOBS_PER_CORE`` times the usable cores (``os.sched_getaffinity``: a container or ``taskset``
+limit counts, not the machine's cores); a larger ``--jobs`` is lowered and the run says so.
 """
 
 from __future__ import annotations
@@ -14,15 +23,49 @@ import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from iisdetect.model.event import Event
 from iisdetect.model.stats import RunStats
 
 SPLIT_BYTES = 64 * 1024 * 1024
 SLICE_CHUNKS = 256
+#: Target size of one NDJSON line range (the EVTX slice's size).
+SLICE_BYTES = 16 * 1024 * 1024
+#: Workers per usable core at most: a worker waiting on I/O may leave a core idle, thousands never help.
+JOBS_PER_CORE = 2
 
-#: (path, first chunk, chunk count) for an EVTX slice; (path, -1, 0) for a whole file.
-Unit = tuple[str, int, int]
+
+class Unit(NamedTuple):
+    """One piece of work: ``(path, -1, 0)`` a whole file; ``(path, first chunk, chunk count)`` an EVTX
+    slice; ``(path, first byte, end byte, first line number, format)`` a range of NDJSON lines."""
+
+    path: str
+    first: int
+    count: int
+    line: int = 0
+    fmt: str = ""
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (affinity mask where the OS has one, else the CPU count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+def clamp_jobs(jobs: int, units: int) -> tuple[int, str | None]:
+    """Workers for ``units`` work units: at most the units, at most ``JOBS_PER_CORE`` x usable cores.
+
+    Returns the count and, when ``jobs`` asked for more than the cores allow, a note for the summary
+    (fewer workers than requested because there are fewer units is normal and not noted).
+    """
+    cap = JOBS_PER_CORE * usable_cores()
+    note = None
+    if jobs > cap:
+        note = f"--jobs {jobs} lowered to {cap} ({JOBS_PER_CORE} per usable core)"
+    return max(1, min(jobs, cap, units)), note
 
 
 @dataclass
@@ -45,15 +88,80 @@ def plan_units(files: list[str]) -> list[Unit]:
         try:
             big = os.path.getsize(path) > SPLIT_BYTES
             with open(path, "rb") as fh:
-                is_evtx = fh.read(8) == b"ElfFile\x00"
+                head = fh.read(HEAD_BYTES) if big else b""
         except OSError:
-            big = is_evtx = False
-        if big and is_evtx:
+            big, head = False, b""
+        if big and head.startswith(b"ElfFile\x00"):
             total = chunk_count(path)
-            units.extend((path, first, min(SLICE_CHUNKS, total - first)) for first in range(0, total, SLICE_CHUNKS))
+            units.extend(Unit(path, first, min(SLICE_CHUNKS, total - first)) for first in range(0, total, SLICE_CHUNKS))
+        elif big and (fmt := _json_lines_format(head, path)):
+            try:
+                units.extend(line_ranges(path, SLICE_BYTES, fmt))
+            except (OSError, ValueError):  # unreadable now: the whole-file reader reports it
+                units.append(Unit(path, -1, 0))
         else:
-            units.append((path, -1, 0))
+            units.append(Unit(path, -1, 0))
     return units
+
+
+HEAD_BYTES = 64 * 1024
+
+
+def _json_lines_format(head: bytes, path: str) -> str:
+    """The JSON-lines format of a plain file with this head, or "" (not splittable by lines)."""
+    from iisdetect.readers.json_loop import is_json_lines
+    from iisdetect.readers.sniff import Format, sniff
+    from iisdetect.readers.sources import is_utf16
+
+    if is_utf16(head):
+        return ""
+    fmt, _ = sniff(head, path)
+    if fmt not in (Format.EVTX_JSON, Format.FLAT_JSON, Format.ECS, Format.SPLUNK_JSON):
+        return ""
+    return fmt.value if is_json_lines(head.lstrip(b"\xef\xbb\xbf \t\r\n")) else ""
+
+
+def line_ranges(path: str, target: int, fmt: str) -> list[Unit]:
+    """Ranges of whole lines of about ``target`` bytes, each with the number of its first line."""
+    import mmap
+
+    with open(path, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        if size == 0:
+            return [Unit(path, -1, 0)]
+        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+            cuts = [0]
+            for offset in range(target, size, target):
+                nl = mm.find(b"\n", max(offset - 1, cuts[-1]))  # the line starting at or after offset
+                if nl < 0 or nl + 1 >= size:
+                    break
+                if nl + 1 > cuts[-1]:
+                    cuts.append(nl + 1)
+            cuts.append(size)
+            units, line = [], 1
+            for start, end in zip(cuts, cuts[1:], strict=False):
+                units.append(Unit(path, start, end, line, fmt))
+                line += mm[start:end].count(b"\n")
+    return units
+
+
+class _LineRange:
+    """Bytes ``[start, end)`` of an open file, read the way ``read_json`` reads (``read1``)."""
+
+    def __init__(self, fh, start: int, end: int, first_line: int) -> None:  # noqa: ANN001
+        fh.seek(start)
+        self._fh = fh
+        self._left = end - start
+        self.iisdetect_first_line = first_line
+
+    def read1(self, n: int = -1) -> bytes:
+        if self._left <= 0:
+            return b""
+        data = self._fh.read(self._left if n < 0 else min(n, self._left))
+        self._left -= len(data)
+        return data
+
+    read = read1
 
 
 _WORKER: dict[str, object] = {}
@@ -67,9 +175,12 @@ def _run_unit(unit: Unit) -> UnitResult:
     from iisdetect.readers import evtx as evtx_reader
     from iisdetect.readers import iter_file_events
 
-    path, first, count = unit
+    path, first, count = unit.path, unit.first, unit.count
     res = UnitResult()
     matcher = _WORKER["matcher"]
+    if unit.line:
+        _run_lines(unit, res, matcher)
+        return res
     if first < 0:
         events: Iterator[Event] = iter_file_events(path, res.stats, gate=matcher.gate)  # type: ignore[attr-defined]
         res.nbytes = os.path.getsize(path)
@@ -92,6 +203,37 @@ def _run_unit(unit: Unit) -> UnitResult:
 
         res.hit_keys = [None if h[0].record_id is None else event_identity(h[0]) for h in res.hits]
     return res
+
+
+def _run_lines(unit: Unit, res: UnitResult, matcher: object) -> None:
+    """One range of an NDJSON file; the range at byte 0 counts the file (as the EVTX slice at chunk 0)."""
+    from functools import partial
+
+    from iisdetect.readers import GATED, READERS
+    from iisdetect.readers.sniff import Format
+
+    res.nbytes = unit.count - unit.first
+    if unit.first == 0:
+        res.stats.files += 1
+        res.stats.formats[unit.fmt] += 1
+    if matcher.dedupe:  # type: ignore[attr-defined]
+        matcher.seen = set()  # type: ignore[attr-defined]
+        matcher.record_keys = res.keys  # type: ignore[attr-defined]
+    try:
+        with open(unit.path, "rb") as fh:
+            fmt = Format(unit.fmt)
+            reader = READERS[fmt]
+            gate = getattr(matcher, "gate", None)
+            if gate is not None and fmt in GATED:  # the same skip-before-decoding as one process
+                reader = partial(reader, gate=gate)
+            events = reader(_LineRange(fh, unit.first, unit.count, unit.line), unit.path, res.stats)
+            res.newest = matcher.consume(events, res.hits, res.stats)  # type: ignore[attr-defined]
+    except Exception as exc:  # I/O failure mid-file: keep what was read, as the one-process reader does
+        res.stats.file_failed(unit.path, "read error", f"{type(exc).__name__}: {exc}")
+    if matcher.dedupe:  # type: ignore[attr-defined]
+        from iisdetect.hunting.run import event_identity
+
+        res.hit_keys = [None if h[0].record_id is None else event_identity(h[0]) for h in res.hits]
 
 
 def run_parallel(units: list[Unit], jobs: int, matcher_factory: Callable[[], object]) -> Iterator[UnitResult]:

@@ -220,6 +220,7 @@ def hunt(opts: HuntOptions) -> HuntResult:
         raise UsageError("streaming alerts needs correlation off and --last anchored with --now")
     hits = _Collector({r.id: r for r in matcher.tuned}, {r.id: r for r in rules}, stats, opts.sink)
     newest = ""
+    notes: list[str] = []
     units = _parallel_units(opts) if opts.engine == "native" else []
     if opts.engine != "native":
         from iisdetect.lake.engines import lake_hunt
@@ -229,7 +230,11 @@ def hunt(opts: HuntOptions) -> HuntResult:
             opts.engine, opts.paths, rules, tuned, tuning, matcher.since, matcher.until, hits, stats, opts.spark_master
         )
     elif units:
-        from iisdetect.hunting.parallel import run_parallel
+        from iisdetect.hunting.parallel import clamp_jobs, run_parallel
+
+        jobs, note = clamp_jobs(opts.jobs, len(units))
+        if note:
+            notes.append(note)
 
         factory = partial(
             build_matcher,
@@ -243,7 +248,7 @@ def hunt(opts: HuntOptions) -> HuntResult:
             matcher.gate is not None,
         )
         seen: set[int] = set()
-        for part in run_parallel(units, opts.jobs, factory):
+        for part in run_parallel(units, jobs, factory):
             stats.merge(part.stats)
             repeated = _cross_unit_duplicates(part.keys, seen, stats) if matcher.dedupe else set()
             for hit, key in zip(part.hits, part.hit_keys or [None] * len(part.hits), strict=True):
@@ -256,7 +261,7 @@ def hunt(opts: HuntOptions) -> HuntResult:
         events = iter_events(opts.paths, stats, on_progress=opts.on_progress, gate=matcher.gate)
         newest = matcher.consume(events, hits, stats)
 
-    result = HuntResult(hits.alerts, hits.suppressed, [], stats, matcher.tuned, (since, until), newest)
+    result = HuntResult(hits.alerts, hits.suppressed, [], stats, matcher.tuned, (since, until), newest, notes)
     if opts.last is not None and opts.now is None:
         _apply_last(result, opts.last)
     for a in result.alerts:
@@ -313,7 +318,10 @@ def _cross_unit_duplicates(keys: list, seen: set[int], stats: RunStats) -> set[i
 
 
 def _parallel_units(opts: HuntOptions) -> list:
-    """Work units for ``--jobs`` > 1, or [] when one process is as good (stdin, a single unit)."""
+    """Work units for ``--jobs`` > 1, or [] when one process is as good (stdin, a single unit).
+
+    ``jobs`` is clamped where the units are known (:func:`iisdetect.hunting.parallel.clamp_jobs`).
+    """
     if opts.jobs <= 1 or "-" in opts.paths:
         return []
     from iisdetect.hunting.parallel import plan_units

@@ -44,19 +44,24 @@ def read_json(
     ``gate`` (a hunt's) lets lines be skipped before decoding (readers/gate.py; ``route`` False: no
     EventID routing, only the literal prefilter; ``provider``: lines of pyevtx's shape, whose provider
     can be read raw).
+
+    A stream with an ``iisdetect_first_line`` attribute is a byte range of whole lines of an NDJSON
+    file (``--jobs``, hunting/parallel.py): no shape detection, and line numbers start there.
     """
     loads = orjson.loads
     decode_error = orjson.JSONDecodeError
     skip = stats.skip
     read = _Reader(getattr(fobj, "read1", fobj.read))  # one raw read: a stream that breaks keeps what it had
     block = _at_least(read, 4096)
+    first = getattr(fobj, "iisdetect_first_line", None)
     start = block.lstrip(b"\xef\xbb\xbf \t\r\n")
-    while not start and block:  # a long run of blank lines before the first record
+    blank = 0  # lines in blank blocks left behind (line numbers stay the file's)
+    while first is None and not start and block:  # a long run of blank lines before the first record
+        blank += block.count(b"\n")
         block = _at_least(read, 4096)
         start = block.lstrip(b" \t\r\n")
-    lead = block[: len(block) - len(start)].count(b"\n")
-    first_line = start.split(b"\n", 1)[0]
-    if start.startswith(b"[") or first_line.rstrip() == b"{" or _RECORD_HEADER.match(first_line):
+    lead = blank + block[: len(block) - len(start)].count(b"\n")
+    if first is None and not is_json_lines(start):
         data = _document(start, fobj, source, stats)
         if data is None:
             return
@@ -65,7 +70,7 @@ def read_json(
         else:
             yield from _read_concatenated(data, lead + 1, source, stats, normalise)
         return
-    for n, line in _lines(block, read, LIMITS.max_line):
+    for n, line in _lines(block, read, LIMITS.max_line, (first or 1) - 1 + blank):
         if line is None:
             skip(source, f"line {n}", "line too long", f"longer than {LIMITS.max_line} bytes (max_line)")
             continue
@@ -86,6 +91,13 @@ def read_json(
             else:
                 stats.records_read += 1
                 yield ev
+
+
+def is_json_lines(start: bytes) -> bool:
+    """Whether a file whose first non-blank bytes are ``start`` is read line by line (not a JSON array,
+    not pretty-printed objects): only such a file can be split into byte ranges."""
+    first_line = start.split(b"\n", 1)[0]
+    return not (start.startswith(b"[") or first_line.rstrip() == b"{" or _RECORD_HEADER.match(first_line))
 
 
 BLOCK = 1 << 20
@@ -123,9 +135,9 @@ def _at_least(read: _Reader, size: int) -> bytes:
     return b"".join(parts)
 
 
-def _lines(block: bytes, read: _Reader, max_line: int) -> Iterator[tuple[int, bytes | None]]:
-    """``(line number, bytes)``; ``None`` for a line over ``max_line`` (dropped while it streams)."""
-    n = 0
+def _lines(block: bytes, read: _Reader, max_line: int, n: int = 0) -> Iterator[tuple[int, bytes | None]]:
+    """``(line number, bytes)``; ``None`` for a line over ``max_line`` (dropped while it streams).
+    ``n``: lines before ``block`` (a byte range of a file)."""
     rest = b""
     dropping = False
     if block.startswith(b"\xef\xbb\xbf"):
