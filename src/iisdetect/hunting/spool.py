@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import marshal
 import pickle
+import re
 import tempfile
 from array import array
 from collections.abc import Iterator
@@ -30,6 +31,8 @@ from iisdetect.model.event import Event
 from iisdetect.model.times import EPOCH, parse_time
 
 _US = timedelta(microseconds=1)
+#: the readers' one time shape (model/times.py); a time of this shape that parses round-trips exactly
+_CANONICAL = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z\Z")
 #: the time column of an alert without a readable time: one microsecond before ``parse_time("")`` (the
 #: minimum datetime), so untimed alerts sort first, as the empty string does, and subtract like it
 UNTIMED = (datetime.min.replace(tzinfo=UTC) - EPOCH) // _US - 1
@@ -117,7 +120,7 @@ class AlertSpool:
         n = len(self.times)
         us = micros(ev.time_created)
         self.times.append(us)
-        if time_text(us) != ev.time_created:
+        if ev.time_created and not _CANONICAL.match(ev.time_created):
             self.odd_times[n] = ev.time_created
         sid = self.strings.id
         self.computer.append(sid(ev.computer))
