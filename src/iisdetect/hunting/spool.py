@@ -85,7 +85,7 @@ class AlertSpool:
         self.host = array("i")  #: lower-cased Computer (the correlation host)
         self.computer = array("i")  #: Computer as written (the incident's host, the sort key)
         self.rule = array("i")
-        self.key_start = array("q", [0])
+        self.key_start = array("I", [0])
         self.keys = array("i")
         self.elem = array("i")  #: EID 29 element key, -1 for any other alert
         #: times that are not canonical (never seen from the readers; kept exact all the same)

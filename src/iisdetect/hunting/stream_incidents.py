@@ -44,7 +44,7 @@ def _ints(a: np.ndarray) -> Iterator[int]:
 
 class _Union:
     def __init__(self, n: int) -> None:
-        self.parent = array("q", range(n))
+        self.parent = array("i", range(n))
 
     def find(self, i: int) -> int:
         parent = self.parent
@@ -77,37 +77,49 @@ class Plan:
 
 
 def plan(spool: AlertSpool, ids: list[int] | np.ndarray, window: timedelta) -> Plan:
-    """Group the spool's alerts ``ids`` (arrival order) into incidents, as ``correlate`` does."""
-    ids = np.asarray(ids, dtype=np.int64)
+    """Group the spool's alerts ``ids`` (arrival order) into incidents, as ``correlate`` does.
+
+    Union-find runs on the spool's own alert numbers; the temporaries are numpy arrays (8 bytes an
+    alert each, freed as soon as they are used), never Python lists of a million ints.
+    """
+    ids = np.asarray(ids, dtype=np.int32)  # alert numbers: the spool holds fewer than 2**31
     n = len(ids)
-    t = np.frombuffer(spool.times, dtype=np.int64)[ids] if n else np.zeros(0, dtype=np.int64)
-    tkey = _time_rank(spool, ids) if spool.odd_times else t
-    order = np.argsort(tkey, kind="stable")  # (time, arrival): correlate's sort
-    host = np.frombuffer(spool.host, dtype=np.int32)[ids] if n else np.zeros(0, dtype=np.int32)
-    by_host = order[np.argsort(host[order], kind="stable")]
-    bounds = np.flatnonzero(np.diff(host[by_host])) + 1
-    del host
-    uf = _Union(n)
-    win = window // _US
-    tl = spool.times
-    idl = ids.tolist()
-    for seg in np.split(by_host, bounds) if n else []:
-        _link(seg, idl, tl, spool, win, uf)
+    if not n:
+        return Plan(spool, np.zeros(0, dtype=np.int32), np.zeros(1, dtype=np.int64))
+    full = n == len(spool)  # every alert kept (no --last cut): the columns are used in place, not copied
+    if spool.odd_times:
+        tkey = _time_rank(spool, ids)
+    else:
+        tall = np.frombuffer(spool.times, dtype=np.int64)
+        tkey = tall if full else tall[ids]
+    order = np.argsort(tkey, kind="stable").astype(np.int32)  # (time, arrival): correlate's sort
+    hall = np.frombuffer(spool.host, dtype=np.int32)
+    hosts = (hall if full else hall[ids])[order]
+    by_host = np.argsort(hosts, kind="stable").astype(np.int32)
+    bounds = np.flatnonzero(np.diff(hosts[by_host])) + 1
+    del hosts
+    seq = ids[order[by_host]]  # alert numbers per host, in time order within a host
     del by_host
+    uf = _Union(len(spool))
+    win = window // _US
+    for seg in np.split(seq, bounds):
+        _link(seg, spool.times, spool, win, uf)
+    del seq
     find = uf.find
-    root = np.fromiter((find(j) for j in range(n)), dtype=np.int64, count=n)
+    root = np.fromiter((find(i) for i in _ints(ids[order])), dtype=np.int32, count=n)  # in time order
     del uf
-    roots_in_order = root[order]
-    uroots, first_at = np.unique(roots_in_order, return_index=True)
-    first_j = order[first_at]
-    comp = np.frombuffer(spool.computer, dtype=np.int32)[ids[first_j]]
+    uroots, first_at = np.unique(root, return_index=True)
+    first_id = ids[order[first_at]]
+    comp = np.frombuffer(spool.computer, dtype=np.int32)[first_id]
     names = spool.strings.strings
     ranks = {c: r for r, c in enumerate(sorted(set(comp.tolist()), key=lambda c: names[c]))}
     comp_rank = np.fromiter((ranks[c] for c in comp.tolist()), dtype=np.int64, count=len(comp))
-    by_key = np.lexsort((first_at, comp_rank, tkey[first_j]))  # incidents.sort(key=(first, host)), stable
-    rank_of_root = np.empty(n, dtype=np.int64)
-    rank_of_root[uroots[by_key]] = np.arange(len(uroots))
-    inc_in_order = rank_of_root[roots_in_order]
+    by_key = np.lexsort((first_at, comp_rank, tkey[order[first_at]]))  # incidents.sort(key=(first, host))
+    del tkey, comp, comp_rank, first_id, first_at
+    rank_of_u = np.empty(len(uroots), dtype=np.int64)
+    rank_of_u[by_key] = np.arange(len(uroots))
+    inc_in_order = rank_of_u[np.searchsorted(uroots, root)].astype(np.int32)
+    del root, rank_of_u
     members = ids[order[np.argsort(inc_in_order, kind="stable")]]
     starts = np.concatenate(([0], np.cumsum(np.bincount(inc_in_order, minlength=len(uroots)))))
     return Plan(spool, members, starts)
@@ -120,44 +132,43 @@ def _time_rank(spool: AlertSpool, ids: np.ndarray) -> np.ndarray:
     return np.fromiter((rank[s] for s in texts), dtype=np.int64, count=len(texts))
 
 
-def _link(seg: np.ndarray, ids: list[int], times: array, spool: AlertSpool, win: int, uf: _Union) -> None:
-    """``_link_keyed`` then ``_link_unkeyed`` for one host's alerts (positions in time order)."""
+def _link(seg: np.ndarray, times: array, spool: AlertSpool, win: int, uf: _Union) -> None:
+    """``_link_keyed`` then ``_link_unkeyed`` for one host's alerts (alert numbers in time order)."""
     ks_start, keys = spool.key_start, spool.keys
     last_seen: dict[int, int] = {}
     keyed = array("q")
     keyed_times = array("q")
     unkeyed = array("q")
-    for j in _ints(seg):
-        i = ids[j]
+    for i in _ints(seg):
         a, b = ks_start[i], ks_start[i + 1]
         if a == b:
-            unkeyed.append(j)
+            unkeyed.append(i)
             continue
-        tj = times[i]
-        keyed.append(j)
-        keyed_times.append(tj)
+        ti = times[i]
+        keyed.append(i)
+        keyed_times.append(ti)
         for k in keys[a:b]:
             p = last_seen.get(k)
-            if p is not None and tj - times[ids[p]] <= win:
-                uf.union(j, p)
-            last_seen[k] = j
+            if p is not None and ti - times[p] <= win:
+                uf.union(i, p)
+            last_seen[k] = i
     del last_seen
     prev: int | None = None
-    for j in unkeyed:
-        tj = times[ids[j]]
-        pos = bisect.bisect_left(keyed_times, tj)
+    for i in unkeyed:
+        ti = times[i]
+        pos = bisect.bisect_left(keyed_times, ti)
         best = None
         best_gap = 0
         for p in (pos - 1, pos):
             if 0 <= p < len(keyed):
-                gap = abs(tj - keyed_times[p])
+                gap = abs(ti - keyed_times[p])
                 if gap <= win and (best is None or gap < best_gap):
                     best, best_gap = keyed[p], gap
         if best is not None:
-            uf.union(j, best)
-        elif prev is not None and tj - times[ids[prev]] <= win:
-            uf.union(j, prev)
-        prev = j
+            uf.union(i, best)
+        elif prev is not None and ti - times[prev] <= win:
+            uf.union(i, prev)
+        prev = i
 
 
 class _Fix:
@@ -303,7 +314,7 @@ class SpooledAlerts:
 
     @property
     def ids(self) -> np.ndarray:
-        return np.arange(len(self.alerts), dtype=np.int64) if self._ids is None else self._ids
+        return np.arange(len(self.alerts), dtype=np.int32) if self._ids is None else self._ids
 
     def __len__(self) -> int:
         return len(self.ids)
