@@ -139,6 +139,7 @@ def main() -> None:
     ap.add_argument("--mix", choices=("cheap", "full"), default="cheap",
                     help="cheap: only events the rules judge in microseconds (file writes, registry, module "
                     "errors), so a million alerts fit in minutes; full: every firing scenario line")  # fmt: skip
+    ap.add_argument("--reuse", action="store_true", help="keep an input file already written")
     ap.add_argument("--compare", action="store_true", help="also run the in-memory path")
     ap.add_argument("--out", type=Path, default=DATA / "memory")
     args = ap.parse_args()
@@ -146,14 +147,18 @@ def main() -> None:
     gap = _duration(args.gap)
     for n in (int(x) for x in args.alerts.split(",")):
         src = args.out / f"alerts_{n}_{args.mix}_{args.gap}_{args.hosts}.ndjson"
-        copies = make_input(src, n, gap, args.hosts, args.eid29_every, args.mix == "cheap")
+        if args.reuse and src.exists():
+            copies = None  # written by an earlier run with the same options
+        else:
+            copies = make_input(src, n, gap, args.hosts, args.eid29_every, args.mix == "cheap")
         size = src.stat().st_size / 2**20
         for fmt in args.formats.split(","):
             paths = [("spooled", [str(EXE)])]
             if args.compare:
                 paths.append(("in-memory", [sys.executable, "-c", IN_MEMORY]))
             for name, exe in paths:
-                cmd = [*exe, "hunt", str(src), "--format", fmt, "--no-progress", "-o", str(args.out / f"out.{fmt}")]
+                out = args.out / f"out.{n}.{name}.{fmt}"
+                cmd = [*exe, "hunt", str(src), "--format", fmt, "--no-progress", "-o", str(out)]
                 res = run(cmd)
                 row = {"target_alerts": n, "mix": args.mix, "copies": copies, "input_mb": round(size, 1), "format": fmt,
                        "path": name, **res, "cmd": " ".join(cmd)}  # fmt: skip

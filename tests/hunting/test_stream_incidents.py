@@ -168,3 +168,21 @@ def test_spool_refuses_alerts_already_correlated(detector: Detector) -> None:
     with pytest.raises(ValueError):
         spool.add(Alert(rule, ev, notes=["x"]))
     spool.close()
+
+
+def test_full_temp_folder_is_a_one_line_error(detector: Detector, monkeypatch: pytest.MonkeyPatch) -> None:
+    from iisdetect.errors import UsageError
+
+    ev = load("2026-11-20T10:00:00.000000Z")
+    (rule,) = detector.match(ev)
+    spool = AlertSpool()
+
+    class Full:
+        def write(self, _: bytes) -> int:
+            raise OSError(28, "No space left on device")
+
+    real = spool._file
+    monkeypatch.setattr(spool, "_file", Full())
+    with pytest.raises(UsageError, match="No space left on device.*TMPDIR"):
+        spool.add(Alert(rule, ev))
+    real.close()

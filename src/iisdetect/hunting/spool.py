@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from typing import IO
 
 from iisdetect.engine.ir import CompiledRule
+from iisdetect.errors import UsageError
 from iisdetect.hunting.alerts import Alert
 from iisdetect.hunting.incidents import _ELEMENT, module_keys
 from iisdetect.model.event import Event
@@ -74,7 +75,10 @@ class AlertSpool:
     """Append-only alert store: bodies on disk, correlation columns in typed arrays."""
 
     def __init__(self, with_columns: bool = True) -> None:
-        self._file: IO[bytes] = tempfile.TemporaryFile(prefix="iisdetect-alerts-")  # noqa: SIM115
+        try:
+            self._file: IO[bytes] = tempfile.TemporaryFile(prefix="iisdetect-alerts-")  # noqa: SIM115
+        except OSError as exc:
+            raise _spool_error(exc) from None
         self._writing = True
         self.with_columns = with_columns
         self.rules: list[CompiledRule] = []
@@ -109,7 +113,10 @@ class AlertSpool:
             blob = b"M" + marshal.dumps(body)
         except ValueError:  # a value marshal cannot carry (never from the readers): pickle it
             blob = b"P" + pickle.dumps(body, protocol=pickle.HIGHEST_PROTOCOL)
-        self._file.write(blob)
+        try:
+            self._file.write(blob)
+        except OSError as exc:  # a full $TMPDIR: one line, not a traceback
+            raise _spool_error(exc) from None
         self.offsets.append(self.offsets[-1] + len(blob))
         if extra is not None:
             self.extra.append(extra)
@@ -157,6 +164,13 @@ class AlertSpool:
 
     def close(self) -> None:
         self._file.close()
+
+
+def _spool_error(exc: OSError) -> UsageError:
+    return UsageError(
+        f"cannot write the alert spool in {tempfile.gettempdir()}: {exc.strerror or exc} "
+        "(set TMPDIR to a folder with room; docs/correlation.md)"
+    )
 
 
 def _is_eid29(ev: Event) -> bool:
