@@ -78,3 +78,11 @@ def test_no_alerts_and_no_records(tmp_path: Path) -> None:
             out = tmp_path / f"o.{fmt}"
             assert main(["hunt", *argv, "-o", str(out)]) == code
             assert out.read_text(encoding="utf-8") == in_memory(argv)
+
+
+def test_parallel_workers_feed_the_spool(tmp_path: Path, simulated: Path) -> None:
+    """``--jobs 2``: hits from worker processes go to the spool like those of one process."""
+    argv = [str(simulated), "--format", "ndjson", "--no-progress", "--jobs", "2"]
+    out = tmp_path / "p.ndjson"
+    assert main(["hunt", *argv, "-o", str(out)]) == 0
+    assert out.read_text(encoding="utf-8") == in_memory(argv)
