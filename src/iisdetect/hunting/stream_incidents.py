@@ -108,21 +108,33 @@ def plan(spool: AlertSpool, ids: list[int] | np.ndarray, window: timedelta) -> P
     find = uf.find
     root = np.fromiter((find(i) for i in _ints(ids[order])), dtype=np.int32, count=n)  # in time order
     del uf
-    uroots, first_at = np.unique(root, return_index=True)
+    # a root is the smallest alert number of its set; its first place in time order opens the incident
+    first_pos = np.full(len(spool), n, dtype=np.int32)
+    np.minimum.at(first_pos, root, np.arange(n, dtype=np.int32))
+    uroots = np.flatnonzero(first_pos < n).astype(np.int32)
+    first_at = first_pos[uroots]
+    del first_pos
     first_id = ids[order[first_at]]
-    comp = np.frombuffer(spool.computer, dtype=np.int32)[first_id]
-    names = spool.strings.strings
-    ranks = {c: r for r, c in enumerate(sorted(set(comp.tolist()), key=lambda c: names[c]))}
-    comp_rank = np.fromiter((ranks[c] for c in comp.tolist()), dtype=np.int64, count=len(comp))
+    comp_rank = _name_rank(spool, np.frombuffer(spool.computer, dtype=np.int32)[first_id])
     by_key = np.lexsort((first_at, comp_rank, tkey[order[first_at]]))  # incidents.sort(key=(first, host))
-    del tkey, comp, comp_rank, first_id, first_at
-    rank_of_u = np.empty(len(uroots), dtype=np.int64)
-    rank_of_u[by_key] = np.arange(len(uroots))
-    inc_in_order = rank_of_u[np.searchsorted(uroots, root)].astype(np.int32)
-    del root, rank_of_u
+    del tkey, comp_rank, first_id, first_at
+    rank_of_root = np.zeros(len(spool), dtype=np.int32)
+    rank_of_root[uroots[by_key]] = np.arange(len(uroots), dtype=np.int32)
+    inc_in_order = rank_of_root[root]
+    del root, rank_of_root
     members = ids[order[np.argsort(inc_in_order, kind="stable")]]
     starts = np.concatenate(([0], np.cumsum(np.bincount(inc_in_order, minlength=len(uroots)))))
     return Plan(spool, members, starts)
+
+
+def _name_rank(spool: AlertSpool, string_ids: np.ndarray) -> np.ndarray:
+    """Each interned string's rank in text order (Computer names sort incidents and uncorrelated alerts)."""
+    uniq, inverse = np.unique(string_ids, return_inverse=True)
+    names = spool.strings.strings
+    by_name = sorted(range(len(uniq)), key=lambda k: names[uniq[k]])
+    rank = np.empty(len(uniq), dtype=np.int64)
+    rank[by_name] = np.arange(len(uniq))
+    return rank[inverse]
 
 
 def _time_rank(spool: AlertSpool, ids: np.ndarray) -> np.ndarray:
@@ -355,11 +367,7 @@ class SpooledAlerts:
     def _by_time(self) -> np.ndarray:
         sp, ids = self.alerts, np.asarray(self.ids, dtype=np.int64)
         tkey = _time_rank(sp, ids) if sp.odd_times else np.frombuffer(sp.times, dtype=np.int64)[ids]
-        names = sp.strings.strings
-        comp = np.frombuffer(sp.computer, dtype=np.int32)[ids]
-        ranks = {c: r for r, c in enumerate(sorted(set(comp.tolist()), key=lambda c: names[c]))}
-        comp_rank = np.fromiter((ranks[c] for c in comp.tolist()), dtype=np.int64, count=len(comp))
-        return ids[np.lexsort((comp_rank, tkey))]
+        return ids[np.lexsort((_name_rank(sp, np.frombuffer(sp.computer, dtype=np.int32)[ids]), tkey))]
 
     def suppressed(self) -> Iterator[tuple[Alert, str]]:
         sp = self.suppressed_spool
