@@ -50,16 +50,26 @@ def hunt(
 
 
 def load_tuned_rules(
-    ruleset: str | None = DEFAULT_RULESET, rules: Sequence[str] = (), tuning: str | Path | None = None
+    ruleset: str | None = DEFAULT_RULESET,
+    rules: Sequence[str] = (),
+    tuning: str | Path | None = None,
+    skipped: list[str] | None = None,
 ) -> list[CompiledRule]:
-    """The rules as hunt runs them, tuning compiled in; any rule warning is an error (exports use this)."""
+    """The rules as hunt runs them, tuning compiled in.
+
+    Any rule warning (a rule that cannot be compiled, so an export would silently lack it) is an
+    error, unless ``skipped`` is a list: then the warnings are appended to it, each naming its
+    rule, and the rules that did compile are returned (``export --skip-unsupported``).
+    """
     from iisdetect.engine.ruleset import load_rules
     from iisdetect.errors import RuleError
     from iisdetect.tuning.entries import load_tuning
 
     report = load_rules(ruleset, list(rules))
     if report.warnings:
-        raise RuleError("; ".join(report.warnings))
+        if skipped is None:
+            raise RuleError("; ".join(report.warnings))
+        skipped.extend(report.warnings)
     if not tuning:
         return report.rules
     if not Path(tuning).is_file():

@@ -60,3 +60,14 @@ def test_renderings_agree() -> None:
     assert rx.fullmatch("c:\\x\\y\\ab.DLL") and not rx.fullmatch("c:\\x\\a.dll")
     assert wildcards.to_like(("100%", S)) is None  # LIKE cannot say a literal %: callers use the regex
     assert wildcards.str_parts(ir.Str("F", "contains", "")) == (S,)
+
+
+def test_like_with_an_escape_character_keeps_literal_percent_underscore_and_escape() -> None:
+    assert wildcards.to_like(("100%", S, "a_b#", Q), escape="#") == "100#%%a#_b##_"
+    import duckdb
+
+    pat = wildcards.to_like(("100%", S, "a_b#"), escape="#")
+    con = duckdb.connect()
+    hit = "SELECT ? LIKE ? ESCAPE '#'"
+    assert con.execute(hit, ["100%xxa_b#", pat]).fetchone()[0] is True
+    assert con.execute(hit, ["100xxxaXb#", pat]).fetchone()[0] is False

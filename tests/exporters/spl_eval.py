@@ -142,6 +142,9 @@ class _Parser:
         if kind in ("str", "num"):
             self.take()
             return ("lit", val)
+        if kind == "op" and val == "-":  # unary minus: substr(x, -len(y))
+            self.take()
+            return ("bin", "-", ("lit", "0"), self.primary())
         if kind == "word":
             self.take()
             if self.at("op", "("):
@@ -241,6 +244,12 @@ def _call(name: str, a: list[Any]) -> Any:
         return None
     if name == "lower":
         return str(a[0]).lower()
+    if name == "len":
+        return float(len(str(a[0])))
+    if name == "substr":  # 1-based start; a negative start counts from the end (SPL eval functions)
+        text, start = str(a[0]), int(_num(a[1]) or 0)
+        begin = start - 1 if start > 0 else max(0, len(text) + start)
+        return text[begin:] if len(a) < 3 else text[begin : begin + int(_num(a[2]) or 0)]
     if name == "match":
         return re.search(a[1], str(a[0])) is not None
     if name == "tonumber":

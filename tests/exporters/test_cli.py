@@ -60,3 +60,41 @@ def test_sentinel_arm_and_sigma_folder(tmp_path: Path) -> None:
 def test_usage_errors_are_one_line(args: list[str], message: str) -> None:
     p = run(*args)
     assert p.returncode == 2 and message in p.stderr and "Traceback" not in p.stderr
+
+
+SIGMAHQ = Path(__file__).resolve().parents[3] / "shared" / "sigmahq" / "rules" / "windows"
+
+
+@pytest.mark.parametrize("target", ["qradar", "splunk", "elastic-eql", "elastic-esql", "sentinel", "duckdb"])
+def test_sigmahq_rules_export_or_are_skipped_by_name(target: str, tmp_path: Path) -> None:
+    """Rules the project did not write: a rule that cannot be compiled (keywords) or expressed
+    (SQL and computed fields) stops the export with one line, or is listed with --skip-unsupported."""
+    if not SIGMAHQ.is_dir():
+        pytest.skip(f"SigmaHQ rules not found at {SIGMAHQ}")
+    rules = [str(SIGMAHQ / "builtin" / "win_alert_mimikatz_keywords.yml"),
+             str(SIGMAHQ / "file" / "file_delete" / "file_delete_win_delete_own_image.yml"),
+             str(SIGMAHQ / "process_creation" / "proc_creation_win_susp_cross_user_process_spawn.yml")]  # fmt: skip
+    args = ["--target", target, "--no-ruleset", *(a for r in rules for a in ("--rules", r)), "-o", str(tmp_path / "o")]
+    strict = run(*args)
+    assert strict.returncode == 2 and "Mimikatz Use" in strict.stderr and "Traceback" not in strict.stderr
+    assert len(strict.stderr.strip().splitlines()) == 1
+    loose = run(*args, "--skip-unsupported")
+    assert loose.returncode == 0, loose.stderr
+    skipped = [ln for ln in loose.stderr.splitlines() if ln.startswith("skipped: ")]
+    want = 2 if target == "duckdb" else 1  # SQL cannot compute 4688's User (the cross-user rule)
+    assert len(skipped) == want and "'Mimikatz Use'" in skipped[0]
+    assert f"{3 - want} rule(s) exported for {target}, {want} skipped as unsupported" in loose.stderr
+    text = (tmp_path / "o").read_text(encoding="utf-8")
+    if target != "qradar":  # the AQL query names detection types, not rule ids
+        assert "f01d1f70-cd41-42ec-9c0b-26dd9c22bf29" in text  # the fieldref rule made it
+        assert ("d2b7a134-9c3e-4f8a-b56d-e0c1f8a29b47" in text) is (target != "duckdb")
+
+
+def test_a_rule_with_no_place_in_the_target_is_not_counted_as_exported(tmp_path: Path) -> None:
+    rule = SIGMAHQ / "file" / "file_delete" / "file_delete_win_delete_own_image.yml"  # Sysmon 23: no XDR table
+    if not rule.is_file():
+        pytest.skip(f"SigmaHQ rules not found at {SIGMAHQ}")
+    p = run("--target", "xdr", "--no-ruleset", "--rules", str(rule), "-o", str(tmp_path / "x.json"))
+    assert p.returncode == 0, p.stderr
+    assert json.loads((tmp_path / "x.json").read_text()) == []
+    assert "0 rule(s) exported for xdr, 1 left out (no xdr source for any variant)" in p.stderr

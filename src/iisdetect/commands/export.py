@@ -51,6 +51,11 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "-o", "--output", metavar="PATH",
         help="write to PATH instead of stdout (sigma and qradar --split: a folder, required)",
     )  # fmt: skip
+    p.add_argument(
+        "--skip-unsupported",
+        action="store_true",
+        help="export the rules that compile and list the others on stderr (default: any unsupported rule is an error)",
+    )
     p.add_argument("--split", action="store_true", help="qradar: one query per rule, as <rule id>.aql in the -o folder")
     p.add_argument(
         "--properties",
@@ -65,11 +70,14 @@ def _last(text: str | None) -> str | None:
     return aql_last(parse_duration(text)) if text else None
 
 
-def load_export_rules(ruleset: str | None, extra: list[str], tuning_path: str | None) -> list[CompiledRule]:
-    """The rules as hunt would run them, tuning compiled in; any rule warning stops an export."""
+def load_export_rules(
+    ruleset: str | None, extra: list[str], tuning_path: str | None, skipped: list[str] | None = None
+) -> list[CompiledRule]:
+    """The rules as hunt would run them, tuning compiled in; a rule warning stops an export unless
+    ``skipped`` collects it (``--skip-unsupported``)."""
     from iisdetect.api import load_tuned_rules
 
-    return load_tuned_rules(ruleset, extra, tuning_path)
+    return load_tuned_rules(ruleset, extra, tuning_path, skipped)
 
 
 def render(target: str, rules: list[CompiledRule], args: argparse.Namespace):  # noqa: ANN201
@@ -79,11 +87,20 @@ def render(target: str, rules: list[CompiledRule], args: argparse.Namespace):  #
 
     if target in LAKE_TARGETS:  # one SQL query over the canonical table (docs/lake.md)
         from iisdetect.lake.sql import LAKE_TARGETS as DIALECTS
-        from iisdetect.lake.sql import ruleset_query
+        from iisdetect.lake.sql import expressible, ruleset_query
 
         if args.last:
             raise UsageError(f"--last is not supported for {target}: filter TimeCreated in the job that runs it")
-        untuned = options_selection(args).apply(load_export_rules(selected_ruleset(args), args.rules, None))
+        untuned = options_selection(args).apply(load_export_rules(selected_ruleset(args), args.rules, None, []))
+        skipped = getattr(args, "skipped", None)
+        if skipped is not None:  # --skip-unsupported: leave out what SQL cannot express, by name
+            untuned, refused = expressible(untuned, DIALECTS[target])
+            skipped.extend(refused)
+            ids = {r.id for r in untuned}
+            rules = [r for r in rules if r.id in ids]
+            args.exported_ids = ids
+            if not untuned:
+                raise UsageError(f"no rule left to export ({len(skipped)} skipped as unsupported)")
         return ruleset_query(untuned, rules if args.tuning else None, DIALECTS[target]), ExportReport(target)
     if target == "qradar":
         from iisdetect.exporters.qradar import export_rules
@@ -165,7 +182,11 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--split writes one file per rule: give -o FOLDER")
     if args.target != "qradar" and (args.split or args.properties):
         raise UsageError("--split and --properties are for --target qradar")
-    rules = options_selection(args).apply(load_export_rules(selected_ruleset(args), args.rules, args.tuning))
+    skipped: list[str] | None = [] if args.skip_unsupported else None
+    args.skipped = skipped
+    rules = options_selection(args).apply(load_export_rules(selected_ruleset(args), args.rules, args.tuning, skipped))
+    if not rules:
+        raise UsageError("no rule left to export" + (f" ({len(skipped)} skipped as unsupported)" if skipped else ""))
     if args.target == "qradar":
         text, report = _qradar(rules, args), ExportReport("qradar")
     else:
@@ -176,9 +197,16 @@ def run(args: argparse.Namespace) -> int:
         else:
             sys.stdout.write(text)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
+    if getattr(args, "exported_ids", None) is not None:
+        rules = [r for r in rules if r.id in args.exported_ids]
     for r in rules:
         err.print(Text(f"{r.detection_type}: {r.title} ({r.id})"))
     for line in report.lines():
         err.print(Text(f"note: {line}"))
-    err.print(Text(f"{len(rules)} rule(s) exported for {args.target}"))
+    for line in skipped or ():
+        err.print(Text(f"skipped: {line}"))
+    tail = f", {len(skipped)} skipped as unsupported" if skipped else ""
+    if report.dropped:
+        tail += f", {len(report.dropped)} left out (no {args.target} source for any variant)"
+    err.print(Text(f"{len(rules) - len(report.dropped)} rule(s) exported for {args.target}{tail}"))
     return 0

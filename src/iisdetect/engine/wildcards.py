@@ -104,15 +104,22 @@ def to_regex(parts: Sequence[object]) -> str:
     return "".join(out)
 
 
-def to_like(parts: Sequence[object]) -> str | None:
-    """Parts -> a SQL/AQL LIKE pattern (``%``, ``_``), or ``None`` when a literal holds ``%``/``_``:
-    LIKE in AQL has no escape character, so such a value needs a regex instead (:func:`to_regex`)."""
+def to_like(parts: Sequence[object], escape: str = "") -> str | None:
+    """Parts -> a SQL/AQL LIKE pattern (``%``, ``_``).
+
+    Without ``escape`` (AQL's LIKE has no escape character) a literal holding ``%``/``_`` gives
+    ``None``: such a value needs a regex instead (:func:`to_regex`). With ``escape`` (SQL's
+    ``LIKE ... ESCAPE '#'``) the escape character, ``%`` and ``_`` in literals are escaped with it.
+    """
     out = []
     for p in parts:
         if p is ir.STAR:
             out.append("%")
         elif p is ir.ONE:
             out.append("_")
+        elif escape:
+            text = str(p).replace(escape, escape * 2)
+            out.append(text.replace("%", escape + "%").replace("_", escape + "_"))
         else:
             if "%" in p or "_" in p:  # type: ignore[operator]
                 return None

@@ -33,9 +33,18 @@ class ExportReport:
     #: (rule id, variant, "rule" | "tuning") -> canonical fields the target has no column for
     absent: dict[tuple[str, str, str], list[str]] = field(default_factory=dict)
 
+    #: rules the target has no place for at all (no variant mapped): not in the written file
+    dropped: list[str] = field(default_factory=list)
+
     def note(self, rule_id: str, message: str) -> None:
         if (rule_id, message) not in self.notes:
             self.notes.append((rule_id, message))
+
+    def drop(self, rule_id: str, message: str) -> None:
+        """The whole rule is left out of the file; the export's count says so."""
+        self.note(rule_id, message)
+        if rule_id not in self.dropped:
+            self.dropped.append(rule_id)
 
     def size(self, rule_id: str, chars: int) -> None:
         self.sizes[rule_id] = chars
@@ -91,6 +100,13 @@ class IRRenderer:
     def window(self, node: ir.TimeWindow, src: ir.Source) -> str:
         raise NotImplementedError
 
+    def fieldref(self, node: ir.FieldRef, expr: str, other: str, src: ir.Source) -> str:
+        """Sigma ``|fieldref`` (``node.field`` against the value of ``node.other``, case-insensitive,
+        false when either is missing, under NOT too). Dialects that cannot compare two fields keep
+        the default: the test is false (the rule fires less, never more) and the export says so."""
+        self.report.note(self._rule_id, f"{self.target} cannot compare field {node.field} with {node.other}: false")
+        return self.FALSE
+
     def negate(self, text: str) -> str:
         return f"not ({text})"
 
@@ -119,6 +135,9 @@ class IRRenderer:
         expr = self.field(src, node.field)
         if expr is None:
             return self.FALSE
+        if isinstance(node, ir.FieldRef):  # carries its own presence tests: no guard under NOT
+            other = self.field(src, node.other)
+            return self.FALSE if other is None else self.fieldref(node, expr, other, src)
         text = self.leaf(node, expr, src)
         if negated and not isinstance(node, ir.Null):
             return self.guard(node, expr, text, src)

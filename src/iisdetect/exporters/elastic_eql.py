@@ -61,20 +61,16 @@ class EqlRenderer(IRRenderer):
         return eql_field(expr), eql_field(expr)
 
     def leaf(self, node: ir.Node, expr: str, src: ir.Source) -> str:
+        """One leaf test; the dialect's spellings are the ``*_test`` and ``_regex`` methods (ES|QL overrides)."""
         if expr.startswith("@sha256:"):
-            path = eql_field(expr.split(":", 1)[1])
+            path = expr.split(":", 1)[1]
             if isinstance(node, ir.Str) and node.op == "contains" and node.value.upper().startswith("SHA256="):
-                return f"{path} in~ ({eql_string(node.value[7:].lower())})"
+                return self.sha256_test(path, node.value[7:].lower())
             self.report.note(self._rule_id, f"a {node.field} test other than SHA256 has no ECS field: false")
             return self.FALSE
         f, _ = self._expr(expr)
-        tilde = "" if getattr(node, "cased", False) else "~"
         if isinstance(node, ir.Str):
-            v = eql_string(node.value)
-            if node.op == "eq":
-                return f"{f} == {v}" if node.cased else f"{f} in~ ({v})"
-            fn = {"startswith": "startsWith", "endswith": "endsWith", "contains": "stringContains"}[node.op]
-            return f"{fn}{tilde}({f}, {v})"
+            return self.str_test(f, node)
         if isinstance(node, ir.Glob):
             return self._regex(f, glob_rx(node.parts, extra='"#@&<>~'), node.cased)
         if isinstance(node, ir.Regex):
@@ -87,15 +83,34 @@ class EqlRenderer(IRRenderer):
         if isinstance(node, ir.Num):
             return f"{f} == {eql_string(str(node.value))}"
         if isinstance(node, ir.Null):
-            return f'({f} == null or {f} == "")'
+            return self.null_test(f)
         if isinstance(node, ir.Cidr):
-            return f"cidrMatch({f}, {eql_string(node.network)})"
+            return self.cidr_test(f, node.network)
         raise TypeError(f"cannot render {node!r}")
 
-    def _regex(self, f: str, body: str, cased: bool) -> str:
+    def sha256_test(self, path: str, hex_value: str) -> str:
+        return f"{eql_field(path)} in~ ({eql_string(hex_value)})"
+
+    def str_test(self, f: str, node: ir.Str) -> str:
+        v = eql_string(node.value)
+        if node.op == "eq":
+            return f"{f} == {v}" if node.cased else f"{f} in~ ({v})"
+        fn = {"startswith": "startsWith", "endswith": "endsWith", "contains": "stringContains"}[node.op]
+        return f"{fn}{'' if node.cased else '~'}({f}, {v})"
+
+    def null_test(self, f: str) -> str:
+        return f'({f} == null or {f} == "")'
+
+    def cidr_test(self, f: str, network: str) -> str:
+        return f"cidrMatch({f}, {eql_string(network)})"
+
+    def check_regex_length(self, body: str) -> None:
         limit = self.mapping.limits.get("regex_chars", 0)
         if limit and len(body) > limit:
             self.report.note(self._rule_id, f"a regex is {len(body)} chars, above index.max_regex_length {limit}")
+
+    def _regex(self, f: str, body: str, cased: bool) -> str:
+        self.check_regex_length(body)
         return f"{f} regex{'' if cased else '~'} {eql_string(body)}"
 
     def guard(self, node: ir.Node, expr: str, text: str, src: ir.Source) -> str:
@@ -195,7 +210,7 @@ def export_ndjson(
     for rule in rules:
         query, index = r.rule(rule)
         if not query:
-            r.report.note(rule.id, "no variant has an Elastic data stream: rule not exported")
+            r.report.drop(rule.id, "no variant has an Elastic data stream: rule not exported")
             continue
         lines.append(json.dumps(kibana_rule(rule, "eql", query, index, m), ensure_ascii=False))
     return "\n".join(lines) + "\n"

@@ -17,9 +17,8 @@ import json
 from collections.abc import Sequence
 
 from iisdetect.engine import ir
-from iisdetect.exporters.base import ExportReport, glob_rx, require_rules
+from iisdetect.exporters.base import ExportReport, require_rules
 from iisdetect.exporters.elastic_eql import EqlRenderer, eql_string, kibana_rule
-from iisdetect.exporters.lucene_regex import Untranslatable, to_lucene
 from iisdetect.mapping.targets import TargetMapping, load_target_mapping
 
 esql_string = eql_string  # same escapes: \\ \" \n \r \t
@@ -41,43 +40,33 @@ class EsqlRenderer(EqlRenderer):
             return f'CONCAT({us["domain"]}, "\\\\", {us["name"]})', us["name"]
         return _ident(expr), _ident(expr)
 
-    def leaf(self, node: ir.Node, expr: str, src: ir.Source) -> str:
-        if expr.startswith("@sha256:"):
-            path = _ident(expr.split(":", 1)[1])
-            if isinstance(node, ir.Str) and node.op == "contains" and node.value.upper().startswith("SHA256="):
-                return f"TO_LOWER({path}) == {esql_string(node.value[7:].lower())}"
-            self.report.note(self._rule_id, f"a {node.field} test other than SHA256 has no ECS field: false")
-            return self.FALSE
-        f, _ = self._expr(expr)
-        if isinstance(node, ir.Str):
-            col, v = (f, node.value) if node.cased else (f"TO_LOWER({f})", node.value.lower())
-            if node.op == "eq":
-                return f"{col} == {esql_string(v)}"
-            if node.op == "contains":
-                return f"LOCATE({col}, {esql_string(v)}) > 0"
-            fn = "STARTS_WITH" if node.op == "startswith" else "ENDS_WITH"
-            return f"{fn}({col}, {esql_string(v)})"
-        if isinstance(node, ir.Glob):
-            return self._rlike(f, glob_rx(node.parts, extra='"#@&<>~'), node.cased)
-        if isinstance(node, ir.Regex):
-            try:
-                lucene = to_lucene(node.pattern)
-            except Untranslatable as exc:
-                self.report.note(self._rule_id, f"regex on {node.field} has no Lucene form ({exc}): test is false")
-                return self.FALSE
-            return self._rlike(f, lucene, not node.ignore_case)
-        if isinstance(node, ir.Num):
-            return f"{f} == {esql_string(str(node.value))}"
-        if isinstance(node, ir.Null):
-            return f'({f} IS NULL OR {f} == "")'
-        if isinstance(node, ir.Cidr):
-            return f"CIDR_MATCH(TO_IP({f}), {esql_string(node.network)})"
-        raise TypeError(f"cannot render {node!r}")
+    def sha256_test(self, path: str, hex_value: str) -> str:
+        return f"TO_LOWER({_ident(path)}) == {esql_string(hex_value)}"
 
-    def _rlike(self, f: str, body: str, cased: bool) -> str:
-        limit = self.mapping.limits.get("regex_chars", 0)
-        if limit and len(body) > limit:
-            self.report.note(self._rule_id, f"a regex is {len(body)} chars, above index.max_regex_length {limit}")
+    def str_test(self, f: str, node: ir.Str) -> str:
+        col, v = (f, node.value) if node.cased else (f"TO_LOWER({f})", node.value.lower())
+        if node.op == "eq":
+            return f"{col} == {esql_string(v)}"
+        if node.op == "contains":
+            return f"LOCATE({col}, {esql_string(v)}) > 0"
+        fn = "STARTS_WITH" if node.op == "startswith" else "ENDS_WITH"
+        return f"{fn}({col}, {esql_string(v)})"
+
+    def fieldref(self, node: ir.FieldRef, expr: str, other: str, src: ir.Source) -> str:
+        (a, na), (b, nb) = self._expr(expr), self._expr(other)
+        la, lb = f"TO_LOWER({a})", f"TO_LOWER({b})"
+        test = {"eq": f"{la} == {lb}", "startswith": f"STARTS_WITH({la}, {lb})",
+                "endswith": f"ENDS_WITH({la}, {lb})", "contains": f"LOCATE({la}, {lb}) > 0"}[node.op]  # fmt: skip
+        return f"({na} IS NOT NULL AND {nb} IS NOT NULL AND {test})"
+
+    def null_test(self, f: str) -> str:
+        return f'({f} IS NULL OR {f} == "")'
+
+    def cidr_test(self, f: str, network: str) -> str:
+        return f"CIDR_MATCH(TO_IP({f}), {esql_string(network)})"
+
+    def _regex(self, f: str, body: str, cased: bool) -> str:
+        self.check_regex_length(body)
         return f"{f} RLIKE {esql_string(body)}" if cased else f"TO_LOWER({f}) RLIKE {esql_string(body.lower())}"
 
     def guard(self, node: ir.Node, expr: str, text: str, src: ir.Source) -> str:
@@ -141,7 +130,7 @@ def export_ndjson(
     for rule in rules:
         query, _ = r.rule(rule)
         if not query:
-            r.report.note(rule.id, "no variant has an Elastic data stream: rule not exported")
+            r.report.drop(rule.id, "no variant has an Elastic data stream: rule not exported")
             continue
         lines.append(json.dumps(kibana_rule(rule, "esql", query, [], m), ensure_ascii=False))
     return "\n".join(lines) + "\n"

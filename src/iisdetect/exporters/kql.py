@@ -64,6 +64,18 @@ class KqlRenderer(IRRenderer):
             return f"ipv4_is_in_range({expr}, {kql_string(node.network)})"
         raise TypeError(f"cannot render {node!r}")
 
+    def fieldref(self, node: ir.FieldRef, expr: str, other: str, src: ir.Source) -> str:
+        if "@sha256:" in expr + other:
+            return super().fieldref(node, expr, other, src)
+        a, b = f"tolower({expr})", f"tolower({other})"
+        test = {
+            "eq": f"{a} == {b}",
+            "startswith": f"indexof({a}, {b}) == 0",
+            "endswith": f"(strlen({b}) == 0 or indexof({a}, {b}, strlen({a}) - strlen({b})) >= 0)",
+            "contains": f"indexof({a}, {b}) >= 0",
+        }[node.op]
+        return f"({self.guard(node, expr, self.guard(node, other, test, src), src)})"
+
     def guard(self, node: ir.Node, expr: str, text: str, src: ir.Source) -> str:
         """A dynamic property is null when absent (``isnotnull``); a column can only be tested
         for emptiness (an absent and an empty value look the same in a table column)."""

@@ -94,6 +94,19 @@ class Renderer:
             return f"{self.field(node.field)} IS NULL"
         if isinstance(node, ir.Cidr):
             return f"INCIDR({aql_string(node.network)}, {self.field(node.field)})"
+        if isinstance(node, ir.FieldRef):  # case-insensitive, false when either field is absent
+            fa, fb = self.field(node.field), self.field(node.other)
+            a, b = f"LOWER({fa})", f"LOWER({fb})"
+            tests = {
+                "eq": f"{a} = {b}",
+                "startswith": f"SUBSTRING({a}, 0, STRLEN({b})) = {b}",
+                "endswith": f"STRLEN({a}) >= STRLEN({b}) AND "
+                f"SUBSTRING({a}, STRLEN({a}) - STRLEN({b}), STRLEN({b})) = {b}",
+            }
+            if node.op not in tests:  # AQL documents no substring-position function
+                raise ExportError(f"AQL cannot test whether {node.field} contains the value of {node.other}")
+            test = tests[node.op]
+            return f"({fa} IS NOT NULL AND {fb} IS NOT NULL AND {test})"
         raise ExportError(f"cannot export IR node {type(node).__name__}")
 
     # -- trees ----------------------------------------------------------------------------
@@ -111,7 +124,7 @@ class Renderer:
         if isinstance(node, ir.TimeWindow):
             return window_aql(node)
         text = self.leaf(node)
-        if negated and not isinstance(node, ir.Null):
+        if negated and not isinstance(node, ir.Null | ir.FieldRef):
             return f"({self.field(node.field)} IS NOT NULL AND {text})"
         return text
 

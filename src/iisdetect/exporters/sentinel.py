@@ -63,7 +63,7 @@ def sentinel_rules(
     for rule in rules:
         query = r.rule(rule)
         if not query:
-            r.report.note(rule.id, "no variant has a Sentinel table: rule not exported")
+            r.report.drop(rule.id, "no variant has a Sentinel table: rule not exported")
             continue
         tactics, techniques = attack_ids(rule)
         connectors = []

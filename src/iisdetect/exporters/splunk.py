@@ -64,6 +64,17 @@ class SplunkRenderer(IRRenderer):
             return f"cidrmatch({spl_string(node.network)}, {f})"
         raise TypeError(f"cannot render {node!r}")
 
+    def fieldref(self, node: ir.FieldRef, expr: str, other: str, src: ir.Source) -> str:
+        a, b = f"lower({_field(expr)})", f"lower({_field(other)})"
+        tests = {
+            "eq": f"{a}=={b}",
+            "startswith": f"substr({a}, 1, len({b}))=={b}",
+            "endswith": f"(len({b})==0 OR substr({a}, -len({b}))=={b})",
+        }
+        if node.op not in tests:  # SPL's eval has no substring search without a pattern
+            return super().fieldref(node, expr, other, src)
+        return f"(isnotnull({_field(expr)}) AND isnotnull({_field(other)}) AND {tests[node.op]})"
+
     @staticmethod
     def _match(f: str, body: str, ci: bool, dotall: bool = False) -> str:
         flags = ("i" if ci else "") + ("s" if dotall else "")
@@ -145,7 +156,7 @@ def export_savedsearches(
     for rule in rules:
         query = r.rule(rule)
         if not query:
-            r.report.note(rule.id, "no variant has a Splunk source: rule not exported")
+            r.report.drop(rule.id, "no variant has a Splunk source: rule not exported")
             continue
         desc = " ".join(rule.description.split())
         out.append(f"[{stanza_name(rule)}]")

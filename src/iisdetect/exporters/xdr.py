@@ -38,7 +38,7 @@ def export_json(
     for rule in rules:
         query = r.rule(rule)
         if not query:
-            r.report.note(rule.id, "no variant has an XDR table: rule not exported")
+            r.report.drop(rule.id, "no variant has an XDR table: rule not exported")
             continue
         tactics, techniques = attack_ids(rule)
         category = next((TACTIC_NAMES[t][1].replace(" ", "") for t in tactics if t in TACTIC_NAMES), "Persistence")

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from iisdetect.engine import ir
+from iisdetect.engine import ir, wildcards
 from iisdetect.errors import IisdetectError
 from iisdetect.lake.schema import LakeSchema, lake_schema
 from iisdetect.model.event import MULTI_FIELD, SYSTEM_FIELDS
@@ -83,15 +83,7 @@ class SqlRenderer:
         return {"startswith": "starts_with", "endswith": "ends_with", "contains": "contains"}[op]
 
     def like(self, expr: str, parts: Sequence[object]) -> str:
-        pat = []
-        for p in parts:
-            if p is ir.STAR:
-                pat.append("%")
-            elif p is ir.ONE:
-                pat.append("_")
-            else:
-                pat.append(str(p).replace("#", "##").replace("%", "#%").replace("_", "#_"))
-        return f"{expr} LIKE {self.string(''.join(pat))} ESCAPE '#'"
+        return f"{expr} LIKE {self.string(wildcards.to_like(parts, escape='#') or '')} ESCAPE '#'"
 
     def leaf(self, node: ir.Node) -> str:
         if isinstance(node, ir.Str):
@@ -120,6 +112,9 @@ class SqlRenderer:
             return f"({decimal} AND try_cast({f} AS BIGINT) = {node.value})"
         if isinstance(node, ir.Null):  # null means absent
             return f"{self.field(node.field)} IS NULL"
+        if isinstance(node, ir.FieldRef):  # NULL when either is absent: coalesce() makes it false
+            a, b = f"lower({self.field(node.field)})", f"lower({self.field(node.other)})"
+            return f"{a} = {b}" if node.op == "eq" else f"{self._fn(node.op)}({a}, {b})"
         raise LakeSqlError(f"the SQL targets cannot express IR node {type(node).__name__}")
 
     # -- trees ----------------------------------------------------------------------------
@@ -194,6 +189,22 @@ class SqlRenderer:
         if self.dialect == "spark":
             return f"filter(array(\n      {cases}\n    ), x -> x IS NOT NULL)"
         return f"list_filter([\n      {cases}\n    ], lambda x: x IS NOT NULL)"
+
+
+def expressible(rules: Sequence[ir.CompiledRule], dialect: str) -> tuple[list[ir.CompiledRule], list[str]]:
+    """(the rules the SQL targets can express, one line naming each that they cannot and why)."""
+    r = SqlRenderer(dialect)
+    ok: list[ir.CompiledRule] = []
+    refused: list[str] = []
+    for rule in rules:
+        try:
+            r.rule(rule)
+        except LakeSqlError as exc:
+            msg = str(exc)
+            refused.append(msg if msg.startswith("rule ") else f"rule {rule.title!r} ({rule.id}): {msg}")
+        else:
+            ok.append(rule)
+    return ok, refused
 
 
 def ruleset_query(
