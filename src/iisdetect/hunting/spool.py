@@ -51,9 +51,7 @@ def time_text(us: int) -> str:
     if us == UNTIMED:
         return ""
     d = EPOCH + timedelta(microseconds=us)
-    return (
-        f"{d.year:04d}-{d.month:02d}-{d.day:02d}T{d.hour:02d}:{d.minute:02d}:{d.second:02d}.{d.microsecond:06d}Z"
-    )
+    return f"{d.year:04d}-{d.month:02d}-{d.day:02d}T{d.hour:02d}:{d.minute:02d}:{d.second:02d}.{d.microsecond:06d}Z"
 
 
 class StringTable:
