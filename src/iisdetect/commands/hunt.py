@@ -206,14 +206,21 @@ def run(args: argparse.Namespace) -> int:
         if streams(args):
             result = _run_streaming(args, opts, out)
         else:
+            opts.spool = args.format in SPOOLED_FORMATS
             with progress_bar(list(args.paths), not args.no_progress) as advance:
                 opts.on_progress = advance  # type: ignore[assignment]
                 result = hunt(opts)
             try:
-                _render(args, result, out)
+                if result.spooled is not None:
+                    _render_spooled(args, result, out)
+                else:
+                    _render(args, result, out)
             except BrokenPipeError:  # `| head -1`: the accounting on stderr is still owed to the user
                 print_summary(result.stats, err, result.notes, alerts=sum(result.stats.alerts_by_type.values()))
                 raise
+            finally:
+                if result.spooled is not None:
+                    result.spooled.close()
     print_summary(result.stats, err, result.notes, alerts=sum(result.stats.alerts_by_type.values()))
     return EXIT_NO_RECORDS if result.stats.records_read == 0 else 0
 
@@ -309,6 +316,35 @@ def table_width(args: argparse.Namespace, out: IO[str]) -> int:
     if out is sys.stdout and sys.stdout.isatty():
         return shutil.get_terminal_size((100, 24)).columns
     return 100
+
+
+#: formats written from the on-disk alert spool (docs/correlation.md); html still renders in memory
+SPOOLED_FORMATS = ("table", "json", "ndjson", "csv", "timesketch", "navigator")
+
+
+def _render_spooled(args: argparse.Namespace, result: HuntResult, out: IO[str]) -> None:
+    """:func:`_render` for a spooled result: alerts are loaded back one at a time as they are written."""
+    from iisdetect.report import spooled as sp
+
+    alerts = result.spooled
+    if args.format == "table":
+        console = Console(file=out, width=table_width(args, out), highlight=False, no_color=out is not sys.stdout)
+        console.on_broken_pipe = _broken_pipe  # type: ignore[method-assign]
+        sp.write_table(alerts, console, no_records=result.stats.records_read == 0)
+        suppressed = sp.suppressed_alerts(alerts) if args.show_suppressed else []
+        if suppressed:
+            console.print(f"\nSuppressed by tuning ({len(suppressed)}):")
+            render_table(suppressed, [], console)
+    elif args.format == "json":
+        sp.write_json(alerts, run_summary(args, result), out, args.show_suppressed)
+    elif args.format == "ndjson":
+        sp.write_ndjson(alerts, out, args.show_suppressed, run_summary(args, result))
+    elif args.format == "timesketch":
+        sp.write_timesketch(alerts, out)
+    elif args.format == "navigator":
+        sp.write_navigator(alerts, result.rules, out)
+    else:
+        sp.write_csv(alerts, out, args.show_suppressed)
 
 
 def _render(args: argparse.Namespace, result: HuntResult, out: IO[str]) -> None:

@@ -61,6 +61,12 @@ class Incident:
     duplicates: int = 0
     joined: bool = False
     detection_types: list[str] = field(default_factory=list)
+    #: the number of alerts when ``alerts`` is not held (a spooled run streams them: hunting/stream_incidents.py)
+    count: int | None = None
+
+    @property
+    def alert_count(self) -> int:
+        return len(self.alerts) if self.count is None else self.count
 
 
 def module_keys(alert: Alert) -> list[str]:

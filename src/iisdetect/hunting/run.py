@@ -55,6 +55,9 @@ class HuntOptions:
     #: prefilter, engine/prefilter.py); off with ``--no-prefilter``, and off by itself for ``--last``
     #: without ``--now`` (its anchor is the newest event *read*, so every record must be decoded)
     prefilter: bool = True
+    #: keep alerts on disk with only correlation's columns in memory (the CLI; docs/correlation.md):
+    #: the result then has ``spooled`` (rendered by report/spooled.py) and empty ``alerts``/``incidents``
+    spool: bool = False
 
 
 @dataclass
@@ -67,6 +70,8 @@ class HuntResult:
     window: tuple[datetime | None, datetime | None] = (None, None)
     newest_event: str = ""
     notes: list[str] = field(default_factory=list)
+    #: ``HuntOptions.spool``: the alerts and suppressed alerts on disk, with the incident plan
+    spooled: Any = None
 
 
 def prepare_rules(opts: HuntOptions, stats: RunStats) -> tuple[list[CompiledRule], Any]:
@@ -218,7 +223,7 @@ def hunt(opts: HuntOptions) -> HuntResult:
 
     if opts.sink is not None and (opts.correlate_window is not None or (opts.last and opts.now is None)):
         raise UsageError("streaming alerts needs correlation off and --last anchored with --now")
-    hits = _Collector({r.id: r for r in matcher.tuned}, {r.id: r for r in rules}, stats, opts.sink)
+    hits = _Collector({r.id: r for r in matcher.tuned}, {r.id: r for r in rules}, stats, opts.sink, opts.spool)
     newest = ""
     notes: list[str] = []
     units = _parallel_units(opts) if opts.engine == "native" else []
@@ -262,8 +267,14 @@ def hunt(opts: HuntOptions) -> HuntResult:
         newest = matcher.consume(events, hits, stats)
 
     result = HuntResult(hits.alerts, hits.suppressed, [], stats, matcher.tuned, (since, until), newest, notes)
+    result.spooled = hits.spooled
     if opts.last is not None and opts.now is None:
         _apply_last(result, opts.last)
+    if result.spooled is not None:
+        stats.alerts_by_type.update(result.spooled.type_counts())
+        if opts.correlate_window is not None:
+            result.spooled.correlate(opts.correlate_window)
+        return result
     for a in result.alerts:
         stats.alerts_by_type[a.detection_type] += 1
     if opts.correlate_window is not None and result.alerts:
@@ -340,16 +351,25 @@ class _Collector:
         raw_by_id: dict[str, CompiledRule],
         stats: RunStats,
         sink: Callable[[Alert, str | None], None] | None,
+        spool: bool = False,
     ) -> None:
         self.by_id, self.raw_by_id, self.stats, self.sink = by_id, raw_by_id, stats, sink
         self.alerts: list[Alert] = []
         self.suppressed: list[tuple[Alert, str]] = []
+        self.spooled = None
+        if spool and sink is None:
+            from iisdetect.hunting.spool import AlertSpool
+            from iisdetect.hunting.stream_incidents import SpooledAlerts
+
+            self.spooled = SpooledAlerts(AlertSpool(), AlertSpool(with_columns=False))
 
     def append(self, hit: Hit) -> None:
         event, kept, gone = hit
         for rid in kept:
             alert = Alert(self.by_id[rid], event)
-            if self.sink is None:
+            if self.spooled is not None:
+                self.spooled.alerts.add(alert)
+            elif self.sink is None:
                 self.alerts.append(alert)
             else:
                 self.stats.alerts_by_type[alert.detection_type] += 1
@@ -357,7 +377,9 @@ class _Collector:
         for rid, entry in gone:
             self.stats.suppressed_by_entry[entry] += 1
             alert = Alert(self.raw_by_id[rid], event)
-            if self.sink is None:
+            if self.spooled is not None:
+                self.spooled.suppressed_spool.add(alert, entry)
+            elif self.sink is None:
                 self.suppressed.append((alert, entry))
             else:
                 self.sink(alert, entry)
@@ -374,9 +396,14 @@ def _apply_last(result: HuntResult, last: timedelta) -> None:
         start = datetime.min.replace(tzinfo=UTC)
     result.window = (max(result.window[0], start) if result.window[0] else start, result.window[1])
     start_s = format_iso(start)
-    keep = [a for a in result.alerts if not a.event.time_created or a.event.time_created >= start_s]
-    dropped = len(result.alerts) - len(keep)
-    result.alerts = keep
+    if result.spooled is not None:
+        from iisdetect.hunting.spool import micros
+
+        dropped = result.spooled.keep_from(micros(start_s))
+    else:
+        keep = [a for a in result.alerts if not a.event.time_created or a.event.time_created >= start_s]
+        dropped = len(result.alerts) - len(keep)
+        result.alerts = keep
     result.notes.append(
         f"--last {last} anchored at the newest event read ({result.newest_event}); "
         f"{dropped} alert(s) before {start_s} left out"

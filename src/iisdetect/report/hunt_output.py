@@ -51,7 +51,7 @@ def incident_dict(inc: Any) -> dict[str, Any]:
         "last": inc.last,
         "module": inc.module,
         "summary": inc.summary,
-        "alert_count": len(inc.alerts),
+        "alert_count": inc.alert_count,
         "duplicates": inc.duplicates,
         "detection_types": list(inc.detection_types),
     }
@@ -105,20 +105,35 @@ def render_table(alerts: list[Alert], incidents: list[Any], console: Console, *,
     command line) gets the whole width. Without incidents (``--no-correlate``) every alert line names
     its host and alerts come in time order.
     """
-    if not alerts:
+    listed = [
+        (inc, len(members), members if inc is not None else sorted(members, key=_time_host))
+        for inc, members in groups(alerts, incidents)
+    ]
+    write_table(listed, {a.detection_type for a in alerts}, console, no_records=no_records)
+
+
+def _time_host(a: Alert) -> tuple[str, str]:
+    return a.event.time_created, a.event.computer
+
+
+#: (incident or None, number of alerts, the alerts in output order): what every writer iterates
+Group = tuple[Any | None, int, Iterable[Alert]]
+
+
+def write_table(grouped: Iterable[Group], types: set[str], console: Console, *, no_records: bool = False) -> None:
+    """:func:`render_table` over groups that may stream their alerts (report/spooled.py)."""
+    if not types:
         console.print("No records read: nothing was searched." if no_records else "No alerts.")
         return
     evidence_width = max(20, console.width - 6)
-    for inc, members in groups(alerts, incidents):
+    for inc, count, members in grouped:
         if inc is not None:
             head = Text(f"{inc.id}  ", style="bold")
             head.append(f"{inc.level.upper()}", style=LEVEL_STYLE.get(inc.level, "") + " bold")
             head.append(f"  {safe(inc.host)}  {safe(inc.first)[:19].replace('T', ' ')} .. ")
-            head.append(f"{safe(inc.last)[11:19]}  {len(members)} alert(s)")
+            head.append(f"{safe(inc.last)[11:19]}  {count} alert(s)")
             console.print(head, no_wrap=True, overflow="ellipsis")  # the host is attacker text: one line
             console.print(folded(safe(inc.summary), 2, console, style="dim"))
-        else:
-            members = sorted(members, key=lambda a: (a.event.time_created, a.event.computer))
         for a in members:
             if is_duplicate(a):  # counted in the incident header and on its representative
                 continue
@@ -136,12 +151,16 @@ def render_table(alerts: list[Alert], incidents: list[Any], console: Console, *,
             console.print(line, overflow="fold")
             console.print(folded(safe(fit(evidence(a), evidence_width)), 6, console))
         console.print()
-    print_guides(alerts, console)
+    print_guide_types(types, console)
 
 
 def print_guides(alerts: list[Alert], console: Console) -> None:
     """One line per alert type: the guide (investigation steps, playbook, tuning) to follow for it."""
-    types = sorted({a.detection_type for a in alerts})
+    print_guide_types({a.detection_type for a in alerts}, console)
+
+
+def print_guide_types(detection_types: set[str], console: Console) -> None:
+    types = sorted(detection_types)
     console.print(Text("Guides (docs/playbook.md; hunt --format html shows them with each alert):", style="bold"))
     for t in types:
         g = guide_for(t)

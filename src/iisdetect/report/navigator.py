@@ -11,6 +11,7 @@ listed without a score (with a comment), so the layer also shows coverage.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from typing import IO, Any
 
 import orjson
@@ -25,12 +26,21 @@ ATTACK_VERSION = "18"
 
 
 def layer(alerts: list[Alert], rules: list[CompiledRule], name: str = "iisdetect hunt") -> dict[str, Any]:
+    return layer_from_counts(((a.rule, 1) for a in alerts), rules, name)
+
+
+def layer_from_counts(
+    fired: Iterable[tuple[CompiledRule, int]], rules: list[CompiledRule], name: str = "iisdetect hunt"
+) -> dict[str, Any]:
+    """The layer from (rule, alerts it raised) pairs: all a spooled run needs, without loading alerts."""
     counts: Counter[str] = Counter()
     titles: dict[str, set[str]] = {}
-    for a in alerts:
-        for t in attack_ids(a.rule.tags):
-            counts[t] += 1
-            titles.setdefault(t, set()).add(a.rule.title)
+    total = 0
+    for rule, n in fired:
+        total += n
+        for t in attack_ids(rule.tags):
+            counts[t] += n
+            titles.setdefault(t, set()).add(rule.title)
     covered = {t for r in rules for t in attack_ids(r.tags)}
     techniques = []
     for t in sorted(covered | set(counts)):
@@ -53,7 +63,7 @@ def layer(alerts: list[Alert], rules: list[CompiledRule], name: str = "iisdetect
         "name": name,
         "versions": {"attack": ATTACK_VERSION, "navigator": NAVIGATOR_VERSION, "layer": LAYER_VERSION},
         "domain": "enterprise-attack",
-        "description": f"Alerts per technique from iisdetect {__version__} ({len(alerts)} alert(s))",
+        "description": f"Alerts per technique from iisdetect {__version__} ({total} alert(s))",
         "filters": {"platforms": ["Windows"]},
         "sorting": 3,
         "layout": {"layout": "side", "showID": True, "showName": True, "expandedSubtechniques": "annotated"},
