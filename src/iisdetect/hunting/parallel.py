@@ -199,7 +199,7 @@ def _run_unit(unit: Unit) -> UnitResult:
         matcher.record_keys = res.keys  # type: ignore[attr-defined]
     res.newest = matcher.consume(events, res.hits, res.stats)  # type: ignore[attr-defined]
     if matcher.dedupe:  # type: ignore[attr-defined]
-        from iisdetect.hunting.run import event_identity
+        from iisdetect.hunting.duplicates import event_identity
 
         res.hit_keys = [None if h[0].record_id is None else event_identity(h[0]) for h in res.hits]
     return res
@@ -231,7 +231,7 @@ def _run_lines(unit: Unit, res: UnitResult, matcher: object) -> None:
     except Exception as exc:  # I/O failure mid-file: keep what was read, as the one-process reader does
         res.stats.file_failed(unit.path, "read error", f"{type(exc).__name__}: {exc}")
     if matcher.dedupe:  # type: ignore[attr-defined]
-        from iisdetect.hunting.run import event_identity
+        from iisdetect.hunting.duplicates import event_identity
 
         res.hit_keys = [None if h[0].record_id is None else event_identity(h[0]) for h in res.hits]
 
