@@ -36,3 +36,19 @@ def test_summary_counts_skipped_records(corpus: Path, capsys: pytest.CaptureFixt
 def test_last_without_now_decodes_every_record(corpus: Path, capsys: pytest.CaptureFixture[str]) -> None:
     doc, _ = _hunt(["--last", "1h", str(corpus / PANACHE)], capsys)
     assert doc["summary"]["routed_away"] == doc["summary"]["prefiltered"] == 0  # the anchor needs every time
+
+
+@pytest.mark.parametrize("line", [b'{"not": "an event"}', b'{"winlog": {"channel": "Security"}}'])
+def test_a_line_that_is_no_event_is_reported_not_prefiltered(
+    line: bytes, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The gate may only skip what is an event record: anything else still owes a 'not an event' skip."""
+    from tests.commands.test_hunt import evtx_json_line
+    from tests.helpers import image_load
+
+    path = tmp_path / "mixed.jsonl"
+    path.write_bytes(evtx_json_line(image_load(r"C:\Windows\System32\inetsrv\iiscore.dll"), 7) + b"\n" + line + b"\n")
+    code = main(["hunt", "--ruleset", "seed", "--format", "json", "--no-progress", str(path)])
+    s = json.loads(capsys.readouterr().out)["summary"]
+    assert code == 0 and s["skipped_by_reason"] == {"not an event": 1}
+    assert s["records_read"] == 1 and s["records_read"] == s["records_decoded"] + s["routed_away"] + s["prefiltered"]

@@ -115,6 +115,10 @@ def admit(
     if not trusted and escaped(raw):
         return True
     eid = event_id_of(raw) if route else None
+    if route and eid is None:  # not the shape of an event record: decode it (a non-event is reported)
+        return True
+    if not route and ('"winlog' not in raw or ("event_id" not in raw and '"code"' not in raw)):
+        return True  # what readers/ecs.py needs to call it an event; otherwise "not an event" is owed
     if eid is not None:
         channels = gate.channels(eid)
         if channels is not True:
