@@ -55,15 +55,10 @@ def cache_dir() -> Path:
 def _rule_files(paths: Sequence[Path]) -> list[Path] | None:
     """The rule files ``ruleset.rule_files`` would read; None when a path is missing (the loader
     then raises its own one-line error)."""
-    out: list[Path] = []
-    for p in paths:
-        if p.is_dir():
-            out.extend(sorted(q for q in p.rglob("*") if q.suffix in (".yml", ".yaml") and q.is_file()))
-        elif p.is_file():
-            out.append(p)
-        else:
-            return None
-    return out
+    from iisdetect.rulesets import find_rule_files
+
+    out, missing = find_rule_files(paths)
+    return None if missing is not None else out
 
 
 def _stamp(path: Path) -> str:

@@ -66,14 +66,11 @@ def _placeholder_values(raw: object, path: str | Path) -> dict[str, list[str]]:
 
 
 def rule_files(paths: Iterable[Path]) -> list[Path]:
-    out: list[Path] = []
-    for p in paths:
-        if p.is_dir():
-            out.extend(sorted(q for q in p.rglob("*") if q.suffix in (".yml", ".yaml") and q.is_file()))
-        elif p.is_file():
-            out.append(p)
-        else:
-            raise UsageError(f"rule path not found: {p}")
+    from iisdetect.rulesets import find_rule_files
+
+    out, missing = find_rule_files(paths)
+    if missing is not None:
+        raise UsageError(f"rule path not found: {missing}")
     return out
 
 

@@ -216,14 +216,7 @@ def _incident(members: list[Alert], member_keys: list[list[str]]) -> Incident:
     level = max((a.level for a in members), key=lambda lv: LEVELS.index(lv) if lv in LEVELS else 2)
     types = sorted({a.detection_type for a in members})
     host = members[0].event.computer
-    parts = [f"{len(members)} alert{'s' if len(members) != 1 else ''} on {host}"]
-    if module:
-        parts.append(f"module {module}")
-    if joined:
-        parts.append("registration joined with load/write: confirmed install")
-    if dups:
-        parts.append(f"{dups} duplicate EID 29 event{'s' if dups != 1 else ''} of one change")
-    parts.append("types: " + ", ".join(types))
+    parts = summary_parts(len(members), host, module, joined, dups, types)
     return Incident(
         id="",
         host=host,
@@ -262,3 +255,17 @@ def _dedupe_eid29(members: list[Alert], member_keys: list[list[str]]) -> int:
         if extra[id(rep)]:
             rep.notes.append(f"+{extra[id(rep)]} duplicate EID 29 event(s) of the same change")
     return dups
+
+
+def summary_parts(count: int, host: str, module: str | None, joined: bool, dups: int, types: list[str]) -> list[str]:
+    """The incident's one-line summary, in pieces: the same words from the in-memory and the spooled
+    correlation (hunting/stream_incidents.py), so their outputs stay byte-identical."""
+    parts = [f"{count} alert{'s' if count != 1 else ''} on {host}"]
+    if module:
+        parts.append(f"module {module}")
+    if joined:
+        parts.append("registration joined with load/write: confirmed install")
+    if dups:
+        parts.append(f"{dups} duplicate EID 29 event{'s' if dups != 1 else ''} of one change")
+    parts.append("types: " + ", ".join(types))
+    return parts

@@ -29,7 +29,7 @@ import numpy as np
 
 from iisdetect.engine.ir import CAUSE_ROLES, EFFECT_ROLES, CompiledRule
 from iisdetect.hunting.alerts import LEVELS, Alert, raise_level
-from iisdetect.hunting.incidents import BURST, DUPLICATE_NOTE, Incident
+from iisdetect.hunting.incidents import BURST, DUPLICATE_NOTE, Incident, summary_parts
 from iisdetect.hunting.spool import UNTIMED, AlertSpool
 
 _US = timedelta(microseconds=1)
@@ -260,14 +260,7 @@ def _describe(spool: AlertSpool, members: list[int], inc_id: str) -> tuple[Incid
             level, best = lv, rank
     types = sorted({rules[rule[m]].detection_type for m in members})
     host = names[spool.computer[members[0]]]
-    parts = [f"{len(members)} alert{'s' if len(members) != 1 else ''} on {host}"]
-    if module:
-        parts.append(f"module {module}")
-    if joined:
-        parts.append("registration joined with load/write: confirmed install")
-    if dups:
-        parts.append(f"{dups} duplicate EID 29 event{'s' if dups != 1 else ''} of one change")
-    parts.append("types: " + ", ".join(types))
+    parts = summary_parts(len(members), host, module, joined, dups, types)
     inc = Incident(
         id=inc_id,
         host=host,

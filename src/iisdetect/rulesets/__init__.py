@@ -8,6 +8,7 @@ where the files are, and it imports nothing heavy, so the CLI can list choices w
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 from iisdetect.errors import UsageError
@@ -39,3 +40,20 @@ def ruleset_paths(name: str) -> list[Path]:
     if missing:
         raise UsageError(f"ruleset {name!r} not found at {', '.join(missing)}")
     return paths
+
+
+def find_rule_files(paths: Iterable[Path]) -> tuple[list[Path], Path | None]:
+    """(every ``.yml``/``.yaml`` file under ``paths``, in order; the first path that does not exist).
+
+    Here, with no heavy import, so the compiled-rule cache (engine/rule_cache.py) finds the same
+    files as the loader (engine/ruleset.py) without importing pySigma.
+    """
+    out: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            out.extend(sorted(q for q in p.rglob("*") if q.suffix in (".yml", ".yaml") and q.is_file()))
+        elif p.is_file():
+            out.append(p)
+        else:
+            return out, p
+    return out, None
