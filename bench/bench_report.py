@@ -43,25 +43,32 @@ def base_doc() -> dict:
 
 
 def scaled(doc: dict, n: int) -> dict:
-    """The base incidents cycled until ``n`` alerts; cycle k renames hosts ``<host>-k`` and shifts the day."""
-    incidents, total, k = [], 0, 0
-    while total < n:
+    """The base incidents (and their alerts) cycled until ``n`` alerts; cycle k renames hosts
+    ``<host>-k`` and shifts the day. The JSON shape: top-level ``alerts`` carry their incident id."""
+    by_incident: dict[str, list[dict]] = {}
+    for a in doc["alerts"]:
+        by_incident.setdefault(a.get("incident") or "", []).append(a)
+    incidents: list[dict] = []
+    alerts: list[dict] = []
+    k = 0
+    while len(alerts) < n:
         for inc in doc["incidents"]:
-            if total >= n:
+            if len(alerts) >= n:
                 break
             c = copy.deepcopy(inc)
-            c["alerts"] = c["alerts"][: n - total]
+            members = copy.deepcopy(by_incident.get(inc["incident"], []))[: n - len(alerts)]
             c["incident"] = f"INC-{len(incidents) + 1:05d}"
             c["host"] = f"{inc['host']}-{k}"
-            for a in c["alerts"]:
+            c["alert_count"] = len(members)
+            for a in members:
                 a["Computer"] = c["host"]
                 a["incident"] = c["incident"]
                 a["event_time"] = f"2024-{5 + (k // 28) % 7:02d}-{1 + k % 28:02d}{a['event_time'][10:]}"
-            total += len(c["alerts"])
+            alerts.extend(members)
             incidents.append(c)
         k += 1
     out = dict(doc)
-    out["incidents"] = incidents
+    out["incidents"], out["alerts"] = incidents, alerts
     return out
 
 
@@ -78,7 +85,7 @@ def main() -> int:
     from iisdetect.report.result_doc import from_dict
 
     doc = scaled(base_doc(), args.n)
-    alerts = sum(len(i["alerts"]) for i in doc["incidents"])
+    alerts = len(doc["alerts"])
     out = ROOT / "bench" / "data" / f"report-{args.n}.html"
     out.parent.mkdir(parents=True, exist_ok=True)
     t = time.perf_counter()
