@@ -160,7 +160,7 @@ def test_shared_hostile_inputs_through_hunt(browser: object, tmp_path: Path) -> 
 
 
 def test_screenshot_renders(browser: object, example: tuple[dict, Path], tmp_path: Path) -> None:
-    """The docs screenshot is produced from this same page (bench/screenshot_report.py); here: it renders."""
+    """The docs screenshot is produced from this same page (scripts/screenshot_report.py); here: it renders."""
     w = Watched(browser)
     w.open(example[1])
     png = w.page.screenshot(full_page=False)
