@@ -206,8 +206,8 @@ def _epoch(when: tuple[int, int, int, int, int, int]) -> int:
 
 
 def write(out: Path = OUT) -> Path:
-    """A .tar.gz, not a zip: tar keeps UTC times, and ``hunt examples/`` leaves a tarball alone (a zip's
-    configuration XML would be sniffed as event files)."""
+    """A .tar.gz, not a zip: tar keeps UTC member times (a zip's are local and undated). ``hunt examples/``
+    reads its members too: the configs are XML with no events, the DLLs are ignored."""
     items = [(name, _epoch(when), data) for name, when, data in MEMBERS]
     items += [(name, _epoch((2024, 3, 7, 17, 0, 0)), build(spec, name.rsplit("/", 1)[-1])) for name, spec in DLLS]
     with (
