@@ -139,3 +139,24 @@ def test_evtx_on_stdin(corpus, monkeypatch):
     events, stats = read_all("-")
     assert len(events) == 335 and dict(stats.skipped_by_reason) == {"evtx record error": 115}
     assert {e.source for e in events} == {"-"}
+
+
+@pytest.mark.corpus
+def test_guid_typed_values_get_windows_braces_and_string_ids_do_not(corpus):
+    """The Rust parser renders Sysmon's GUID-typed values bare; the canonical event has Windows' ``{...}``."""
+    events, _ = read_all(corpus / "EVTX-ATTACK-SAMPLES/AutomatedTestingTools/PanacheSysmon_vs_AtomicRedTeam01.evtx")
+    first = next(e for e in events if e.record_id == 3572)
+    assert first.data["ProcessGuid"] == "{747F3D96-D6EB-5D31-0000-0010E0252500}"
+    assert first.data["LogonGuid"] == "{747F3D96-D4A4-5D31-0000-0020E7030000}"
+    assert first.data["ParentProcessGuid"] == "{747F3D96-D4B9-5D31-0000-0010F70B0700}"
+    assert first.data["LogonId"] == "0x3e7"  # neighbours untouched
+
+
+def test_a_script_block_id_stays_bare():
+    from iisdetect.readers.evtx_json import event_data
+
+    guid = "c5b5f1a0-62c5-4a55-9a9e-4b1d1e8e2f10"
+    assert event_data({"ScriptBlockId": guid, "ProcessGuid": guid.upper()}) == {
+        "ScriptBlockId": guid,
+        "ProcessGuid": "{" + guid.upper() + "}",
+    }

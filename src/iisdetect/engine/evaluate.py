@@ -17,7 +17,7 @@ from typing import Any
 
 from iisdetect.engine import ir, wildcards
 from iisdetect.engine.index import Atom, PoolIndex, constraint, field_key
-from iisdetect.engine.linear_re import linear_test
+from iisdetect.engine.linear_re import lazy_linear_test
 from iisdetect.model.event import MESSAGE_FIELD, MULTI_FIELD, SYSTEM_FIELDS, Event
 
 Predicate = Callable[[Event], bool]
@@ -148,11 +148,11 @@ def _leaf(node: ir.Node, get: Callable[[Any], str | None]) -> Predicate:
         return _str_pred(get, node)
     if isinstance(node, ir.Glob):
         # linear time (RE2), a yes/no scan without the wrapper's span bookkeeping
-        whole = linear_test(glob_regex(node.parts), ignore_case=not node.cased, dotall=True, full=True)
-        return lambda ev: (v := get(ev)) is not None and whole(v)
+        whole = lazy_linear_test(glob_regex(node.parts), ignore_case=not node.cased, dotall=True, full=True)
+        return lambda ev: (v := get(ev)) is not None and whole[0](v)
     if isinstance(node, ir.Regex):
-        found = linear_test(node.pattern, ignore_case=node.ignore_case)  # RE2: linear in the field length
-        return lambda ev: (v := get(ev)) is not None and found(v)
+        found = lazy_linear_test(node.pattern, ignore_case=node.ignore_case)  # RE2: linear in the field length
+        return lambda ev: (v := get(ev)) is not None and found[0](v)
     if isinstance(node, ir.Num):
         want = node.value
         intpat = _INT.fullmatch

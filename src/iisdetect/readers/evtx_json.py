@@ -10,10 +10,20 @@ Unnamed ``<Data>`` elements (classic providers, e.g. Application 2282, MSExchang
 children (recursively, leaf names only) of its single wrapper element become the data fields.
 Spaces are removed from field names (Defender's ``Threat Name`` is ``ThreatName``), as Sigma rules
 name them (SigmaHQ's windefend rules: ``SourceName``, ``ThreatName``, ``ProcessName``).
+
+GUID-typed EventData values (Sysmon ``ProcessGuid``/``ParentProcessGuid``/``LogonGuid``/
+``SourceProcessGUID``, Security ``LogonGuid``) are given back their braces: the Rust parser renders
+them bare (``"ProcessGuid":"747F3D96-D6EB-5D31-0000-0010E0252500"`` in the corpus's
+``EVTX-ATTACK-SAMPLES/AutomatedTestingTools/PanacheSysmon_vs_AtomicRedTeam01.evtx``), while Windows'
+own XML (wevtutil, Event Viewer, Splunk's XmlWinEventLog, Winlogbeat's ``process.entity_id``) writes
+``{...}``. One canonical form, so a process seen in an EVTX and in an XML export is the same process.
+Only names ending in ``Guid``/``GUID`` are touched: PowerShell's ``ScriptBlockId`` is a string type,
+bare in every shape.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
@@ -22,6 +32,9 @@ from iisdetect.model.stats import RunStats
 from iisdetect.model.times import normalise_time
 
 from .json_loop import read_json
+
+_GUID_NAMES = ("Guid", "GUID")
+_GUID = re.compile(r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}").fullmatch
 
 
 def field_name(name: str) -> str:
@@ -54,7 +67,7 @@ def event_data(ed: Any) -> dict[str, str]:
             k = field_name(k)
         t = type(v)
         if t is str:
-            data[k] = v
+            data[k] = "{" + v + "}" if len(v) == 36 and k[-4:] in _GUID_NAMES and _GUID(v) else v
         elif k[0] == "#":
             continue
         elif t is int:  # fast path: pyevtx renders numbers (ProcessId, LogonType) as JSON integers

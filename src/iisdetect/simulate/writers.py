@@ -5,9 +5,12 @@ a friendlier shape than pyevtx, wevtutil, Winlogbeat or NXLog, the readers would
 fail on real data. Every value is encoded by a serialiser (orjson) or escaped for XML: attacker
 text (command lines, script blocks, paths) is data, never markup.
 
-Deliberate deviations, documented in docs/scenarios.md: GUID-typed EventData values keep their
-braces in evtx-json (pyevtx drops them; keeping them makes every shape read back equal), and XML-1.0
-control characters are replaced by U+FFFD (wevtutil would emit unparsable XML).
+GUID-typed EventData values (names ending in ``Guid``/``GUID``) are written bare in evtx-json, as
+the Rust parser renders them (``"ProcessGuid":"747F3D96-D6EB-5D31-0000-0010E0252500"`` in the
+corpus's ``PanacheSysmon_vs_AtomicRedTeam01.evtx``), and in braces in XML and ECS, as Windows writes
+them; the evtx-json reader puts the braces back (``readers/evtx_json.py``). One deliberate deviation,
+documented in docs/scenarios.md: XML-1.0 control characters are replaced by U+FFFD (wevtutil would
+emit unparsable XML).
 """
 
 from __future__ import annotations
@@ -43,7 +46,11 @@ def sequence(events: Iterable[SimEvent]) -> Iterator[SimEvent]:
 
 
 def _data_value(sim: SimEvent, name: str, value: str) -> object:
-    return int(value) if name in sim.int_fields and value.isdigit() else value
+    if name in sim.int_fields and value.isdigit():
+        return int(value)
+    if name[-4:] in ("Guid", "GUID") and len(value) == 38 and value[0] == "{" and value[-1] == "}":
+        return value[1:-1]  # pyevtx renders a GUID-typed value without braces
+    return value
 
 
 def evtx_json(sim: SimEvent) -> bytes:
