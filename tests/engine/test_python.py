@@ -79,3 +79,27 @@ def test_dispatch_by_event_id_channel_or_provider() -> None:
 )
 def test_lift_event_ids(node: ir.Node, ids: tuple[int, ...]) -> None:
     assert lift_event_ids(node) == ids
+
+
+@pytest.mark.parametrize(
+    ("value", "cased", "want"),
+    [
+        ("C:\\inetpub\\wwwroot\\bin\\Evil.DLL", False, True),
+        ("C:\\inetpub\\wwwroot\\bin\\evil.txt", False, False),  # the literal is missing: RE2 is not asked
+        ("C:\\INETPUB\\wwwroot\\BIN\\x.dll", True, False),  # cased: the literal must match exactly
+        ("c:\\inetpub\\wwwroot\\bin\\x.dll", True, True),
+        ("C:\\inetpub\\wwwroot\\bin\\x.dlſ", False, False),  # no l/ſ folding in RE2 either
+        ("C:\\inetpub\\wwwroot\\ſyſ\\bin\\x.dll", False, True),  # non-ASCII: the guard defers to RE2
+        ("C:\\inetpub\\wwwroot\\BİN\\x.dll", False, False),  # İ is not i for RE2; lower() adds a dot
+    ],
+)
+def test_glob_literal_guard_agrees_with_re2(value: str, cased: bool, want: bool) -> None:
+    """The glob's literal pre-check (``evaluate._glob_literal``) only saves RE2 calls, it never changes a result."""
+    from iisdetect.engine.evaluate import glob_regex
+    from iisdetect.engine.linear_re import compile_linear
+
+    node = ir.Glob("TargetFilename", ("c:\\inetpub\\", ir.STAR, "\\bin\\", ir.STAR, ".dll"), cased)
+    e = ev(11, {"TargetFilename": value})
+    rx = compile_linear(glob_regex(node.parts), ignore_case=not cased, dotall=True)
+    assert (rx.fullmatch(value) is not None) == want
+    assert compile_node(node)(e) is want

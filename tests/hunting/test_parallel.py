@@ -112,8 +112,9 @@ def test_line_ranges_cover_the_file_on_line_boundaries(tmp_path: Path) -> None:
     path = tmp_path / "x.jsonl"
     data = b'{"a": 1}\n\n{"bb": 22}\r\n{"c": 3}\n{"long": "' + b"x" * 50 + b'"}\n{"d": 4}'  # no final newline
     path.write_bytes(data)
-    for target in range(1, len(data) + 2):
-        units = parallel.line_ranges(str(path), target, "flat-json")
+    for target, block in ((t, b) for t in range(1, len(data) + 2) for b in (1, 2, 7, 64, 1 << 20)):
+        units = parallel.line_ranges(str(path), target, "flat-json", block=block)
+        assert all(u.count > u.first for u in units)
         assert b"".join(data[u.first : u.count] for u in units) == data
         for u in units:
             assert u.first == 0 or data[u.first - 1 : u.first] == b"\n"  # each range starts a line

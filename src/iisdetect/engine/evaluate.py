@@ -149,7 +149,14 @@ def _leaf(node: ir.Node, get: Callable[[Any], str | None]) -> Predicate:
     if isinstance(node, ir.Glob):
         # linear time (RE2), a yes/no scan without the wrapper's span bookkeeping
         whole = lazy_linear_test(glob_regex(node.parts), ignore_case=not node.cased, dotall=True, full=True)
-        return lambda ev: (v := get(ev)) is not None and whole[0](v)
+        lit = _glob_literal(node)
+        if lit is None:
+            return lambda ev: (v := get(ev)) is not None and whole[0](v)
+        if node.cased:
+            return lambda ev: (v := get(ev)) is not None and lit in v and whole[0](v)
+        # Python's lower() and RE2's case folding agree on ASCII text only (RE2 folds 'ſ' to 's'):
+        # a non-ASCII value that lacks the literal still goes to RE2, so the guard never changes a result
+        return lambda ev: (v := get(ev)) is not None and (lit in v.lower() or not v.isascii()) and whole[0](v)
     if isinstance(node, ir.Regex):
         found = lazy_linear_test(node.pattern, ignore_case=node.ignore_case)  # RE2: linear in the field length
         return lambda ev: (v := get(ev)) is not None and found[0](v)
@@ -172,6 +179,22 @@ def _leaf(node: ir.Node, get: Callable[[Any], str | None]) -> Predicate:
 
         return cidr
     raise TypeError(f"unknown IR node {node!r}")
+
+
+def _glob_literal(node: ir.Glob) -> str | None:
+    """The glob's longest literal part (lowered unless cased), which every match contains; None if
+    there is none worth testing or, case-insensitively, it is not ASCII.
+
+    Why: most glob tests fail, and ``lit in value`` in C costs far less than encoding the value
+    for RE2 (on the lake benchmark's busy-IIS data globs were a third of the hunt's time).
+    """
+    lits = [str(p) for p in node.parts if p is not ir.STAR and p is not ir.ONE]
+    if not lits:
+        return None
+    lit = max(lits, key=len)
+    if len(lit) < 2 or not (node.cased or lit.isascii()):
+        return None
+    return lit if node.cased else lit.lower()
 
 
 def _fieldref(node: ir.FieldRef, get: Getter, other: Getter) -> Predicate:
