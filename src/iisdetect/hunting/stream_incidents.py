@@ -24,7 +24,6 @@ from array import array
 from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
-
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
