@@ -36,33 +36,57 @@ class ConvertResult:
 
 
 def _arrow_table(rows: list[dict[str, Any]], schema: LakeSchema) -> Any:
+    """One batch as an Arrow table: System columns, the map of every field, and the wide columns.
+
+    Why built column by column in one pass over each row's fields: filling each wide column with
+    its own pass over the batch cost rows x columns (most of ``convert``'s time on busy-IIS data),
+    and converting the map from Python pairs was as slow again; ``MapArray.from_arrays`` takes flat
+    key and value lists with offsets.
+    """
     import pyarrow as pa
 
     types = {"string": pa.string(), "int64": pa.int64()}
     fields = [pa.field(col, types[typ]) for col, (_, typ) in schema.system.items()]
-    fields.append(pa.field(schema.map_column, pa.map_(pa.string(), pa.string())))
-    columns: dict[str, list[Any]] = {f.name: [] for f in fields}
+    map_type = pa.map_(pa.string(), pa.string())
+    fields.append(pa.field(schema.map_column, map_type))
+    mcol = schema.map_column
+    arrays: dict[str, Any] = {
+        col: pa.array([r[col] for r in rows], type=types[typ]) for col, (_, typ) in schema.system.items()
+    }
+    keys: list[str] = []
+    values: list[str] = []
+    offsets = [0]
     for r in rows:
-        for col in schema.system:
-            columns[col].append(r[col])
-        columns[schema.map_column].append(list(r[schema.map_column].items()))
+        m = r[mcol]
+        keys.extend(m)
+        values.extend(m.values())
+        offsets.append(len(keys))
+    arrays[mcol] = pa.MapArray.from_arrays(
+        pa.array(offsets, type=pa.int32()), pa.array(keys, type=pa.string()), pa.array(values, type=pa.string())
+    )
     wide: list[str] = []
     seen: set[str] = set()
-    for r in rows:
-        for name in r[schema.map_column]:
-            if name not in seen:
-                seen.add(name)
-                if wide_name(name, schema) and len(wide) < schema.max_wide_columns:
-                    wide.append(name)
+    for name in keys:
+        if name not in seen:
+            seen.add(name)
+            if wide_name(name, schema) and len(wide) < schema.max_wide_columns:
+                wide.append(name)
     lowered: set[str] = set()
+    filled: dict[str, list[Any]] = {}
     for name in sorted(wide):
         if name.lower() in lowered:  # Spark resolves names case-insensitively: keep the first
             continue
         lowered.add(name.lower())
         fields.append(pa.field(name, pa.string()))
-        columns[name] = [r[schema.map_column].get(name) for r in rows]
-    arrow_schema = pa.schema(fields)
-    return pa.Table.from_pydict({f.name: columns[f.name] for f in fields}, schema=arrow_schema)
+        filled[name] = [None] * len(rows)
+    for i, r in enumerate(rows):
+        for k, v in r[mcol].items():
+            col = filled.get(k)
+            if col is not None:
+                col[i] = v
+    for name, col in filled.items():
+        arrays[name] = pa.array(col, type=pa.string())
+    return pa.Table.from_arrays([arrays[f.name] for f in fields], schema=pa.schema(fields))
 
 
 class _Writer:
