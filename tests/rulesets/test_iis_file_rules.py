@@ -13,11 +13,14 @@ from iisdetect.engine.evaluate import Detector
 from tests.rulesets.iis_events import (
     APPCMD,
     CFGW,
+    DEPLOY,
     DLLW,
     IISSETUP,
     KNOWN_LOAD,
     LOAD,
     MASQ_LOAD,
+    MSDEPLOY86,
+    MSDEPSVC,
     REG,
     W3WP,
     check,
@@ -54,6 +57,12 @@ from tests.rulesets.iis_events import (
         (r"C:\inetpub\temp\appPools\DefaultAppPool\DefaultAppPool.config", r"C:\Windows\System32\svchost.exe", []),
         (r"C:\inetpub\wwwroot\web.config.bak", r"C:\Windows\System32\notepad.exe", []),
         (r"C:\Windows\System32\inetsrv\config\administration.config", r"C:\Windows\System32\notepad.exe", []),
+        # Web Deploy from its install folder publishing a site's web.config: informational, not a config write
+        (r"C:\inetpub\wwwroot\shop\web.config", MSDEPSVC, [DEPLOY]),
+        (r"D:\Sites\shop\web.config", MSDEPLOY86, [DEPLOY]),
+        (r"C:\inetpub\wwwroot\shop\web.config", r"C:\Users\Public\msdeploy.exe", [CFGW]),  # not its folder
+        (r"C:\Windows\System32\inetsrv\config\applicationHost.config", MSDEPSVC, [CFGW]),  # server-wide
+        (r"C:\Windows\Microsoft.NET\Framework64\v4.0.30319\Config\web.config", MSDEPSVC, [CFGW]),
     ],
 )
 def test_config_file_write(detector: Detector, target: str, image: str, expected: list[str]) -> None:
@@ -126,6 +135,14 @@ def test_config_write_4663_needs_write_access(detector: Detector) -> None:
         ),
         (r"C:\Windows\Temp\x.dll", W3WP, []),  # worker writes outside bin: not this rule
         (r"C:\Windows\System32\evil.dll", r"C:\Windows\System32\certutil.exe", []),
+        # Web Deploy from its install folder publishing a site's bin: informational, not a DLL write
+        (r"C:\inetpub\wwwroot\shop\bin\Shop.dll", MSDEPSVC, [DEPLOY]),
+        (r"D:\Sites\shop\bin\Shop.dll", MSDEPLOY86, [DEPLOY]),
+        (r"C:\inetpub\wwwroot\shop\bin\Shop.dll", r"C:\Temp\MsDepSvc.exe", [DLLW]),  # not its folder
+        (r"C:\Windows\System32\inetsrv\bin\x.dll", MSDEPSVC, [DLLW]),  # server-wide places still alert
+        (r"C:\Windows\Microsoft.NET\assembly\GAC_MSIL\E\v4.0_1.0.0.0__a\bin\E.dll", MSDEPSVC, [DLLW]),
+        (r"E:\Microsoft\Exchange Server\V15\Bin\evil.dll", MSDEPSVC, [DLLW]),
+        (r"C:\inetpub\wwwroot\shop\bin\readme.txt", MSDEPSVC, []),
     ],
 )
 def test_dll_write(detector: Detector, target: str, image: str, expected: list[str]) -> None:

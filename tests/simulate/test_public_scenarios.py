@@ -16,7 +16,7 @@ VENDOR = [
     "benign_ancm_hosting_bundle", "benign_iis_cors_module", "benign_httpplatformhandler", "benign_iisnode_install",
     "benign_dynatrace_appmon_appcmd", "benign_exchange_cu_modules", "benign_module_inventory",
     "benign_enable_config_auditing", "benign_defender_platform_update", "benign_arr_proxy_config",
-    "benign_msiexec_url_rewrite_arr", "benign_apm_agents",
+    "benign_msiexec_url_rewrite_arr", "benign_apm_agents", "benign_web_deployment_bin",
 ]  # fmt: skip
 #: of those, the ones that register or load a module the baseline knows
 REPORTS_KNOWN = [
@@ -49,6 +49,24 @@ def test_benign_vendor_scenarios_raise_nothing_above_informational(scenario: str
 @pytest.mark.parametrize("scenario", REPORTS_KNOWN)
 def test_known_modules_are_reported_at_informational(scenario: str) -> None:
     assert any(t == "IIS_Known_Module" and lvl == "informational" for _, t, lvl in _fired(scenario)), scenario
+
+
+def test_web_deploy_publishing_is_a_known_deployment_and_a_stray_writer_is_not() -> None:
+    """MsDepSvc.exe writing bin DLLs and web.config: informational IIS_Known_Deployment on each of the three
+    writes, and the DLL/config-write rules stay quiet; the same writes by another process alert."""
+    fired = _fired("benign_web_deployment_bin")
+    assert sorted(k for k, t, lvl in fired if t == "IIS_Known_Deployment" and lvl == "informational") == [
+        f"benign_web_deployment_bin/{s}" for s in ("write_app_dll", "write_lib_dll", "write_webconfig")]  # fmt: skip
+    assert not [f for f in fired if f[1] in ("IIS_Dir_DLL_Write", "IIS_Config_File_Write")]
+    from tests.helpers import file_create
+
+    det = _detector()
+    dll = r"C:\inetpub\wwwroot\shop\bin\Contoso.Shop.Web.dll"
+    webdeploy = r"C:\Program Files\IIS\Microsoft Web Deploy V3\MsDepSvc.exe"
+    stray = {r.detection_type for r in det.match(file_create(dll, r"C:\Users\Public\MsDepSvc.exe"))}
+    assert "IIS_Dir_DLL_Write" in stray and "IIS_Known_Deployment" not in stray
+    inetsrv = {r.detection_type for r in det.match(file_create(r"C:\Windows\System32\inetsrv\x.dll", webdeploy))}
+    assert "IIS_Dir_DLL_Write" in inetsrv and "IIS_Known_Deployment" not in inetsrv
 
 
 def test_every_attack_scenario_is_detected_and_cites_a_source() -> None:

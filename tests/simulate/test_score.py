@@ -113,7 +113,7 @@ def test_validate_with_tuning_scores_a_tuned_column(tmp_path, capsys) -> None:
 
     from iisdetect.cli import main
 
-    scen = ["benign_web_deployment_bin", "rgdoor_native_module"]
+    scen = ["benign_developer_profile_dlls", "rgdoor_native_module"]
     code = main(
         [
             "validate",
@@ -130,8 +130,8 @@ def test_validate_with_tuning_scores_a_tuned_column(tmp_path, capsys) -> None:
     )
     doc = orjson.loads(capsys.readouterr().out)
     assert code == 0 and doc["ok"]
-    assert doc["by_scenario"]["iis"]["benign_web_deployment_bin"]["fp"] > 0
-    assert doc["by_scenario"]["iis+tuning"]["benign_web_deployment_bin"]["fp"] == 0
+    assert doc["by_scenario"]["iis"]["benign_developer_profile_dlls"]["fp"] > 0
+    assert doc["by_scenario"]["iis+tuning"]["benign_developer_profile_dlls"]["fp"] == 0
     assert doc["by_scenario"]["iis+tuning"]["rgdoor_native_module"]["fn"] == 0
 
     bad = tmp_path / "bad.yaml"
