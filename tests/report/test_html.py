@@ -157,16 +157,16 @@ def test_guide_links_only_for_known_guide_ids() -> None:
 def test_suppressed_section_names_the_entry_and_its_reason(tmp_path: Path) -> None:
     out = tmp_path / "r.html"
     tuning = tmp_path / "tuning.yaml"  # the example tuning, with a reason on an entry that still suppresses
-    entry = "  - name: web-deploy-publishing\n"
-    reason = '    reason: "CHG-42: Web Deploy publishing"\n'
+    entry = "  - name: developer-builds\n"
+    reason = '    reason: "CHG-42: developer workstations"\n'
     tuning.write_text((EXAMPLES / "tuning.example.yaml").read_text().replace(entry, entry + reason))
     assert (
         main(["hunt", str(EXAMPLES), "--tuning", str(tuning), "--format", "html", "-o", str(out), "--no-progress"]) == 0
     )
     page = out.read_text()
     section = page[page.index('<section id="suppressed">') : page.index('<section id="stack">')]
-    assert "web-deploy-publishing" in section
-    assert "CHG-42: Web Deploy publishing" in section
+    assert "developer-builds" in section
+    assert "CHG-42: developer workstations" in section
     assert "Suppressed alerts (" in section
     # hunt --format html attaches the whole event (EventData) even though the JSON has none yet
     assert '"EventData":' in page  # inside the details data block
