@@ -92,3 +92,36 @@ def test_known_load_needs_its_folder_and_signer() -> None:
     assert fired(det, ok) == ["iis_known_module_load"]
     elsewhere = image_load(r"C:\Users\Public\iisnode.dll", signature="Tomasz Janczuk")
     assert fired(det, elsewhere) == ["iis_module_masquerade_load", "iis_untrusted_module_load"]
+
+
+def test_the_deployment_tools_are_one_list_for_the_three_file_write_rules(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A deployment tool added to the data moves its site-bin writes from the DLL-write rule to the
+    informational known-deployment rule, both at once: the three rules share one list."""
+    import yaml
+
+    from iisdetect import baseline as bl
+    from tests.rulesets.iis_events import file_create
+
+    names = ("iis_known_deployment_write", "iis_dir_dll_write", "iis_config_file_write")
+    docs = {n: (rules_root() / "iis" / f"{n}.yml") for n in names}
+    tool = r"C:\Tools\OctoDeploy\Tentacle.exe"
+    dll = file_create(r"D:\Sites\shop\bin\Shop.Payments.dll", tool)
+    config = file_create(r"D:\Sites\shop\web.config", tool)
+    wide = file_create(r"C:\Windows\System32\inetsrv\shopmod.dll", tool)
+
+    def detector() -> Detector:
+        rules = [compile_rule(bc.apply(yaml.safe_load(p.read_text("utf-8"))), p, "iis") for p in docs.values()]
+        return Detector(rules)
+
+    before = detector()
+    assert fired(before, dll) == ["iis_dir_dll_write"] and fired(before, config) == ["iis_config_file_write"]
+    data = bl.load_deployment()
+    monkeypatch.setattr(bc, "load_deployment", lambda: {**data, "tools": (*data["tools"], tool)})
+    bc.generated.cache_clear()
+    try:
+        after = detector()
+        assert fired(after, dll) == ["iis_known_deployment_write"]
+        assert fired(after, config) == ["iis_known_deployment_write"]
+        assert fired(after, wide) == ["iis_dir_dll_write"]  # server-wide places still alert
+    finally:
+        bc.generated.cache_clear()

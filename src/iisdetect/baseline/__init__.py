@@ -58,9 +58,22 @@ class Verdict:
 
 
 @functools.cache
-def load_baseline() -> tuple[KnownModule, ...]:
+def _data() -> dict[str, Any]:
     text = resources.files("iisdetect.baseline").joinpath("modules.yaml").read_text("utf-8")
-    data: dict[str, Any] = yaml.safe_load(text)
+    return yaml.safe_load(text)
+
+
+@functools.cache
+def load_deployment() -> dict[str, tuple[str, ...]]:
+    """Deployment tools' images and the server-wide folders (the ``deployment`` section), one home for
+    the file-write rules that report a known deployment or leave it to the rule that does."""
+    d = _data()["deployment"]
+    return {"tools": tuple(str(x) for x in d["tools"]), "server_wide": tuple(str(x) for x in d["server_wide"])}
+
+
+@functools.cache
+def load_baseline() -> tuple[KnownModule, ...]:
+    data = _data()
     out = []
     for m in data["modules"]:
         src = m.get("source") or ()

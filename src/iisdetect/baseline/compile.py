@@ -23,6 +23,8 @@ Kinds (the event source each reads):
   (every Microsoft signer name Windows reports counts for Microsoft's DLLs, see ``MICROSOFT_SIGNERS``).
 - ``load_known_filename`` / ``load_known_path``: the file name of a known native module's image, and its
   full path(s) whatever the signer; ``filename and not path`` is a Microsoft DLL name outside its folder.
+- ``deploy_tool`` / ``deploy_server_wide``: the ``Image`` of a known deployment tool (Web Deploy) and the
+  ``TargetFilename`` folders a site deployment never writes (the ``deployment`` section).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ import functools
 import re
 from typing import Any
 
-from iisdetect.baseline import MICROSOFT_SIGNERS, KnownModule, load_baseline
+from iisdetect.baseline import MICROSOFT_SIGNERS, KnownModule, load_baseline, load_deployment
 from iisdetect.errors import RuleError
 
 #: groups whose entries are registered IIS modules (``not_a_module`` entries are only loaded)
@@ -208,6 +210,8 @@ KINDS = {
     "load_known": _load_known,
     "load_known_filename": _load_known_filename,
     "load_known_path": _load_known_path,
+    "deploy_tool": lambda: {"Image": list(load_deployment()["tools"])},
+    "deploy_server_wide": lambda: {"TargetFilename|contains": list(load_deployment()["server_wide"])},
 }
 
 
