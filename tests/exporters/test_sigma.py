@@ -64,3 +64,23 @@ def test_tuned_file_keeps_the_original_detection(tmp_path: Path) -> None:
     assert doc["detection"]["condition"].startswith(f"({orig['detection']['condition']}) and not ")
     assert all(k in doc["detection"] for k in orig["detection"])
     assert doc["detection_type"] == orig["detection_type"] and "Tuned by iisdetect" in doc["description"]
+
+
+def test_exported_rules_carry_the_baseline_as_plain_sigma(tmp_path: Path) -> None:
+    """Read back with pySigma alone (no iisdetect loader, which would fill the baseline itself):
+    no ``baseline:`` key, no empty item, and the known lists are in the detection."""
+    from sigma.collection import SigmaCollection
+
+    rs = rules("untuned")
+    paths = export_sigma_dir(rs, tmp_path)
+    with_baseline = {Path(r.path).stem for r in rs if "baseline" in yaml.safe_load(Path(r.path).read_text("utf-8"))}
+    assert {"iis_dir_dll_write", "iis_known_deployment_write", "iis_config_module_added"} <= with_baseline
+    for path in paths:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        assert "baseline" not in doc, path.name
+        assert all(v is not None for v in doc["detection"].values()), path.name
+    texts = {p.stem: p.read_text(encoding="utf-8") for p in paths}
+    assert "Microsoft Web Deploy V3" in texts["iis_known_deployment_write"]
+    assert "rewrite.dll" in texts["iis_config_module_added"].lower()
+    collection = SigmaCollection.from_yaml("\n---\n".join(texts.values()))
+    assert len(collection.rules) == len(paths) and not collection.errors

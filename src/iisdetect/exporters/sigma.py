@@ -1,5 +1,9 @@
 """Compiled, tuned rules -> Sigma rule files with the tuning folded in as filter selections.
 
+The module baseline (``baseline:`` items, baseline/compile.py) is filled in first: left as it is in
+the source, the items are empty and ``baseline:`` is no Sigma key, so another tool would read a rule
+that has lost its known-module and known-deployment lists.
+
 Why: a user's tuning lives only in the IR (``And(cond, Not(Or(entries)))``), so without this a
 Sigma rule sent to another tool loses every allow-list entry. Each rule file is the original YAML
 with one ``tuning_sN`` selection per IR leaf of the tuning filter and the condition
@@ -24,6 +28,7 @@ from typing import Any
 
 import yaml
 
+from iisdetect.baseline import compile as baseline_compile
 from iisdetect.engine import ir
 from iisdetect.errors import UsageError
 from iisdetect.exporters.base import ExportReport, require_rules, split_tuning
@@ -80,8 +85,9 @@ class _Builder:
 
 
 def tuned_sigma(rule: ir.CompiledRule, report: ExportReport | None = None) -> dict[str, Any]:
-    """The rule's YAML document, with the tuning filter (if any) folded into its detection."""
-    doc = yaml.safe_load(Path(rule.path).read_text(encoding="utf-8"))
+    """The rule's YAML document, with the baseline items filled in and the tuning filter (if any)
+    folded into its detection: plain Sigma that any Sigma tool reads without iisdetect's loader."""
+    doc = baseline_compile.apply(yaml.safe_load(Path(rule.path).read_text(encoding="utf-8")))
     if not rule.variants or not rule.custom.get("tuning"):
         return doc
     own, filt = split_tuning(rule, rule.variants[0].condition)
