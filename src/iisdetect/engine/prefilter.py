@@ -32,11 +32,9 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
-import re2
-
 from iisdetect.engine import ir
 from iisdetect.engine.evaluate import lift_event_ids
-from iisdetect.engine.linear_re import compile_linear
+from iisdetect.engine.literal_scan import compile_literals
 from iisdetect.model.event import SYSTEM_FIELDS
 
 #: No constraint: a record can never be skipped on literals.
@@ -268,37 +266,10 @@ class RecordGate:
 
 
 def _compile(literals: set[str]) -> Any:
-    """One case-insensitive RE2 alternation of the literals' JSON forms, as ``hit(utf8_bytes) -> bool``.
+    """One case-insensitive scan of the literals' JSON forms, as ``hit(utf8_bytes) -> bool``
+    (engine/literal_scan.py: Hyperscan where installed, else RE2).
 
     The hazards (escapes, U+0130/U+212A) are checked by the reader (readers/gate.py) before the scan.
-    An empty set compiles to a pattern that never matches: no rule can take such a record.
+    An empty set compiles to a scan that never matches: no rule can take such a record.
     """
-    alts = [_escape(json_form(lit)) for lit in sorted(literals, key=lambda s: (len(s), s))]
-    rx = compile_linear("|".join(alts) if alts else r"[^\x00-\x{10ffff}]", ignore_case=True)
-    return _hit_function(rx)
-
-
-def _hit_function(rx: Any) -> Any:
-    """``rx.search(data) is not None``, calling RE2 directly when the wheel exposes it: the Python
-    wrapper's generator and match object cost more than the scan of a 2 KB record (google-re2 is
-    pinned in pyproject.toml, so the private names are stable; the public path is the fallback)."""
-    regexp = getattr(rx, "_regexp", None)
-    anchor = getattr(getattr(re2, "_Anchor", None), "UNANCHORED", None)
-    if regexp is None or anchor is None or not hasattr(regexp, "Match"):
-        return lambda data: rx.search(data) is not None
-    match = regexp.Match
-
-    def hit(data: bytes) -> bool:
-        return match(anchor, data, 0, len(data))[0][0] >= 0
-
-    try:
-        if hit(b"x") != (rx.search(b"x") is not None):  # the private call behaves as documented
-            raise TypeError
-    except Exception:  # noqa: BLE001 - any surprise: the public, slower path
-        return lambda data: rx.search(data) is not None
-    return hit
-
-
-def _escape(text: str) -> str:
-    """RE2-literal text: letters and digits as they are, anything else as ``\\x{HH}``."""
-    return "".join(c if c.isalnum() else f"\\x{{{ord(c):x}}}" for c in text)
+    return compile_literals(json_form(lit).encode("ascii") for lit in literals)
