@@ -81,7 +81,7 @@ def _hyperscan(lits: list[bytes]) -> Scan:
 
     def scan(data: bytes) -> bool:
         found[0] = False
-        try:
+        try:  # noqa: SIM105 - contextlib.suppress costs a context manager on every record
             scan_db(data, match_event_handler=on_match, scratch=scratch)
         except terminated:
             pass
