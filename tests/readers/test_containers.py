@@ -1,7 +1,7 @@
 """tar, tar.gz/tgz, bz2, xz containers (in folders too), limits on bombs, special files.
 
 Issue 11 item 5 and issue 15 item 3: every container is opened in place by content, never silently
-ignored, and under the same limits (readers/sources.py ``LIMITS``, docs/limits.md).
+ignored, and under the same limits (readers/limits.py ``LIMITS``, docs/limits.md).
 """
 
 from __future__ import annotations

@@ -122,7 +122,7 @@ def test_evtx_in_zip_and_gz(corpus, tmp_path):
 def test_evtx_member_is_streamed_chunk_by_chunk_not_buffered(corpus, tmp_path, monkeypatch):
     from iisdetect.readers import sources
 
-    monkeypatch.setattr(sources, "MAX_BUFFER", 100_000)  # far below the 2 MB member: never buffered whole
+    monkeypatch.setattr(sources.LIMITS, "max_buffer", 100_000)  # far below the 2 MB member: never buffered whole
     zpath = tmp_path / "big.zip"
     with zipfile.ZipFile(zpath, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("security.evtx", (corpus / SAMPLES / "security.evtx").read_bytes())

@@ -50,24 +50,19 @@ from iisdetect.model.event import Event
 from iisdetect.model.stats import RunStats
 
 from . import ecs, evtx, evtx_json, evtxecmd, flat_json, splunk, xml
+from .limits import LimitExceeded, read_bounded
 from .sniff import Format, sniff
 from .sources import (
-    Budget,
-    CountingReader,
-    LimitExceeded,
-    ScaledProgress,
     Source,
-    Utf16ToUtf8,
     classify,
     expand_container,
     file_source,
     is_data_name,
-    is_utf16,
-    read_bounded,
     stdin_source,
     walk_files,
     walked_source,
 )
+from .streams import Budget, CountingReader, ScaledProgress, Utf16ToUtf8, is_utf16
 
 __all__ = ["Format", "READERS", "iter_events", "iter_file_events", "plan_files", "sniff", "total_input_bytes"]
 
