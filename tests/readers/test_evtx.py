@@ -115,7 +115,8 @@ def test_evtx_in_zip_and_gz(corpus, tmp_path):
     assert stats.records_read == 2 * 358 and stats.skipped_by_reason == {"evtx chunk error": 16}
     assert {s.source for s in stats.skips} == {f"{zpath}!host1/sysmon.evtx", str(tmp_path / "sysmon.evtx")}
     assert {e.source for e in events} == {f"{zpath}!host1/sysmon.evtx", str(tmp_path / "sysmon.evtx")}
-    assert stats.formats == {"evtx": 2, "ignored": 1}
+    assert stats.formats == {"evtx": 2} and stats.files_ignored == 1  # the zip's README.md
+    assert stats.containers == 2 and stats.files_in_containers == 3
 
 
 @pytest.mark.corpus

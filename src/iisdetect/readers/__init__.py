@@ -7,10 +7,12 @@ UTF-16 text (with BOM) is transcoded on the fly.
 
 Accounting scheme (``RunStats``):
 
-* ``files`` / ``formats[fmt]``: one per file (or container member) actually read as a known format.
-  Containers themselves are not counted, their members are.
-* ``formats["ignored"]``: files of unknown content inside a folder or container whose name does not
+* ``files`` / ``formats[fmt]``: one per file (or container member) actually read as a known format
+  (``formats`` sums to ``files``). Containers themselves are not counted, their members are.
+* ``files_ignored``: files of unknown content inside a folder or container whose name does not
   promise event data (LICENSE, README.md, *.yaml, manifest.tsv): skipped quietly, but counted.
+* ``containers``: archives and compressed streams given or found in a folder (not those nested in
+  one); ``files_in_containers``: how many of ``files + files_ignored`` came out of them.
 * ``stats.file_failed(name, reason)``: inside a walk, a file that cannot be opened (``unreadable``),
   a broken container (``bad container``), a data-named file (.evtx .json .jsonl .ndjson .xml .log
   .gz .zip) of unknown content (``unknown format``), or an I/O/decompression error mid-file
@@ -218,6 +220,8 @@ def _read_one(
         stats.file_failed(src.name, "unreadable", f"{type(exc).__name__}: {exc}")
         return
     if kind is not None:
+        if src.depth == 0:  # an archive or stream given or found in a folder, not one inside another
+            stats.containers += 1
         try:
             for member in expand_container(src, kind):
                 yield from _read_source(member, stats, on_progress, member.head, gate)
@@ -232,11 +236,15 @@ def _read_one(
         elif is_data_name(src.name):
             stats.file_failed(src.name, "unknown format", reason)
         else:
-            stats.formats["ignored"] += 1
+            stats.files_ignored += 1
+            if src.depth:
+                stats.files_in_containers += 1
         progress(src.size)
         return
     stats.files += 1
     stats.formats[fmt.value] += 1
+    if src.depth:
+        stats.files_in_containers += 1
     reader = READERS[fmt]
     if gate is not None and fmt in GATED:
         reader = partial(reader, gate=gate)
