@@ -30,7 +30,7 @@ def test_seed_ruleset_fires_each_of_its_three_patterns(capsys) -> None:
     # ignored: tuning, README, regenerate.sh and examples/triage's build.py and README, plus 3 non-event
     # members of the audit package: its .tar.gz is opened like every container (readers/sources.py), and
     # its 7 IIS .config files start with <?xml (read as XML, 0 events)
-    assert doc["summary"]["formats"] == {"evtx-json": 1, "xml": 8, "ecs": 1, "ignored": 8}
+    assert doc["summary"]["formats"] == {"evtx-json": 1, "xml": 8, "ecs": 1} and doc["summary"]["files_ignored"] == 8
     # 283: EID 29 bursts start with their element record and end with an EID 50 commit (simulate/iis_config.py)
     assert doc["summary"]["records_read"] == 283 and doc["summary"]["records_skipped"] == 0
     loads = [a for a in doc["alerts"] if a["detection_type"] == "IIS_Non_Standard_Module_Load"]
@@ -62,3 +62,26 @@ def test_default_ruleset_with_example_tuning(capsys) -> None:
     assert not any("dtagent.dll" in (a["loaded_dll"] or "") for a in kept)
     assert any("dtagent.dll" in (a["loaded_dll"] or "") for a in doc["alerts"])
     assert all(s["suppressed_by"] for s in doc["suppressed"])
+
+
+def test_files_line_adds_up_on_the_examples(capsys) -> None:
+    """The ``files:`` line and the JSON summary carry the same figures, and each adds up.
+
+    By hand from examples/: 9 files on disk. Read: mail01-owaauth-filter.xml (xml), web01-*.evtx.jsonl
+    (evtx-json), web04-*.ecs.jsonl (ecs). Ignored: README.md, regenerate.sh, tuning.example.yaml,
+    triage/README.md, triage/build.py. One container, triage/web01-velociraptor.tar.gz, holding 10
+    members (tar tzf): 7 IIS .config files starting with <?xml (xml) and 3 DLLs starting with MZ (ignored).
+    So 3 + 7 = 10 read (xml 1 + 7 = 8), 5 + 3 = 8 ignored, and 7 + 3 = 10 of those 18 from the container.
+    """
+    for jobs in ("1", "2"):  # the workers' stats are merged into the same figures
+        assert main(["hunt", EXAMPLES, "--format", "json", "--jobs", jobs]) == 0
+        out, err = capsys.readouterr()
+        s = json.loads(out)["summary"]
+        assert (s["files"], s["files_ignored"], s["files_failed"]) == (10, 8, 0)
+        assert s["formats"] == {"xml": 8, "evtx-json": 1, "ecs": 1} and sum(s["formats"].values()) == s["files"]
+        assert (s["containers"], s["files_in_containers"]) == (1, 10)
+        line = " ".join(err.split()).split(" records:")[0]  # the console wraps long lines
+        assert line.endswith(
+            "files: 10 read (ecs 1, evtx-json 1, xml 8), 8 ignored (not event data); "
+            "10 of these 18 came from 1 container"
+        )

@@ -1,7 +1,7 @@
 """tar, tar.gz/tgz, bz2, xz containers (in folders too), limits on bombs, special files.
 
 Issue 11 item 5 and issue 15 item 3: every container is opened in place by content, never silently
-ignored, and under the same limits (readers/sources.py ``LIMITS``, docs/limits.md).
+ignored, and under the same limits (readers/limits.py ``LIMITS``, docs/limits.md).
 """
 
 from __future__ import annotations
@@ -59,7 +59,9 @@ def test_every_container_kind_in_a_folder(tmp_path):
     assert str(tmp_path / "c.tar") + "!logs/a.json" in sources_seen
     assert str(tmp_path / "d.tar") + "!logs/b.xml" in sources_seen
     assert str(tmp_path / "e.json") in sources_seen and str(tmp_path / "f.xml") in sources_seen
-    assert stats.formats["ignored"] == 4  # the README in each of the 4 tars: counted, not silent
+    assert stats.files_ignored == 4  # the README in each of the 4 tars: counted, not silent
+    assert stats.formats == {"flat-json": 4 + 1, "xml": 4 + 1} and stats.files == 10  # a.json, b.xml per tar
+    assert stats.containers == 6 and stats.files_in_containers == 10 + 4  # every file came out of one
 
 
 def test_containers_on_stdin_are_streamed(monkeypatch):
@@ -76,7 +78,7 @@ def test_corrupt_gzip_with_an_undescriptive_name_is_a_read_error_not_ignored(tmp
     (tmp_path / "x").mkdir()
     (tmp_path / "x" / "export_corrupt.gz").write_bytes((hostile_dir / "export_corrupt.gz").read_bytes())
     _, stats = read_all(tmp_path / "x")
-    assert stats.files_failed == 1 and stats.formats["ignored"] == 0
+    assert stats.files_failed == 1 and stats.files_ignored == 0 and stats.files == 0
     assert stats.skips[0].reason == "read error" and "EOFError" in stats.skips[0].detail
 
 

@@ -115,14 +115,15 @@ def test_evtx_in_zip_and_gz(corpus, tmp_path):
     assert stats.records_read == 2 * 358 and stats.skipped_by_reason == {"evtx chunk error": 16}
     assert {s.source for s in stats.skips} == {f"{zpath}!host1/sysmon.evtx", str(tmp_path / "sysmon.evtx")}
     assert {e.source for e in events} == {f"{zpath}!host1/sysmon.evtx", str(tmp_path / "sysmon.evtx")}
-    assert stats.formats == {"evtx": 2, "ignored": 1}
+    assert stats.formats == {"evtx": 2} and stats.files_ignored == 1  # the zip's README.md
+    assert stats.containers == 2 and stats.files_in_containers == 3
 
 
 @pytest.mark.corpus
 def test_evtx_member_is_streamed_chunk_by_chunk_not_buffered(corpus, tmp_path, monkeypatch):
     from iisdetect.readers import sources
 
-    monkeypatch.setattr(sources, "MAX_BUFFER", 100_000)  # far below the 2 MB member: never buffered whole
+    monkeypatch.setattr(sources.LIMITS, "max_buffer", 100_000)  # far below the 2 MB member: never buffered whole
     zpath = tmp_path / "big.zip"
     with zipfile.ZipFile(zpath, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("security.evtx", (corpus / SAMPLES / "security.evtx").read_bytes())

@@ -1,4 +1,8 @@
-"""Line, element and document limits in the JSON and XML readers (readers/sources.py LIMITS)."""
+"""Line, element and document limits in the JSON and XML readers (readers/limits.py LIMITS).
+
+The limits moved out of readers/sources.py, which re-exports them: both names must be the one object
+the readers read at call time, or a ``--limit`` (or a test setting ``sources.LIMITS``) reaches nobody.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,8 @@ import textwrap
 
 import pytest
 
-from iisdetect.readers import sources
+from iisdetect.readers import limits as limits_module
+from iisdetect.readers import sources, streams
 
 from .util import SHAPES, read_all
 
@@ -23,6 +28,44 @@ def limits():
     yield sources.LIMITS
     for k, v in vars(saved).items():
         setattr(sources.LIMITS, k, v)
+
+
+def test_sources_re_exports_the_one_limits_object():
+    assert sources.LIMITS is limits_module.LIMITS and streams.LIMITS is limits_module.LIMITS
+    assert sources.LimitExceeded is limits_module.LimitExceeded and sources.Limits is limits_module.Limits
+    assert sources.set_limit is limits_module.set_limit and sources.LimitedReader is streams.LimitedReader
+
+
+def test_set_limit_is_seen_by_the_json_and_xml_readers(tmp_path, limits):
+    line = FLAT.splitlines(keepends=True)[0]
+    padded_line = line.replace(b"{", b'{"Pad": "' + b"A" * 20_000 + b'", ', 1)
+    (tmp_path / "a.jsonl").write_bytes(line + padded_line)  # 2 events, the second 20 KB
+    first, rest = XML.split(b"</Event>", 1)
+    # the XML reader bounds an element still open after a 1 MiB read (xml.CHUNK): 2 MiB of padding
+    padded = first.replace(b"</EventData>", b"<Data Name='Pad'>" + b"B" * (2 << 20) + b"</Data></EventData>")
+    (tmp_path / "b.xml").write_bytes(first + b"</Event>\n" + padded + b"</Event>" + rest)  # 4 events, one 2 MiB
+    events, stats = read_all(tmp_path)
+    assert len(events) == 2 + 4 and stats.records_skipped == 0  # 64 MiB default: the long records are read
+    limits_module.set_limit("max_line=10K")  # 10240 bytes: below both padded records, above every other one
+    assert sources.LIMITS.max_line == 10240
+    events, stats = read_all(tmp_path)
+    assert len(events) == 1 + 3
+    assert stats.skipped_by_reason == {"line too long": 1, "element too large": 1}
+
+
+def test_set_limit_is_seen_by_a_decompressing_stream_opened_after_it(tmp_path, limits):
+    (tmp_path / "a.jsonl.gz").write_bytes(gzip.compress(FLAT * 100))  # 300 events, 338,200 bytes decompressed
+    events, stats = read_all(tmp_path / "a.jsonl.gz")
+    assert len(events) == 300 and stats.files_failed == 0
+    limits_module.set_limit("max_member=128K")  # past the 64 KiB head: the file is sniffed, then stopped
+    events, stats = read_all(tmp_path / "a.jsonl.gz")
+    assert stats.files_failed == 1 and stats.skips[0].reason == "limit exceeded"
+    assert "max_member" in stats.skips[0].detail and len(events) < 300
+
+
+def test_max_buffer_alias_reads_the_limit_live(limits):
+    limits_module.set_limit("max_buffer=3M")
+    assert sources.MAX_BUFFER == limits_module.MAX_BUFFER == 3 << 20
 
 
 def test_a_line_over_max_line_is_dropped_while_streaming_and_counted(tmp_path, limits):

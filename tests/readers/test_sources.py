@@ -70,7 +70,8 @@ def test_folder_walk_scheme(tmp_path):
     (tmp_path / "dangling.json").symlink_to(tmp_path / "missing-target")
     events, stats = read_all(tmp_path)
     assert len(events) == 3
-    assert stats.files == 1 and stats.formats == {"flat-json": 1, "ignored": 2}
+    assert stats.files == 1 and stats.formats == {"flat-json": 1} and stats.files_ignored == 2  # README, rules.yaml
+    assert stats.containers == 1 and stats.files_in_containers == 0  # bad.zip: found, broken, nothing in it
     assert stats.files_failed == 3
     failed = {s.source.rsplit("/", 1)[-1]: s.reason for s in stats.skips if s.locator == "file"}
     assert failed == {"broken.evtx": "unknown format", "bad.zip": "bad container", "dangling.json": "unreadable"}
@@ -99,7 +100,9 @@ def test_zip_gz_and_nested_containers(tmp_path):
             str(tmp_path / "events.xml"),
         }
     )
-    assert stats.files == 4 and stats.formats == {"flat-json": 2, "xml": 2, "ignored": 1}
+    assert stats.files == 4 and stats.formats == {"flat-json": 2, "xml": 2} and stats.files_ignored == 1  # LICENSE
+    # bundle.zip and events.xml.gz; the zip and gzip inside bundle.zip are not counted again, their members are
+    assert stats.containers == 2 and stats.files_in_containers == 4 + 1
 
 
 def test_truncated_gzip_keeps_what_was_read(tmp_path):

@@ -109,8 +109,8 @@ def add_limit_option(p: argparse.ArgumentParser) -> None:
 
 
 def apply_limits(assignments: list[str]) -> None:
-    """``--limit NAME=VALUE``: reader limits (readers/sources.py) or ``aql_*`` (aql/guard.py)."""
-    from iisdetect.readers.sources import parse_size, set_limit
+    """``--limit NAME=VALUE``: reader limits (readers/limits.py) or ``aql_*`` (aql/guard.py)."""
+    from iisdetect.readers.limits import parse_size, set_limit
 
     for item in assignments:
         name, _, value = item.partition("=")

@@ -111,7 +111,7 @@ def _json_lines_format(head: bytes, path: str) -> str:
     """The JSON-lines format of a plain file with this head, or "" (not splittable by lines)."""
     from iisdetect.readers.json_loop import is_json_lines
     from iisdetect.readers.sniff import Format, sniff
-    from iisdetect.readers.sources import is_utf16
+    from iisdetect.readers.streams import is_utf16
 
     if is_utf16(head):
         return ""
@@ -176,7 +176,17 @@ class _LineRange:
 _WORKER: dict[str, object] = {}
 
 
-def _init_worker(matcher_factory: Callable[[], object]) -> None:
+def _init_worker(matcher_factory: Callable[[], object], limits: dict[str, int] | None = None) -> None:
+    """Compile the rules once per worker, with the parent's reader limits (``--limit``).
+
+    A forked worker inherits the parent's ``LIMITS``, a spawned or forkserver one (macOS, Windows,
+    Python 3.14's Linux default) starts from the defaults: the values are set on its one ``LIMITS``.
+    """
+    if limits:
+        from iisdetect.readers.limits import LIMITS
+
+        for name, value in limits.items():
+            setattr(LIMITS, name, value)
     _WORKER["matcher"] = matcher_factory()
 
 
@@ -256,8 +266,13 @@ def run_parallel(units: list[Unit], jobs: int, matcher_factory: Callable[[], obj
     saved = os.environ.get("PYTHONHASHSEED")
     if saved is None:
         os.environ["PYTHONHASHSEED"] = str(int.from_bytes(os.urandom(4), "big"))
+    from iisdetect.readers.limits import LIMITS
+
+    limits = dict(vars(LIMITS))  # a snapshot for the workers; the parent's LIMITS stays the only one it reads
     try:
-        with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(matcher_factory,)) as pool:
+        with ProcessPoolExecutor(
+            max_workers=jobs, initializer=_init_worker, initargs=(matcher_factory, limits)
+        ) as pool:
             yield from pool.map(_run_unit, units, chunksize=1)
     finally:
         if saved is None:

@@ -42,8 +42,21 @@ class Duplicate:
 
 @dataclass
 class RunStats:
+    """The accounting of one run; every figure is a plain count so workers' stats add up (:meth:`merge`).
+
+    Files: ``files`` were read as a known format and ``formats`` splits exactly them (its values sum
+    to ``files``); ``files_ignored`` had unknown content and a name that promises no event data
+    (README.md, *.yaml, a DLL in a triage package). ``files_in_containers`` of those ``files +
+    files_ignored`` were members of the ``containers`` archives or compressed streams given or found
+    in a folder (a container inside one is not counted again). ``files_failed`` counts problems: a
+    file that could not be read, or one cut short after part of it was read (then also in ``files``).
+    """
+
     files: int = 0
     files_failed: int = 0
+    files_ignored: int = 0
+    containers: int = 0
+    files_in_containers: int = 0
     records_read: int = 0
     records_skipped: int = 0
     #: of ``records_read``: records a hunt never decoded because no rule admits their EventID and
@@ -106,6 +119,9 @@ class RunStats:
         """Fold a worker's stats into this one (parallel reading)."""
         self.files += other.files
         self.files_failed += other.files_failed
+        self.files_ignored += other.files_ignored
+        self.containers += other.containers
+        self.files_in_containers += other.files_in_containers
         self.records_read += other.records_read
         self.records_skipped += other.records_skipped
         self.routed_away += other.routed_away
@@ -132,6 +148,9 @@ class RunStats:
             "files": self.files,
             "files_failed": self.files_failed,
             "formats": dict(self.formats),
+            "files_ignored": self.files_ignored,
+            "containers": self.containers,
+            "files_in_containers": self.files_in_containers,
             "records_read": self.records_read,
             "records_skipped": self.records_skipped,
             "records_decoded": self.records_decoded,

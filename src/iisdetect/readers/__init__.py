@@ -7,10 +7,12 @@ UTF-16 text (with BOM) is transcoded on the fly.
 
 Accounting scheme (``RunStats``):
 
-* ``files`` / ``formats[fmt]``: one per file (or container member) actually read as a known format.
-  Containers themselves are not counted, their members are.
-* ``formats["ignored"]``: files of unknown content inside a folder or container whose name does not
+* ``files`` / ``formats[fmt]``: one per file (or container member) actually read as a known format
+  (``formats`` sums to ``files``). Containers themselves are not counted, their members are.
+* ``files_ignored``: files of unknown content inside a folder or container whose name does not
   promise event data (LICENSE, README.md, *.yaml, manifest.tsv): skipped quietly, but counted.
+* ``containers``: archives and compressed streams given or found in a folder (not those nested in
+  one); ``files_in_containers``: how many of ``files + files_ignored`` came out of them.
 * ``stats.file_failed(name, reason)``: inside a walk, a file that cannot be opened (``unreadable``),
   a broken container (``bad container``), a data-named file (.evtx .json .jsonl .ndjson .xml .log
   .gz .zip) of unknown content (``unknown format``), or an I/O/decompression error mid-file
@@ -50,24 +52,19 @@ from iisdetect.model.event import Event
 from iisdetect.model.stats import RunStats
 
 from . import ecs, evtx, evtx_json, evtxecmd, flat_json, splunk, xml
+from .limits import LimitExceeded, read_bounded
 from .sniff import Format, sniff
 from .sources import (
-    Budget,
-    CountingReader,
-    LimitExceeded,
-    ScaledProgress,
     Source,
-    Utf16ToUtf8,
     classify,
     expand_container,
     file_source,
     is_data_name,
-    is_utf16,
-    read_bounded,
     stdin_source,
     walk_files,
     walked_source,
 )
+from .streams import Budget, CountingReader, ScaledProgress, Utf16ToUtf8, is_utf16
 
 __all__ = ["Format", "READERS", "iter_events", "iter_file_events", "plan_files", "sniff", "total_input_bytes"]
 
@@ -223,6 +220,8 @@ def _read_one(
         stats.file_failed(src.name, "unreadable", f"{type(exc).__name__}: {exc}")
         return
     if kind is not None:
+        if src.depth == 0:  # an archive or stream given or found in a folder, not one inside another
+            stats.containers += 1
         try:
             for member in expand_container(src, kind):
                 yield from _read_source(member, stats, on_progress, member.head, gate)
@@ -237,11 +236,15 @@ def _read_one(
         elif is_data_name(src.name):
             stats.file_failed(src.name, "unknown format", reason)
         else:
-            stats.formats["ignored"] += 1
+            stats.files_ignored += 1
+            if src.depth:
+                stats.files_in_containers += 1
         progress(src.size)
         return
     stats.files += 1
     stats.formats[fmt.value] += 1
+    if src.depth:
+        stats.files_in_containers += 1
     reader = READERS[fmt]
     if gate is not None and fmt in GATED:
         reader = partial(reader, gate=gate)

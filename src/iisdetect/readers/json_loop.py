@@ -21,7 +21,7 @@ from iisdetect.model.event import Event
 from iisdetect.model.stats import RunStats
 
 from .gate import admit_line
-from .sources import LIMITS
+from .limits import LIMITS
 
 #: ``normalise(obj, source, locator)`` returns an Event, or None for a row that is not an event.
 Normaliser = Callable[[Any, str, str], Event | None]

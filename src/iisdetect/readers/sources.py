@@ -6,10 +6,13 @@ extracted to disk): ``.zip`` and ``.tar`` members are named ``archive.zip!member
 ``.gz``/``.bz2``/``.xz`` is ``x.json.gz`` -> ``x.json`` (so ``.tar.gz``/``.tgz`` is a tar inside a
 gzip), so skips and alerts point at the exact file.
 
-Every decompressed stream is bounded (:data:`LIMITS`, docs/limits.md): a member larger than
+Every decompressed stream is bounded (:data:`~.limits.LIMITS`, docs/limits.md): a member larger than
 ``max_member`` bytes, or expanding more than ``max_ratio`` times its compressed size once past
 ``ratio_floor`` bytes, or nested deeper than ``max_depth`` containers, stops with
-:class:`LimitExceeded`; the caller counts it as a failed file (``limit exceeded``) and goes on.
+:class:`~.limits.LimitExceeded`; the caller counts it as a failed file (``limit exceeded``) and goes on.
+
+The limits live in :mod:`.limits` and the stream wrappers in :mod:`.streams`; their names are
+re-exported here (``from iisdetect.readers.sources import LIMITS`` still works, and is the same object).
 """
 
 from __future__ import annotations
@@ -25,10 +28,32 @@ import tarfile
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import BinaryIO
 
+from . import limits as _limits
+from .limits import LIMITS, LimitExceeded, Limits, parse_size, read_bounded, set_limit
 from .sniff import HEAD_SIZE, Format, container_kind, sniff
+from .streams import (
+    Budget,
+    Counted,
+    CountingReader,
+    LimitedReader,
+    PrefixedReader,
+    ScaledProgress,
+    Unclosed,
+    Utf16ToUtf8,
+    is_utf16,
+)
+
+__all__ = [
+    # defined here
+    "DATA_EXTENSIONS", "Source", "classify", "expand_container", "file_source", "is_data_name", "read_head",
+    "stdin_source", "walk_files", "walked_source",
+    # re-exported from .limits and .streams for callers that import them from here
+    "LIMITS", "LimitExceeded", "Limits", "parse_size", "read_bounded", "set_limit",
+    "Budget", "CountingReader", "LimitedReader", "PrefixedReader", "ScaledProgress", "Utf16ToUtf8", "is_utf16",
+]  # fmt: skip
 
 #: Extensions that promise event data: such a file of unknown content inside a folder is a failure
 #: (``stats.file_failed``); any other unknown file (LICENSE, README.md, *.yaml) is quietly ignored.
@@ -36,56 +61,11 @@ DATA_EXTENSIONS = (".evtx", ".json", ".jsonl", ".ndjson", ".xml", ".log", ".gz",
                    ".bz2", ".xz")  # fmt: skip
 
 
-@dataclass
-class Limits:
-    """Resource bounds on hostile input; every one is documented in docs/limits.md and can be raised."""
-
-    max_line: int = 64 << 20  #: bytes in one JSON line or one XML ``<Event>`` element
-    max_document: int = 256 << 20  #: a JSON array or pretty-printed JSON file, parsed whole
-    max_buffer: int = 256 << 20  #: a nested zip (or a container on stdin) buffered in memory to seek
-    max_member: int = 16 << 30  #: decompressed bytes of one member or stream
-    max_ratio: int = 200  #: decompressed / compressed bytes, checked past ``ratio_floor``
-    ratio_floor: int = 64 << 20  #: bytes a stream may expand to before the ratio is checked
-    max_depth: int = 4  #: containers inside containers
-
-
-LIMITS = Limits()
-#: kept for callers that still name it: the in-memory buffer bound
-MAX_BUFFER = LIMITS.max_buffer
-
-
-class LimitExceeded(OSError):
-    """Input beyond a resource limit: the member is skipped and counted, never read unbounded."""
-
-
-def set_limit(assignment: str) -> None:
-    """``NAME=VALUE`` from ``--limit`` (VALUE may end in K, M or G); one-line ValueError otherwise."""
-    name, _, raw = assignment.partition("=")
-    names = {f.name for f in fields(Limits)}
-    if name not in names or not raw:
-        raise ValueError(f"bad --limit {assignment!r}: use NAME=VALUE with NAME one of {', '.join(sorted(names))}")
-    setattr(LIMITS, name, parse_size(raw, assignment))
-
-
-def parse_size(raw: str, assignment: str = "") -> int:
-    """A positive whole number, optionally ending in K, M or G (binary multiples)."""
-    mult = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}.get(raw[-1:].lower(), 1)
-    try:
-        value = int(raw[:-1] if mult > 1 else raw) * mult
-    except ValueError:
-        raise ValueError(f"bad --limit {assignment!r}: VALUE must be a whole number (K/M/G allowed)") from None
-    if value < 1:
-        raise ValueError(f"bad --limit {assignment!r}: VALUE must be positive")
-    return value
-
-
-def read_bounded(stream: BinaryIO, what: str) -> bytes:
-    """``stream.read()`` up to ``LIMITS.max_buffer``; LimitExceeded beyond (the caller counts the file)."""
-    cap = LIMITS.max_buffer
-    data = stream.read(cap + 1)
-    if len(data) > cap:
-        raise LimitExceeded(f"{what} larger than {cap >> 20} MiB cannot be buffered in memory (max_buffer)")
-    return data
+def __getattr__(name: str) -> int:
+    """``MAX_BUFFER`` (kept for callers that still name it), read live from the one ``LIMITS``."""
+    if name == "MAX_BUFFER":
+        return _limits.MAX_BUFFER
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(slots=True)
@@ -101,211 +81,6 @@ class Source:
     head: bytes | None = None  # first bytes already read (a tar member can be opened only once)
     problem: str | None = None  # set when the source must not be read at all (counted as failed)
     once: bool = False  # open() works once (stdin, a FIFO, a tar member): heads are pre-read and replayed
-
-
-class CountingReader(io.RawIOBase):
-    """Binary stream wrapper that reports consumed bytes (the progress bar), once per read call."""
-
-    def __init__(self, raw: BinaryIO, report: Callable[[int], None]) -> None:
-        self._raw = raw
-        self._report = report
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:  # pyevtx seeks between chunks
-        return self._raw.seekable()
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        return self._raw.seek(offset, whence)
-
-    def tell(self) -> int:
-        return self._raw.tell()
-
-    def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
-        data = self._raw.read(len(b))
-        n = len(data)
-        b[:n] = data
-        if n:
-            self._report(n)
-        return n
-
-    def close(self) -> None:
-        self._raw.close()
-        super().close()
-
-
-class ScaledProgress:
-    """Report decompressed bytes as a share of the compressed size, so the bar moves smoothly."""
-
-    def __init__(self, report: Callable[[int], None], size: int, raw_size: int) -> None:
-        self._report = report
-        self._size = size
-        self._raw = max(1, raw_size)
-        self._seen = 0
-        self._sent = 0
-
-    def __call__(self, n: int) -> None:
-        self._seen += n
-        target = min(self._size, self._seen * self._size // self._raw)
-        if target > self._sent:
-            self._report(target - self._sent)
-            self._sent = target
-
-    def finish(self) -> None:
-        if self._size > self._sent:
-            self._report(self._size - self._sent)
-            self._sent = self._size
-
-
-class Budget:
-    """Progress of one file on disk: never more than its size, topped up to it when done."""
-
-    def __init__(self, size: int, report: Callable[[int], None]) -> None:
-        self._left = size
-        self._report = report
-
-    def __call__(self, n: int) -> None:
-        n = min(n, self._left)
-        if n > 0:
-            self._left -= n
-            self._report(n)
-
-    def finish(self) -> None:
-        self(self._left)
-
-
-class PrefixedReader(io.RawIOBase):
-    """A stream that replays ``head`` before the rest of ``raw``: sniffing stdin without seeking."""
-
-    def __init__(self, head: bytes, raw: BinaryIO) -> None:
-        self._head = head
-        self._raw = raw
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
-        if self._head:
-            n = min(len(b), len(self._head))
-            b[:n] = self._head[:n]
-            self._head = self._head[n:]
-            return n
-        data = self._raw.read(len(b))
-        b[: len(data)] = data
-        return len(data)
-
-
-class Utf16ToUtf8(io.RawIOBase):
-    """UTF-16 text (PowerShell ``>`` redirection, some wevtutil exports) re-encoded as UTF-8 bytes.
-
-    Undecodable code units (an odd trailing byte, a lone surrogate) become U+FFFD instead of ending
-    the file (a strict decoder lost the whole last 64 K-character block); ``replaced`` counts them so
-    the caller can say so.
-    """
-
-    def __init__(self, raw: BinaryIO) -> None:
-        self._text = io.TextIOWrapper(raw, encoding="utf-16", errors="replace", newline="")
-        self._pending = b""
-        self.replaced = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
-        while not self._pending:
-            text = self._text.read(1 << 16)
-            if not text:
-                return 0
-            self.replaced += text.count("\ufffd")
-            self._pending = text.encode("utf-8")
-        n = min(len(b), len(self._pending))
-        b[:n] = self._pending[:n]
-        self._pending = self._pending[n:]
-        return n
-
-    def close(self) -> None:
-        self._text.close()
-        super().close()
-
-
-def is_utf16(head: bytes) -> bool:
-    return head.startswith((b"\xff\xfe", b"\xfe\xff"))
-
-
-class LimitedReader(io.RawIOBase):
-    """A decompressed stream that stops at ``LIMITS.max_member`` bytes or at a bomb's expansion ratio.
-
-    ``compressed`` returns the compressed bytes behind the data so far (a counter on the raw stream,
-    or a zip member's stored size), so the ratio check works on stdin too.
-    """
-
-    def __init__(self, raw: BinaryIO, name: str, compressed: Callable[[], int]) -> None:
-        self._raw = raw
-        self._name = name
-        self._compressed = compressed
-        self._read = getattr(raw, "read1", raw.read)
-        self.out = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
-        data = self._read(len(b))  # read1: a stream that breaks mid-call still hands over what it had
-        n = len(data)
-        b[:n] = data
-        self.out += n
-        lim = LIMITS
-        if self.out > lim.max_member:
-            raise LimitExceeded(f"{self._name}: decompresses to more than {lim.max_member} bytes (max_member)")
-        if self.out > lim.ratio_floor and self.out > lim.max_ratio * max(1, self._compressed()):
-            raise LimitExceeded(
-                f"{self._name}: expands more than {lim.max_ratio}x its compressed size (max_ratio; a bomb?)"
-            )
-        return n
-
-    def close(self) -> None:
-        self._raw.close()
-        super().close()
-
-
-class _Unclosed(io.RawIOBase):
-    """A view of a stream whose close() leaves the stream open (peeking at a read-once head)."""
-
-    def __init__(self, raw: BinaryIO) -> None:
-        self._raw = raw
-
-    def readable(self) -> bool:
-        return True
-
-    def read1(self, n: int = -1) -> bytes:
-        return self._raw.read1(n)  # type: ignore[attr-defined]
-
-    def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
-        data = self._raw.read1(len(b))  # type: ignore[attr-defined]
-        b[: len(data)] = data
-        return len(data)
-
-
-class _Counted(io.RawIOBase):
-    """Counts bytes read from a compressed file (the denominator of the expansion ratio)."""
-
-    def __init__(self, raw: BinaryIO) -> None:
-        self._raw = raw
-        self.n = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
-        data = self._raw.read(len(b))
-        b[: len(data)] = data
-        self.n += len(data)
-        return len(data)
-
-    def close(self) -> None:
-        self._raw.close()
-        super().close()
 
 
 def read_head(src: Source) -> bytes:
@@ -380,7 +155,7 @@ _STREAMS: dict[str, tuple[Callable[..., BinaryIO], tuple[str, ...], str]] = {
 
 
 def _decompressed(src: Source, kind: str, name: str) -> BinaryIO:
-    counted = _Counted(src.open())
+    counted = Counted(src.open())
     inner = _STREAMS[kind][0](counted)
     return io.BufferedReader(LimitedReader(inner, name, lambda: counted.n), 1 << 16)
 
@@ -412,7 +187,7 @@ def expand_container(src: Source, kind: str) -> Iterator[Source]:
             return
         once = Source(name, src.size, lambda: _decompressed(src, kind, name), depth=depth)
         stream = once.open()
-        peek = Source(name, 0, lambda: _Unclosed(stream))
+        peek = Source(name, 0, lambda: Unclosed(stream))
         once.head, once.problem = read_head(peek), peek.problem
         replay = io.BufferedReader(PrefixedReader(once.head, stream), 1 << 16)
         once.open, once.once = (lambda: replay), True

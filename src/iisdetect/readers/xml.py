@@ -29,7 +29,7 @@ from iisdetect.model.stats import RunStats
 from iisdetect.model.times import normalise_time
 
 from .evtx_json import field_name, unnamed_data
-from .sources import LIMITS
+from .limits import LIMITS
 
 CHUNK = 1 << 20
 _START = re.compile(rb"<(?:[\w.-]+:)?Event[\s>/]")

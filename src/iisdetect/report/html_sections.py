@@ -41,8 +41,14 @@ def accounting(doc: RunDoc, out: IO[str]) -> None:
     seen = int(s.get("records_read") or 0) + int(s.get("records_skipped") or 0)
     out.write('<section id="accounting"><h2>Accounting</h2><table class="acct"><tbody>')
     fmts = ", ".join(f"{k} {v}" for k, v in sorted((s.get("formats") or {}).items())) or "none"
-    rows = [
-        ("files", f"{s.get('files', 0)} ({fmts})"),
+    read, ignored = int(s.get("files") or 0), int(s.get("files_ignored") or 0)
+    rows = [  # the same figures as the summary line (report/summary.py files_line)
+        ("files read", f"{read} ({fmts})"),
+        ("files ignored (not event data)", ignored),
+        (
+            "of these, from containers",
+            f"{s.get('files_in_containers', 0)} of {read + ignored}, from {s.get('containers', 0)} container(s)",
+        ),
         ("unreadable files", s.get("files_failed", 0)),
         ("records seen", seen),
         ("records read", s.get("records_read", 0)),
