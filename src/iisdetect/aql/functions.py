@@ -22,6 +22,7 @@ from sqlglot import exp
 from iisdetect.aql.dates import dateformat_sql, parse_datetime
 from iisdetect.aql.errors import AqlError
 from iisdetect.aql.javaregex import java_replacement, java_to_re2
+from iisdetect.aql.textsearch import text_search
 
 
 @dataclass(frozen=True)
@@ -167,16 +168,10 @@ def _first_last(name: str) -> Handler:
 
 
 def _text_search(a: list[exp.Expression], ctx: Context) -> exp.Expression:
-    """TEXT SEARCH 'terms': every whitespace-separated term occurs in the payload (case-insensitive)."""
-    terms = _literal("TEXT SEARCH", a[0], "the search text").split()
-    if not terms:
-        raise AqlError("TEXT SEARCH needs at least one term")
-    payload = exp.cast(exp.Column(this=exp.to_identifier("payload", quoted=True)), "VARCHAR")
-    tests = [_call("contains", _call("lower", payload.copy()), exp.Literal.string(t.lower())) for t in terms]
-    out = tests[0]
-    for t in tests[1:]:
-        out = exp.And(this=out, expression=t)
-    return exp.Paren(this=out)
+    """TEXT SEARCH 'search text': the Quick Filter syntax over the payload (:mod:`iisdetect.aql.textsearch`)."""
+    _arity("TEXT SEARCH", a, 1)
+    text = _literal("TEXT SEARCH", a[0], "the search text")
+    return text_search(text, exp.cast(exp.Column(this=exp.to_identifier("payload", quoted=True)), "VARCHAR"))
 
 
 def _str(a: list[exp.Expression], ctx: Context) -> exp.Expression:
@@ -225,7 +220,7 @@ FUNCTIONS: dict[str, Handler] = {
     "BASE64": lambda a, ctx: (_arity("BASE64", a, 1), _call("to_base64", _call("encode", exp.cast(a[0], "TEXT"))))[1],
     "FIRST": _first_last("FIRST"),
     "LAST": _first_last("LAST"),
-    "AQL_TEXT_SEARCH": _text_search,  # what the pre-pass makes of TEXT SEARCH 'terms'
+    "AQL_TEXT_SEARCH": _text_search,  # what the pre-pass makes of TEXT SEARCH 'search text'
     "NOW": _now,
     "DATEADD": _dateadd,
     "LOGSOURCETIME": _identity("LOGSOURCETIME"),

@@ -7,7 +7,8 @@ Kinds: ``syntax``, ``unsupported``, ``unknown-log-source-type``, ``not-a-propert
 ``case-where-mismatch``, ``substring-exclusion``, ``redundant-pattern``, ``unknown-property``,
 ``windows-field-name``, ``unknown-function``, ``not-ibm-function``, ``string-event-id``, ``no-time-clause``.
 ``unsupported`` (error) names what QRadar runs but the emulator refuses: the same checks the
-emulator makes (clauses, functions, Java regex features, DATEFORMAT letters, collations).
+emulator makes (clauses, functions, Java regex features, DATEFORMAT letters, collations, the Lucene
+syntax of TEXT SEARCH it does not run); a TEXT SEARCH text that does not parse is a ``syntax`` error.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from iisdetect.aql.dialect import parse
 from iisdetect.aql.errors import AqlError
 from iisdetect.aql.functions import FUNCTIONS, NOT_IBM, UNSUPPORTED
 from iisdetect.aql.javaregex import java_to_re2
-from iisdetect.aql.prepass import prepare
+from iisdetect.aql.prepass import Unsupported, prepare
 from iisdetect.aql.table import FIXED, VIEW_ONLY
+from iisdetect.aql.textsearch import parse_search
 from iisdetect.mapping.qradar import QRadarMapping, load_mapping
 
 SEVERITIES = ("error", "warning", "info")
@@ -71,6 +73,13 @@ def _unsupported(tree: exp.Expression, out: list[Finding]) -> None:
         name = str(fn.this).upper()
         if name in UNSUPPORTED:
             out.append(Finding("unsupported", "error", f"{name}() is not emulated: {UNSUPPORTED[name]}"))
+        if name == "AQL_TEXT_SEARCH" and len(fn.expressions) == 1 and isinstance(fn.expressions[0], exp.Literal):
+            try:
+                parse_search(fn.expressions[0].this)
+            except Unsupported as exc:
+                out.append(Finding("unsupported", "error", str(exc)))
+            except AqlError as exc:
+                out.append(Finding("syntax", "error", str(exc)))
         if name == "DATEFORMAT" and len(fn.expressions) == 2 and isinstance(fn.expressions[1], exp.Literal):
             try:
                 dateformat_sql(fn.expressions[1].this, "0")

@@ -5,7 +5,8 @@
   (``FROM (SELECT ...)``). Each subquery is then compiled on its own, with its own trailing
   ``LAST``/``START`` clause (IBM: https://www.ibm.com/docs/en/qsip/7.6.0?topic=language-aql-subquery,
   ``... IN (SELECT username FROM events LIMIT 10 LAST 5 MINUTES) LAST 24 HOURS``).
-- ``TEXT SEARCH 'terms'`` becomes ``AQL_TEXT_SEARCH('terms')`` (IBM WHERE clause page).
+- ``TEXT SEARCH 'text'`` (or ``TEXT SEARCH = 'text'``) becomes ``AQL_TEXT_SEARCH('text')`` (IBM WHERE
+  clause page); :mod:`iisdetect.aql.textsearch` reads the search text.
 - ``ORDER BY x DESC COLLATE 'de-CH'`` (IBM's operator table writes COLLATE after DESC) becomes
   ``x COLLATE 'de-CH' DESC``.
 - AQL clauses the emulator does not run (``PARAMETERS``, ``INTO``, ``SESSION``, ``TIMEFRAME``) are
@@ -105,13 +106,16 @@ def prepare(query: str, extract: bool = True) -> Prepared:
             i = j + 1
             continue
         if t.token_type == TokenType.TEXT and nxt is not None and nxt.text.upper() == "SEARCH":
-            term = toks[i + 2] if i + 2 < len(toks) else None
+            k = i + 2
+            if k < len(toks) and toks[k].token_type == TokenType.EQ:
+                k += 1  # IBM's sample queries page also writes TEXT SEARCH = '...'
+            term = toks[k] if k < len(toks) else None
             if term is None or term.token_type != TokenType.STRING:
                 raise AqlSyntaxError("AQL syntax error: TEXT SEARCH needs a quoted search text")
             out.append(query[pos : t.start])
             out.append(f"AQL_TEXT_SEARCH({query[term.start : term.end + 1]})")
             pos = term.end + 1
-            i += 3
+            i = k + 1
             continue
         if (
             t.token_type in (TokenType.DESC, TokenType.ASC)
