@@ -12,8 +12,8 @@ Both are exact for the prefilter's literals, which are ASCII (``prefilter.safe_l
 ``HS_FLAG_CASELESS`` folds ASCII letters only, which is what Python's ``lower()`` does to ASCII
 text. RE2 also folds a few non-ASCII letters onto ASCII ones (U+212A KELVIN SIGN onto ``k``, U+017F
 onto ``s``): a superset, so still never a missed record. The two non-ASCII characters Python's
-``lower()`` turns into ASCII (U+0130, U+212A) are checked by the reader before any scan
-(``readers/gate.py``), whichever engine runs.
+``lower()`` turns into ASCII (U+0130, U+212A) are literals of every prefilter scan
+(``prefilter.FOLDS_TO_ASCII``), whichever engine runs.
 """
 
 from __future__ import annotations
@@ -60,6 +60,18 @@ def compile_literals(literals: Iterable[bytes], engine: str | None = None) -> Sc
     return _re2(lits)
 
 
+def compile_pattern_hit(pattern: bytes) -> Scan | None:
+    """``hit(data) -> bool`` for one regular ``pattern`` on Hyperscan, or None without Hyperscan (the
+    caller keeps its own test). Why: ``readers/gate.py``'s escape test is a regular pattern whose
+    plain-Python form (``find`` of a backslash in text full of backslashes) cost 3.7 us a record, 1.0
+    on Hyperscan."""
+    if _hs is None or default_engine() != "hyperscan":
+        return None
+    db = _hs.Database(mode=_hs.HS_MODE_BLOCK)
+    db.compile(expressions=[pattern], ids=[0], elements=1, flags=[_hs.HS_FLAG_SINGLEMATCH])
+    return _scan_function(db)
+
+
 def _never(data: bytes) -> bool:
     return False
 
@@ -69,6 +81,11 @@ def _hyperscan(lits: list[bytes]) -> Scan:
     db = _hs.Database(mode=_hs.HS_MODE_BLOCK)
     flag = _hs.HS_FLAG_CASELESS | _hs.HS_FLAG_SINGLEMATCH
     db.compile(expressions=lits, ids=list(range(len(lits))), elements=len(lits), flags=[flag] * len(lits), literal=True)
+    return _scan_function(db)
+
+
+def _scan_function(db: Any) -> Scan:
+    """``scan(data) -> bool`` on a compiled database: stops at the first match."""
     scratch = _hs.Scratch(db)
     found = [False]
     terminated = _hs.ScanTerminated
@@ -94,7 +111,7 @@ def _re2(lits: list[bytes]) -> Scan:
     """``rx.search(data) is not None``, calling RE2 directly when the wheel exposes it: the Python
     wrapper's generator and match object cost more than the scan of a 2 KB record (google-re2 is
     pinned in pyproject.toml, so the private names are stable; the public path is the fallback)."""
-    alts = [_escape(b.decode("ascii")) for b in lits]
+    alts = [_escape(b.decode("utf-8")) for b in lits]
     rx = compile_linear("|".join(alts), ignore_case=True)
     regexp = getattr(rx, "_regexp", None)
     anchor = getattr(getattr(re2, "_Anchor", None), "UNANCHORED", None)

@@ -121,7 +121,7 @@ def _parse_chunk(chunk: Chunk, block: bytes, source: str, stats: RunStats, gate:
         same = 0
         chunk.got += 1
         data = rec["data"]
-        if gate is not None and not admit(gate, data, stats, trusted=True, provider=True):
+        if gate is not None and not admit(gate, data.encode(), stats, trusted=True, provider=True):
             continue
         rid = rec["event_record_id"]
         try:
