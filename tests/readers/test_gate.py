@@ -54,3 +54,41 @@ def test_escape_pattern_agrees_on_real_lines(corpus: Path) -> None:
             assert gate.escaped(data) == gate.escaped_by_find(data), path
             lines += 1
     assert lines > 8_000
+
+
+def _both(g: object, data: bytes) -> tuple[bool, tuple[int, int, int]]:
+    from iisdetect.model.stats import RunStats
+
+    out = []
+    for fn in (lambda s: gate.admit(g, data, s, trusted=True, provider=True), lambda s: gate.admit_pyevtx(g, data, s)):
+        s = RunStats()
+        out.append((fn(s), (s.records_read, s.routed_away, s.prefiltered)))
+    assert out[0] == out[1], data[:300]
+    return out[0]
+
+
+def test_inlined_evtx_admit_is_admit(corpus: Path) -> None:
+    from iisdetect.engine.prefilter import RecordGate
+    from iisdetect.engine.ruleset import load_rules
+
+    gates = [RecordGate(load_rules(name).rules) for name in ("seed", "iis")]
+    seen: dict[bool, int] = {True: 0, False: 0}
+    crafted = [
+        b'{"Event":{"System":{"EventID":1,"Channel":"Microsoft-Windows-Sysmon/Operational"},"EventData":{"EventID":"4"}}}',
+        b'{"Event":{"System":{"Provider":{"#attributes":{"Name":"Service Control Manager"}},"EventID":7045,'
+        b'"Channel":"Other"},"EventData":{"ImagePath":"x"}}}',
+        b'{"Event":{"System":{"EventID":{"#attributes":{"Qualifiers":16384},"#text":7036},"Channel":null}}}',
+        b'{"Event":{"System":{"EventID":4688,"Channel":"Security"},"EventData":{"NewProcessName":"C:\\\\w3wp.exe"}}}',
+        b'\\"EventID":4688',
+        b"{}",
+    ]
+    for path in sorted(corpus.rglob("*.evtx"))[1::3]:
+        try:
+            records = list(evtx.PyEvtxParser(str(path)).records_json())
+        except (RuntimeError, OSError):
+            continue
+        crafted.extend(rec["data"].encode() for rec in records[:300])
+    for data in crafted:
+        for g in gates:
+            seen[_both(g, data)[0]] += 1
+    assert seen[True] > 100 and seen[False] > 1000  # both answers, many times

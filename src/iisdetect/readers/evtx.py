@@ -40,7 +40,7 @@ from iisdetect.model.event import Event
 from iisdetect.model.stats import RunStats
 
 from .evtx_json import normalise_event
-from .gate import admit
+from .gate import admit_pyevtx
 
 HEADER_SIZE, CHUNK_SIZE, CHUNK_HEADER = 4096, 65536, 128
 CHUNK_MAGIC = b"ElfChnk\x00"
@@ -121,7 +121,7 @@ def _parse_chunk(chunk: Chunk, block: bytes, source: str, stats: RunStats, gate:
         same = 0
         chunk.got += 1
         data = rec["data"]
-        if gate is not None and not admit(gate, data.encode(), stats, trusted=True, provider=True):
+        if gate is not None and not admit_pyevtx(gate, data.encode(), stats):
             continue
         rid = rec["event_record_id"]
         try:
