@@ -13,7 +13,6 @@ from typing import IO, Any
 
 import orjson
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
 from iisdetect.commands import add_rule_options, add_selection_options, options_selection, selected_ruleset
 from iisdetect.errors import UsageError
@@ -177,6 +176,8 @@ def progress_bar(paths: list[str], enabled: bool) -> Iterator[object]:
     if not enabled or not sys.stderr.isatty() or "-" in paths:
         yield None
         return
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
     from iisdetect.readers import total_input_bytes
 
     total = total_input_bytes(paths)

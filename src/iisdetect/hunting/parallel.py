@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -266,6 +265,8 @@ def run_parallel(units: list[Unit], jobs: int, matcher_factory: Callable[[], obj
     saved = os.environ.get("PYTHONHASHSEED")
     if saved is None:
         os.environ["PYTHONHASHSEED"] = str(int.from_bytes(os.urandom(4), "big"))
+    from concurrent.futures import ProcessPoolExecutor  # here: multiprocessing costs a one-file hunt 16 ms
+
     from iisdetect.readers.limits import LIMITS
 
     limits = dict(vars(LIMITS))  # a snapshot for the workers; the parent's LIMITS stays the only one it reads
