@@ -43,7 +43,7 @@ def peak_mb():
     for line in open("/proc/self/status"):
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
-from iisdetect.engine.evaluate import Detector
+from iisdetect.engine.detector import Detector
 from iisdetect.engine.ruleset import load_rules
 from iisdetect.model.stats import RunStats
 from iisdetect.readers import iter_events

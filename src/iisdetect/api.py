@@ -150,7 +150,7 @@ def validate(
     >>> report = validate("iis")
     >>> report.ok
     """
-    from iisdetect.engine.evaluate import Detector
+    from iisdetect.engine.detector import Detector
     from iisdetect.engine.ruleset import load_ruleset
     from iisdetect.simulate import load_scenarios, scenario_stream
     from iisdetect.simulate.background import background

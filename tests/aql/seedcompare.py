@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from iisdetect.aql import Emulator, Options
-from iisdetect.engine.evaluate import Detector
+from iisdetect.engine.detector import Detector
 from iisdetect.engine.ir import CompiledRule
 from iisdetect.hunting.alerts import SEED_COLUMNS, Alert
 from iisdetect.model.event import Event

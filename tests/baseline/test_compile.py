@@ -9,7 +9,7 @@ import pytest
 
 from iisdetect.baseline import KnownModule
 from iisdetect.baseline import compile as bc
-from iisdetect.engine.evaluate import Detector
+from iisdetect.engine.detector import Detector
 from iisdetect.engine.ruleset import compile_rule, load_ruleset, rules_root
 from iisdetect.errors import RuleError
 from tests.rulesets.iis_events import fired, iis_29, image_load

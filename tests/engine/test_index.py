@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from iisdetect.engine import index, ir
-from iisdetect.engine.evaluate import Detector
+from iisdetect.engine.detector import Detector
 from iisdetect.model.event import Event
 from tests.engine.reference import reference_matcher
 from tests.helpers import ev
@@ -171,7 +171,7 @@ def test_candidate_order_does_not_depend_on_insertion() -> None:
 
 HASH_CHILD = """
 import json
-from iisdetect.engine.evaluate import Detector
+from iisdetect.engine.detector import Detector
 from iisdetect.engine.ruleset import load_ruleset
 from iisdetect.simulate import load_scenarios, scenario_stream
 rules = load_ruleset("iis") + load_ruleset("seed")

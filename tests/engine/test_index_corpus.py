@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from iisdetect.engine.evaluate import Detector
+from iisdetect.engine.detector import Detector
 from iisdetect.engine.ruleset import load_rules, load_ruleset
 from iisdetect.model.event import Event
 from iisdetect.model.stats import RunStats

@@ -43,7 +43,7 @@ def test_default_ruleset_and_correlation_on_a_1mb_field_stay_linear():
         """
         from iisdetect.model.event import Event
         from iisdetect.engine.ruleset import load_rules
-        from iisdetect.engine.evaluate import Detector
+        from iisdetect.engine.detector import Detector
         from iisdetect.hunting.alerts import Alert
         from iisdetect.hunting.incidents import correlate
         rules = load_rules("iis", ()).rules
@@ -78,7 +78,7 @@ def test_user_rule_with_a_catastrophic_pattern_runs_in_linear_time(tmp_path):
         f"""
         from iisdetect.model.event import Event
         from iisdetect.engine.ruleset import load_rules
-        from iisdetect.engine.evaluate import Detector
+        from iisdetect.engine.detector import Detector
         rep = load_rules(None, [{str(rule)!r}])
         det = Detector(rep.rules)
         ev = Event("Microsoft-Windows-Sysmon/Operational", "Microsoft-Windows-Sysmon", 1, "H",

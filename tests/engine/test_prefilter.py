@@ -7,7 +7,7 @@ import orjson
 import pytest
 
 from iisdetect.engine import ir
-from iisdetect.engine.evaluate import Detector
+from iisdetect.engine.detector import Detector
 from iisdetect.engine.prefilter import RecordGate, need, safe_literal
 from iisdetect.model.stats import RunStats
 from iisdetect.readers.evtx_json import normalise_event

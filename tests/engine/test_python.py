@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from iisdetect.engine import ir
-from iisdetect.engine.evaluate import Detector, compile_node, lift_event_ids
+from iisdetect.engine.detector import Detector
+from iisdetect.engine.evaluate import compile_node, lift_event_ids
 from tests.helpers import ev
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from iisdetect.engine.evaluate import Detector
+from iisdetect.engine.detector import Detector
 from iisdetect.engine.ruleset import compile_rule, load_rules
 from iisdetect.model.event import Event
 from tests.helpers import SECURITY, ev

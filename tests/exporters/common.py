@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from iisdetect.engine.evaluate import Detector
+from iisdetect.engine.detector import Detector
 from iisdetect.engine.ir import CompiledRule
 from iisdetect.engine.ruleset import load_ruleset
 from iisdetect.model.event import Event

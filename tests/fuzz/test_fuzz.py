@@ -176,7 +176,7 @@ _VALUES = st.recursive(
     )
 )  # fmt: skip
 def test_fuzz_rule_compiler(doc):
-    from iisdetect.engine.evaluate import Detector
+    from iisdetect.engine.detector import Detector
     from iisdetect.engine.ruleset import LoadReport, _load_file
 
     RUNS["rules"] += 1

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from iisdetect.engine.evaluate import Detector
+from iisdetect.engine.detector import Detector
 from iisdetect.engine.ruleset import load_ruleset
 from iisdetect.hunting.alerts import Alert
 from iisdetect.hunting.incidents import correlate, is_duplicate, module_key, module_keys

@@ -171,6 +171,7 @@ def test_usable_cores_follows_the_affinity_mask(monkeypatch: pytest.MonkeyPatch)
 def test_reader_limits_reach_workers_that_do_not_fork(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """``--limit`` sets the parent's LIMITS; a spawned worker (macOS, Windows; forkserver on Python 3.14)
     re-imports the defaults, so the pool hands the values over (parallel._init_worker)."""
+    import concurrent.futures
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     from functools import partial
@@ -182,7 +183,7 @@ def test_reader_limits_reach_workers_that_do_not_fork(tmp_path: Path, monkeypatc
     for name in ("a.jsonl", "b.jsonl"):  # one good line, one over 10 KiB: two whole-file units
         (tmp_path / name).write_bytes(line + line.replace(b"{", b'{"Pad": "' + b"A" * 20_000 + b'", ', 1))
     spawn = partial(ProcessPoolExecutor, mp_context=multiprocessing.get_context("spawn"))
-    monkeypatch.setattr(parallel, "ProcessPoolExecutor", spawn)
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", spawn)  # parallel imports it when used
     monkeypatch.setattr(LIMITS, "max_line", 10 << 10)
     many = hunt(HuntOptions(paths=[str(tmp_path)], ruleset="seed", jobs=2))
     assert many.stats.records_read == 2 and dict(many.stats.skipped_by_reason) == {"line too long": 2}

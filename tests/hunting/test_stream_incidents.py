@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from iisdetect.cli import main
-from iisdetect.engine.evaluate import Detector
+from iisdetect.engine.detector import Detector
 from iisdetect.engine.ruleset import load_ruleset
 from iisdetect.hunting.alerts import Alert, alert_record
 from iisdetect.hunting.incidents import correlate

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from iisdetect.engine.evaluate import Detector
+from iisdetect.engine.detector import Detector
 from iisdetect.engine.ruleset import load_ruleset
 
 

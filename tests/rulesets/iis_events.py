@@ -11,7 +11,7 @@ from __future__ import annotations
 from itertools import count
 from pathlib import Path
 
-from iisdetect.engine.evaluate import Detector
+from iisdetect.engine.detector import Detector
 from iisdetect.model.event import Event
 
 SYSMON = ("Microsoft-Windows-Sysmon/Operational", "Microsoft-Windows-Sysmon")

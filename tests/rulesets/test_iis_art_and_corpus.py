@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from iisdetect.engine.evaluate import Detector
+from iisdetect.engine.detector import Detector
 from iisdetect.engine.ruleset import load_ruleset
 from iisdetect.model.stats import RunStats
 from iisdetect.readers import iter_events

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from iisdetect.engine.evaluate import Detector
+from iisdetect.engine.detector import Detector
 from tests.rulesets.iis_events import (
     APPCMD,
     CFGW,

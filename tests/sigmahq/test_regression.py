@@ -12,7 +12,7 @@ import warnings
 
 import pytest
 
-from iisdetect.engine.evaluate import Detector
+from iisdetect.engine.detector import Detector
 from iisdetect.model.stats import RunStats
 from iisdetect.readers import iter_events
 from tests.sigmahq.suite import SIGMAHQ, Case, cases, compiled, require_suite

@@ -7,7 +7,7 @@ import shlex
 from pathlib import Path
 
 from iisdetect.cli import main
-from iisdetect.engine.evaluate import Detector
+from iisdetect.engine.detector import Detector
 from iisdetect.engine.ruleset import load_ruleset
 from iisdetect.model.stats import RunStats
 from iisdetect.readers import iter_events

@@ -7,7 +7,7 @@ import functools
 
 import pytest
 
-from iisdetect.engine.evaluate import Detector
+from iisdetect.engine.detector import Detector
 from iisdetect.engine.ruleset import load_ruleset
 from iisdetect.simulate import load_scenarios, scenario_stream
 

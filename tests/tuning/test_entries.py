@@ -9,7 +9,7 @@ import pytest
 
 from iisdetect.cli import main
 from iisdetect.engine import ir
-from iisdetect.engine.evaluate import Detector
+from iisdetect.engine.detector import Detector
 from iisdetect.engine.ruleset import load_ruleset
 from iisdetect.errors import UsageError
 from iisdetect.model.event import Event

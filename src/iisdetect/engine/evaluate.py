@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
 from iisdetect.engine import ir, wildcards
-from iisdetect.engine.index import Atom, PoolIndex, constraint, field_key
 from iisdetect.engine.linear_re import lazy_linear_test
 from iisdetect.model.event import MESSAGE_FIELD, MULTI_FIELD, SYSTEM_FIELDS, Event
 
@@ -297,84 +296,6 @@ def _group_pred(group: _StrGroup, get: Getter) -> Predicate:
         return False
 
     return pred
-
-
-class Detector:
-    """Matches events against compiled rules. Build once per run; ``match`` is the hot path.
-
-    Routing: EventID (a dict lookup), then channel/provider (a pool computed once per combination),
-    then the rule index (``engine/index.py``: one lowered value and one scan per field for all rules
-    of the pool), then the full predicate of the few candidates. ``indexed=False`` skips the index
-    and runs every predicate of the pool (the reference the index is tested against; a debug aid).
-    """
-
-    def __init__(self, rules: Iterable[ir.CompiledRule], indexed: bool = True) -> None:
-        self.rules = list(rules)
-        self.indexed = indexed
-        #: every (channels, providers, predicate, rule, atoms) in rule order; pools hold positions
-        self._entries: list[_Entry] = []
-        self._getters: dict[str, Getter] = {}
-        self._by_id: dict[int, list[int]] = {}
-        self._any: list[int] = []
-        for rule in self.rules:
-            for variant in rule.variants:
-                src = variant.source
-                derived = derived_getters(src)
-                derivations = dict(src.derived)
-                pos = len(self._entries)
-                self._entries.append(
-                    (
-                        frozenset(c.lower() for c in src.channels),
-                        frozenset(p.lower() for p in src.providers),
-                        compile_node(variant.condition, derived),
-                        rule,
-                        constraint(variant.condition, derivations) if indexed else [],
-                    )
-                )
-                for field in ir_fields(variant.condition):
-                    self._getters.setdefault(field_key(field, derivations), _get(field, derived))
-                ids = src.event_ids or lift_event_ids(variant.condition)
-                if ids:
-                    for eid in ids:
-                        self._by_id.setdefault(eid, []).append(pos)
-                else:
-                    self._any.append(pos)
-        self.event_ids = frozenset(self._by_id) if not self._any else None
-        self._pools: dict[tuple[int, str, str], PoolIndex] = {}
-        #: pools with the same entries share one index (hostile channel names cannot multiply them)
-        self._indexes: dict[tuple[int, ...], PoolIndex] = {}
-
-    def match(self, event: Event) -> list[ir.CompiledRule]:
-        """Rules that fire on ``event`` (each rule at most once, in rule order)."""
-        key = (event.event_id, event.channel, event.provider)
-        pool = self._pools.get(key)
-        if pool is None:
-            pool = self._pool(*key)
-        entries = pool.entries
-        hits: list[ir.CompiledRule] = []
-        for pos in pool.candidates(event) if self.indexed else range(len(entries)):
-            pred, rule = entries[pos]
-            if pred(event) and rule not in hits:
-                hits.append(rule)
-        return hits
-
-    def _pool(self, event_id: int, channel: str, provider: str) -> PoolIndex:
-        """The entries whose source admits this (EventID, channel, provider), computed once per
-        combination (a run sees a few dozen), so the per-event loop only runs predicates."""
-        chan, prov = channel.lower(), provider.lower()
-        cands = sorted(self._by_id.get(event_id, []) + self._any)
-        chosen = tuple(p for p in cands if chan in self._entries[p][0] or prov in self._entries[p][1])
-        pool = self._indexes.get(chosen)
-        if pool is None:
-            picked = [self._entries[p] for p in chosen]
-            pool = PoolIndex([(e[2], e[3]) for e in picked], [e[4] for e in picked], self._getters)
-            self._indexes[chosen] = pool
-        if len(self._pools) < 100_000:  # bounded: hostile input could vary channel names forever
-            self._pools[(event_id, channel, provider)] = pool
-        return pool
-
-
-_Entry = tuple[frozenset[str], frozenset[str], Predicate, ir.CompiledRule, "list[tuple[Atom, ...]]"]
 
 
 def ir_fields(node: ir.Node) -> list[str]:

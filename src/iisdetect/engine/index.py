@@ -1,7 +1,7 @@
 """Rule index: an event meets only the rules that can match it, whatever the number of rules.
 
 Why: with SigmaHQ's ~2,900 Windows rules a Sysmon process-creation event was routed (by EventID and
-channel, ``evaluate.Detector``) to ~1,400 rules, and running every one cost ~4-9 ms per event
+channel, ``detector.Detector``) to ~1,400 rules, and running every one cost ~4-9 ms per event
 (issue 18: 433 s where Zircolite took 100 s). Most rules die on their first literal test, so the
 index does that part once for all rules:
 

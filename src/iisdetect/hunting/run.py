@@ -14,7 +14,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from iisdetect.engine.evaluate import Detector
+from iisdetect.engine.detector import Detector
 from iisdetect.engine.ir import CompiledRule
 from iisdetect.engine.prefilter import RecordGate
 from iisdetect.errors import UsageError

@@ -163,7 +163,7 @@ NOT_ALERTS = frozenset({"informational"})
 
 
 def detector_matcher(detector: object, include_informational: bool = False) -> Matcher:
-    """Adapt ``iisdetect.engine.evaluate.Detector`` to a :data:`Matcher` (types, deduplicated).
+    """Adapt ``iisdetect.engine.detector.Detector`` to a :data:`Matcher` (types, deduplicated).
 
     Only alerts are scored: informational reports (known modules from the baseline) are what a benign
     vendor install is supposed to produce, so they count neither as TP nor FP unless asked for.
