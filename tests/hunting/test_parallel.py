@@ -187,3 +187,41 @@ def test_reader_limits_reach_workers_that_do_not_fork(tmp_path: Path, monkeypatc
     monkeypatch.setattr(LIMITS, "max_line", 10 << 10)
     many = hunt(HuntOptions(paths=[str(tmp_path)], ruleset="seed", jobs=2))
     assert many.stats.records_read == 2 and dict(many.stats.skipped_by_reason) == {"line too long": 2}
+
+
+def test_units_in_flight_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Finished units wait in the parent until their turn: never more than IN_FLIGHT_PER_JOB x jobs
+    submitted and unconsumed (pool.map submitted all of them: 1M alerts peaked at 1.0 GB)."""
+    import concurrent.futures
+
+    state = {"submitted": 0, "consumed": 0, "most": 0}
+
+    class Done:
+        def __init__(self, value: object) -> None:
+            self.value = value
+
+        def result(self) -> object:
+            return self.value
+
+    class FakePool:
+        def __init__(self, *a: object, **k: object) -> None:
+            pass
+
+        def __enter__(self) -> FakePool:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            return None
+
+        def submit(self, fn: object, unit: int) -> Done:
+            state["submitted"] += 1
+            state["most"] = max(state["most"], state["submitted"] - state["consumed"])
+            return Done(unit)
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", FakePool)
+    out = []
+    for unit in parallel.run_parallel(list(range(20)), 3, lambda: None):  # type: ignore[arg-type]
+        state["consumed"] += 1
+        out.append(unit)
+    assert out == list(range(20))  # in order, every unit once
+    assert state["most"] == parallel.IN_FLIGHT_PER_JOB * 3 + 1  # the window, and the unit being consumed
