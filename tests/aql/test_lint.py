@@ -14,7 +14,7 @@ def kinds(query: str) -> dict[str, str]:
 @pytest.mark.parametrize(
     "query",
     [
-        "SELECT * FROM events WHERE devicetype = 433 LAST 1 HOURS",  # Windows Defender ATP (IBM's id)
+        "SELECT * FROM events WHERE devicetype = 433 LAST 1 HOURS",  # Microsoft 365 Defender (7.5.0 UP14)
         "SELECT * FROM events WHERE devicetype IN (12, 13, 4000) LAST 1 HOURS",
         "SELECT sourceip FROM events WHERE eventdirection = 'L2R' AND magnitude > 3 LAST 1 HOURS",
         "SELECT username FROM events WHERE username IN (SELECT username FROM events LIMIT 10 LAST 5 MINUTES) "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 
 from iisdetect.aql import Emulator
-from iisdetect.aql.table import BASE, load_events
+from iisdetect.aql.table import BASE, fill_table, load_events
 from iisdetect.mapping.qradar import load_mapping
 from tests.helpers import SECURITY, ev, image_load, registry_set
 
@@ -48,3 +48,15 @@ def test_values_never_enter_sql_text() -> None:
     r = emu.query("SELECT ImageLoaded FROM events")
     assert r.rows == [(evil,)]
     emu.close()
+
+
+def test_fill_table_inserts_rows_as_data() -> None:
+    """Lookup rows (names from a user's mapping or reference data) go in as data, NULLs kept."""
+    con = duckdb.connect()
+    evil = "x'); DROP TABLE t; --"
+    fill_table(con, "t", "id INTEGER, name VARCHAR", [(1, evil), (2, None), (3, "Linux OS")])
+    assert con.execute("SELECT id, name FROM t ORDER BY id").fetchall() == [(1, evil), (2, None), (3, "Linux OS")]
+    assert con.execute("SELECT typeof(id) FROM t LIMIT 1").fetchall() == [("INTEGER",)]  # the declared type
+    fill_table(con, "t", "id INTEGER, name VARCHAR", [])  # re-created empty
+    assert con.execute("SELECT count(*) FROM t").fetchall() == [(0,)]
+    con.close()

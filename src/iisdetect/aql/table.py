@@ -280,12 +280,26 @@ def _lookup_tables(con, mapping, sources, qids) -> None:
         fill_table(con, name, columns, rows)
 
 
+#: The name a lookup table's rows are registered under while they are inserted.
+_ROWS_VIEW = "aql_lookup_rows"
+
+
 def fill_table(con: duckdb.DuckDBPyConnection, name: str, columns: str, rows: list[tuple]) -> None:
-    """(Re)create a lookup table and insert ``rows`` as parameters (values never enter SQL text)."""
+    """(Re)create a lookup table and insert ``rows`` as data (values never enter SQL text).
+
+    The rows go in as one Arrow table, not ``executemany``: DuckDB runs an executemany statement
+    once a row (the 420 log source types took ~100 ms that way, one insert takes ~1 ms). The
+    table's declared column types cast the Arrow columns.
+    """
     con.execute(f"CREATE OR REPLACE TABLE {name} ({columns})")
-    if rows:
-        marks = ", ".join("?" * len(rows[0]))
-        con.executemany(f"INSERT INTO {name} VALUES ({marks})", rows)
+    if not rows:
+        return
+    data = pa.table({f"c{i}": pa.array(list(col)) for i, col in enumerate(zip(*rows, strict=True))})
+    con.register(_ROWS_VIEW, data)
+    try:
+        con.execute(f"INSERT INTO {name} SELECT * FROM {_ROWS_VIEW}")
+    finally:
+        con.unregister(_ROWS_VIEW)
 
 
 def base_columns(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -69,9 +69,14 @@ class QRadarMapping:
         return names[0] if names else windows_field
 
 
+#: libyaml's loader when PyYAML was built with it: the bundled file (420 log source type names) parses
+#: in ~4 ms with it, ~40 ms with the pure-Python SafeLoader, and the emulator reads it at every start.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _raw_default() -> dict[str, Any]:
     text = resources.files("iisdetect.mapping").joinpath("qradar.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return yaml.load(text, Loader=_LOADER)  # a safe loader either way
 
 
 def _build(raw: dict[str, Any]) -> QRadarMapping:
