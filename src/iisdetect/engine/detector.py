@@ -16,8 +16,8 @@ from iisdetect.engine.evaluate import (
     _get,
     compile_node,
     derived_getters,
+    file_by_event_id,
     ir_fields,
-    lift_event_ids,
 )
 from iisdetect.engine.index import Atom, PoolIndex, constraint, field_key
 from iisdetect.model.event import Event
@@ -46,12 +46,7 @@ class Detector:
                 pos = len(self._entries)
                 chans = frozenset(c.lower() for c in src.channels)
                 self._entries.append((chans, frozenset(p.lower() for p in src.providers), variant, rule))
-                ids = src.event_ids or lift_event_ids(variant.condition)
-                if ids:
-                    for eid in ids:
-                        self._by_id.setdefault(eid, []).append(pos)
-                else:
-                    self._any.append(pos)
+                file_by_event_id(self._by_id, self._any, variant, pos)
         #: position -> (predicate, index atoms), compiled when a pool first needs the entry: a hunt
         #: over a few EventIDs never compiles the rest (the default ruleset's 5,000 IR nodes cost a
         #: one-event hunt 40 ms of its start-up when all were compiled up front)

@@ -314,6 +314,17 @@ def derived_getters(src: ir.Source) -> Derived | None:
     return {name: DERIVATIONS[how] for name, how in src.derived}
 
 
+def file_by_event_id(by_id: dict[int, list[Any]], any_id: list[Any], variant: ir.Variant, item: Any) -> None:
+    """File ``item`` under each EventID the variant admits (its source's, else its condition's), or
+    under ``any_id`` when it admits any: the dispatch the detector and the record gate share."""
+    ids = variant.source.event_ids or lift_event_ids(variant.condition)
+    if ids:
+        for eid in ids:
+            by_id.setdefault(eid, []).append(item)
+    else:
+        any_id.append(item)
+
+
 def lift_event_ids(node: ir.Node) -> tuple[int, ...]:
     """EventIDs a condition requires (``EventID: 29`` in a service rule), else () meaning "any".
 

@@ -33,7 +33,7 @@ from functools import lru_cache
 from typing import Any
 
 from iisdetect.engine import ir
-from iisdetect.engine.evaluate import lift_event_ids
+from iisdetect.engine.evaluate import file_by_event_id
 from iisdetect.engine.literal_scan import compile_literals
 from iisdetect.model.event import SYSTEM_FIELDS
 
@@ -201,12 +201,7 @@ class RecordGate:
                     variant.condition,
                     derived,
                 )
-                ids = src.event_ids or lift_event_ids(variant.condition)
-                if ids:
-                    for eid in ids:
-                        self._by_id.setdefault(eid, []).append(entry)
-                else:
-                    self._any.append(entry)
+                file_by_event_id(self._by_id, self._any, variant, entry)
         self._wanted: dict[tuple[int, str | None, str | None], bool] = {}
         self._scanners: dict[int | None, Any] = {}
         self._channels: dict[int, bool | frozenset[str]] = {}
