@@ -30,13 +30,15 @@ from iisdetect.model.stats import RunStats
 
 SPLIT_BYTES = 64 * 1024 * 1024
 SLICE_CHUNKS = 256
-#: Target size of one NDJSON line range (the EVTX slice's size).
-SLICE_BYTES = 16 * 1024 * 1024
+#: Target size of one NDJSON line range. A finished range's hits wait in the parent for their turn, so
+#: this sets what an alert-heavy hunt holds: 1M alerts from a 600 MB NDJSON peaked at 263 MB with
+#: 16 MiB ranges, 222 MB with 8, 172 MB with 4 (one process: 144 MB); alert-light input runs as fast.
+SLICE_BYTES = 4 * 1024 * 1024
 #: Workers per usable core at most: a worker waiting on I/O may leave a core idle, thousands never help.
 JOBS_PER_CORE = 2
 #: units in flight per worker. A finished unit's hits wait in the parent until the units before it are
-#: consumed, so this bounds what is held: 1M alerts from a 600 MB NDJSON peaked at 345 MB with 2,
-#: 263 MB with 1 (1.0 GB with every unit submitted at once; 144 MB in one process, bench/bench_memory.py)
+#: consumed, so this bounds what is held: 1M alerts from a 600 MB NDJSON (16 MiB ranges) peaked at
+#: 345 MB with 2, 263 MB with 1, 1.0 GB with every unit submitted at once (bench/bench_memory.py)
 IN_FLIGHT_PER_JOB = 1
 
 
