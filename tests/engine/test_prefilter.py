@@ -8,7 +8,7 @@ import pytest
 
 from iisdetect.engine import ir
 from iisdetect.engine.detector import Detector
-from iisdetect.engine.prefilter import RecordGate, need, safe_literal
+from iisdetect.engine.prefilter import RecordGate, need, safe_literal, safe_piece
 from iisdetect.model.stats import RunStats
 from iisdetect.readers.evtx_json import normalise_event
 from iisdetect.readers.gate import admit, route_key
@@ -48,7 +48,11 @@ def test_needs_follow_and_or_not() -> None:
     assert need(ir.Const(False)) == frozenset()
     assert need(ir.Str("User", "eq", "dom\\admin"), frozenset({"User"})) is None  # derived field
     assert need(ir.Str("TimeCreated", "startswith", "2024")) is None  # normalised system field
-    assert need(ir.Glob("Image", (ir.STAR, "\\inetsrv\\", ir.STAR, ".dll"))) == {".dll"}
+    # "\inetsrv\" ends in a backslash: its safe piece "\inetsrv" is longer than ".dll"
+    assert need(ir.Glob("Image", (ir.STAR, "\\inetsrv\\", ir.STAR, ".dll"))) == {"\\inetsrv"}
+    # refused as a whole (a backslash before "r"); the safe piece keeps the value constrained
+    redirection = ir.Str("TargetFilename", "endswith", "\\inetsrv\\config\\redirection.config")
+    assert need(redirection) == {"redirection.config"}
 
 
 @pytest.mark.parametrize(
@@ -57,6 +61,25 @@ def test_needs_follow_and_or_not() -> None:
 )
 def test_unsafe_literals_give_no_constraint(value: str) -> None:
     assert safe_literal(value) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "piece"),
+    [
+        ("\\inetsrv\\config\\redirection.config", "redirection.config"),  # cut at the backslash of "\\r"
+        ('say "hello"', "hello"),
+        ("é.exe", ".exe"),
+        ("c:\\temp\\x.dll", "temp\\x.dll"),  # "c:" is short; the backslash of "\\t" is cut
+        (":abcd", "abcd"),  # a leading ':' is dropped
+        ("a\\\\bcd", "bcd"),
+        ("12345\\n", None),  # only a number piece: nothing safe
+        ("ab,cd", None),  # pieces shorter than MIN_PIECE
+    ],
+)
+def test_safe_piece_is_the_longest_safe_substring(value: str, piece: str | None) -> None:
+    assert safe_piece(value) == piece
+    if piece is not None:
+        assert piece in value.lower() and safe_literal(piece) == piece
 
 
 def test_backslash_is_searched_in_its_json_form() -> None:

@@ -85,23 +85,25 @@ def _hyperscan(lits: list[bytes]) -> Scan:
 
 
 def _scan_function(db: Any) -> Scan:
-    """``scan(data) -> bool`` on a compiled database: stops at the first match."""
+    """``scan(data) -> bool`` on a compiled database.
+
+    The match handler only notes the hit and lets the scan run on: every pattern is compiled with
+    ``HS_FLAG_SINGLEMATCH``, so a record calls it once per distinct literal it holds, while stopping
+    at the first hit (returning True) makes the binding raise ``ScanTerminated``, which cost more
+    (1.6 against 1.2 us on a Security 4663 record holding a literal). ``scan`` is called with
+    positional arguments: the binding's keyword parsing cost 0.3 us of a 0.55 us call.
+    """
     scratch = _hs.Scratch(db)
     found = [False]
-    terminated = _hs.ScanTerminated
 
-    def on_match(_id: int, _start: int, _end: int, _flags: int, _ctx: Any) -> bool:
+    def on_match(_id: int, _start: int, _end: int, _flags: int, _ctx: Any) -> None:
         found[0] = True
-        return True  # stop at the first literal: the answer is known
 
     scan_db = db.scan
 
     def scan(data: bytes) -> bool:
         found[0] = False
-        try:  # noqa: SIM105 - contextlib.suppress costs a context manager on every record
-            scan_db(data, match_event_handler=on_match, scratch=scratch)
-        except terminated:
-            pass
+        scan_db(data, on_match, 0, None, scratch)
         return found[0]
 
     return scan

@@ -22,7 +22,8 @@ backslash as ``\\\\``, so literals are searched in their JSON-escaped form; a re
 U+0130 or U+212A (whose Python ``lower()`` yields ASCII ``i``/``k``) is always decoded; literals
 that the normalisers could assemble rather than copy (non-ASCII, containing ``"`` ``,`` ``{`` ``}``
 ``[`` ``]`` ``:``, a control character, two backslashes, a backslash before ``t n r b f u`` or at the
-end, or made only of number characters, which ``1e3`` -> ``"1000.0"`` rewrites) give no constraint.
+end, or made only of number characters, which ``1e3`` -> ``"1000.0"`` rewrites) give no constraint
+as a whole; their longest safe piece (:func:`safe_piece`) is used instead.
 """
 
 from __future__ import annotations
@@ -65,6 +66,31 @@ def safe_literal(value: str) -> str | None:
     if set(low) <= _NUMBERISH or _BAD_ESCAPE.search(low) or low[0] == ":":
         return None  # a ':' inside is safe: a re-serialised ':' separator follows a '"'
     return low
+
+
+#: Where :func:`safe_piece` cuts a literal: the characters and backslash sequences :func:`safe_literal` refuses.
+_CUT = re.compile(r'[",{}\[\]\x00-\x1f\x7f-\U0010ffff]|\\(?=[\\tnrbfu]|$)')
+#: A shorter piece is not worth a scan hit on every record holding it.
+MIN_PIECE = 3
+
+
+def safe_piece(value: str) -> str | None:
+    """The longest safe substring of a literal :func:`safe_literal` refuses, or None.
+
+    Why: ``\\inetsrv\\config\\redirection.config`` is refused as a whole (a backslash before ``r``
+    could be a re-serialised escape), which left every Sysmon 11 record undecidable. A record whose
+    value holds the literal holds each of its substrings, so a safe substring is an exact, weaker
+    constraint: the literal is cut at what is unsafe (the backslash of a ``\\r``, a quote, a
+    non-ASCII character...) and the longest piece that :func:`safe_literal` accepts is kept.
+    """
+    best: str | None = None
+    for piece in _CUT.split(value.lower()):
+        piece = piece.lstrip(":")
+        if len(piece) >= MIN_PIECE and (best is None or len(piece) > len(best)):
+            lit = safe_literal(piece)
+            if lit is not None:
+                best = lit
+    return best
 
 
 def json_form(literal: str) -> str:
@@ -139,7 +165,7 @@ def _field_need(field: str, values: Iterable[str], derived: frozenset[str], any_
     out = set()
     best: str | None = None
     for v in values:
-        lit = safe_literal(v)
+        lit = safe_literal(v) or safe_piece(v)
         if any_of:
             if lit is not None and (best is None or len(lit) > len(best)):
                 best = lit
@@ -205,6 +231,9 @@ class RecordGate:
         self._wanted: dict[tuple[int, str | None, str | None], bool] = {}
         self._scanners: dict[int | None, Any] = {}
         self._channels: dict[int, bool | frozenset[str]] = {}
+        #: ``event_id -> (channels(event_id), scanner(event_id))``, filled by :meth:`plan`: the
+        #: readers' hot path reads this dict directly (one lookup a record instead of two calls).
+        self.plans: dict[int | None, tuple[bool | frozenset[str], Any]] = {}
 
     def wanted(self, event_id: int, channel: str | None, provider: str | None = None) -> bool:
         """Could a rule admit this record (the evaluator's test: channel OR provider, and EventID)?
@@ -239,6 +268,13 @@ class RecordGate:
             if len(self._channels) < 100_000:
                 self._channels[event_id] = hit
         return hit
+
+    def plan(self, event_id: int | None) -> tuple[bool | frozenset[str], Any]:
+        """``(channels, scanner)`` for ``event_id`` (``channels`` is True for None), kept in :attr:`plans`."""
+        plan = (True if event_id is None else self.channels(event_id), self.scanner(event_id))
+        if len(self.plans) < 10_000:  # bounded like the caches it combines
+            self.plans[event_id] = plan
+        return plan
 
     def scanner(self, event_id: int | None) -> Any:
         """The compiled scan for records of ``event_id`` (None: EventID unknown), or None: decode all."""

@@ -96,7 +96,12 @@ def channel_of(raw: str | bytes) -> str | None:
     if at == -2:
         return None
     m = _CHANNEL.match(data, at)
-    return None if m is None else (m[1] or b"").decode()
+    if m is None:
+        return None
+    name = m[1] or b""
+    # a non-ASCII name is not read: the bytes may be UTF-8 or Latin-1 (the EVTX reader's fast
+    # encoding), and decoding is then the normaliser's job (such a record is not routed on it)
+    return name.decode("ascii") if name.isascii() else None
 
 
 def provider_of(raw: str | bytes) -> str | None:
@@ -107,7 +112,7 @@ def provider_of(raw: str | bytes) -> str | None:
     if at < 0:
         return None
     m = _PROVIDER.match(data, at)
-    return None if m is None else m[1].decode()
+    return None if m is None or not m[1].isascii() else m[1].decode("ascii")
 
 
 def route_key(raw: str | bytes) -> tuple[int | None, str | None]:
@@ -148,29 +153,39 @@ def admit(
     return _decide(gate, eid, data, stats, provider)
 
 
+#: :func:`verdict_pyevtx`'s answers: decode the record, or the counter its skip goes to.
+DECODE, ROUTED_AWAY, PREFILTERED = 0, 1, 2
+
+
 def _decide(gate: Any, eid: int | None, data: bytes, stats: RunStats, provider: bool) -> bool:
     """Once the EventID is read (None: not routed): skip or decode, counting a skip."""
-    if eid is not None and not gate.channels(eid):  # no rule takes this EventID at all
-        stats.records_read += 1
+    v = _verdict(gate, eid, data, provider)
+    if v == DECODE:
+        return True
+    stats.records_read += 1
+    if v == ROUTED_AWAY:
         stats.routed_away += 1
-        return False
+    else:
+        stats.prefiltered += 1
+    return False
+
+
+def _verdict(gate: Any, eid: int | None, data: bytes, provider: bool) -> int:
+    """:data:`DECODE`, :data:`ROUTED_AWAY` or :data:`PREFILTERED` for a record whose EventID is read."""
+    channels, scan = gate.plans.get(eid) or gate.plan(eid)
+    if not channels:  # no rule takes this EventID at all
+        return ROUTED_AWAY
     # the literal scan before the channel: it decides most records, and reading the channel costs
     # more than the scan (two finds over the whole text); a record both would skip is prefiltered
-    scan = gate.scanner(eid)
     if scan is not None and not scan(data):  # no rule literal (nor U+0130 / U+212A: FOLDS_TO_ASCII)
-        stats.records_read += 1
-        stats.prefiltered += 1
-        return False
-    if eid is not None and _channel_away(gate, eid, data, provider):
-        stats.records_read += 1
-        stats.routed_away += 1
-        return False
-    return True
+        return PREFILTERED
+    if eid is not None and _channel_away(gate, eid, channels, data, provider):
+        return ROUTED_AWAY
+    return DECODE
 
 
-def _channel_away(gate: Any, eid: int, data: bytes, provider: bool) -> bool:
+def _channel_away(gate: Any, eid: int, channels: Any, data: bytes, provider: bool) -> bool:
     """No rule admitting ``eid`` takes this record's channel (nor, with ``provider``, its provider)."""
-    channels = gate.channels(eid)
     if channels is not True:
         return not gate.wanted(eid, channel_of(data))
     if not provider:
@@ -180,20 +195,56 @@ def _channel_away(gate: Any, eid: int, data: bytes, provider: bool) -> bool:
     return chan is not None and not gate.wanted(eid, chan, "") and not gate.wanted(eid, chan, provider_of(data))
 
 
-def admit_pyevtx(gate: Any, data: bytes, stats: RunStats) -> bool:
-    """``admit(gate, data, stats, trusted=True, provider=True)`` with the EventID read inlined: the
-    EVTX reader asks it for every record, and on a Security log (where routing skips nearly every
-    record) the saved Python frames are a large part of the hunt's own time. The decision after the
-    EventID is :func:`_decide`, shared with :func:`admit`; tests/readers/test_gate.py holds the two
-    to the same answers and counts."""
+#: ``the 12 bytes after "EventID" -> EventID`` for the shapes :data:`_EID` reads within them
+#: (pyevtx writes ``"EventID":4624,"Vers``): a dict lookup instead of a regex match and ``int``.
+_EID_BY_TEXT: dict[bytes, int] = {}
+_EID_TEXT = 12
+
+
+def verdict_pyevtx(gate: Any, data: bytes) -> int:
+    """``admit(gate, data, stats, trusted=True, provider=True)`` as a verdict, with the EventID read
+    inlined and nothing counted: the EVTX reader asks it for every record and counts the skips of a
+    chunk itself; on a Security log (where routing skips nearly every record) the saved Python
+    frames and attribute writes are a large part of the hunt's own time.
+
+    ``data`` is the record's text as UTF-8, or as Latin-1 when every character fits (a plain copy of
+    a one-byte ``str``, where UTF-8 must re-encode the ``®`` most Sysmon records hold): the keys,
+    the EventID and the literals are ASCII, so both encodings give the same answers, and a record
+    holding U+0130 or U+212A cannot be Latin-1. tests/readers/test_gate.py holds this to
+    :func:`admit`'s answers and counts.
+    """
     find = data.find
     i = find(b'"EventID"')
     if i < 0 or find(b'"EventID"', i + 9) >= 0 or (i and data[i - 1] == 92):
+        return DECODE
+    i += 9
+    text = data[i : i + _EID_TEXT]
+    eid = _EID_BY_TEXT.get(text)
+    if eid is None:
+        m = _EID.match(data, i)
+        if m is None:
+            return DECODE
+        eid = int(m[1] or m[2] or m[3])
+        # the match decided within the 12 bytes: the same bytes always give the same EventID
+        if m.end() - i <= _EID_TEXT and len(_EID_BY_TEXT) < 4096:
+            _EID_BY_TEXT[text] = eid
+    plan = gate.plans.get(eid)
+    if plan is not None and not plan[0]:  # no rule takes this EventID (most of a Security log)
+        return ROUTED_AWAY
+    return _verdict(gate, eid, data, True)
+
+
+def admit_pyevtx(gate: Any, data: bytes, stats: RunStats) -> bool:
+    """:func:`verdict_pyevtx` with the skip counted, as :func:`admit` counts it."""
+    v = verdict_pyevtx(gate, data)
+    if v == DECODE:
         return True
-    m = _EID.match(data, i + 9)
-    if m is None:
-        return True
-    return _decide(gate, int(m[1] or m[2] or m[3]), data, stats, True)
+    stats.records_read += 1
+    if v == ROUTED_AWAY:
+        stats.routed_away += 1
+    else:
+        stats.prefiltered += 1
+    return False
 
 
 def admit_line(gate: Any, line: bytes, stats: RunStats, route: bool = True, provider: bool = False) -> bool:
