@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import evtx
@@ -104,3 +105,76 @@ def test_inlined_evtx_admit_is_admit(corpus: Path) -> None:
             seen[_both(g, data)[0]] += 1
     assert seen[True] > 100 and seen[False] > 1000  # both answers, many times
     assert latin > 1000  # records whose Latin-1 and UTF-8 bytes differ
+
+
+def _line_reference(g: object, line: bytes, route: bool, provider: bool) -> int:
+    """The line verdict the way :func:`gate.admit` reaches it (``find``-based reads, no marks)."""
+    from iisdetect.model.stats import RunStats
+
+    text = line.strip()
+    if not text or text[:1] != b"{" or text[-1:] != b"}":
+        return gate.DECODE
+    try:
+        text.decode()
+    except UnicodeDecodeError:
+        return gate.DECODE
+    s = RunStats()
+    if gate.admit(g, text, s, route, provider=provider):
+        return gate.DECODE
+    return gate.ROUTED_AWAY if s.routed_away else gate.PREFILTERED
+
+
+LINE_CASES = [
+    b'{"EventID":4688,"Channel":"Security","NewProcessName":"C:\\\\w3wp.exe"}',
+    b'  {"EventID":4688,"Channel":"Security"}  \r',
+    b'{"EventID":4688,"EventData":{"EventID":"1"},"Channel":"Security"}',  # the key twice
+    b'{"x":"\\"EventID\\":5","EventID":4688}',  # a key spelt inside a string, then the real one
+    b'{"\\u0045ventID":4688,"Channel":"Security"}',  # an escape
+    b'{"EventID":"4624","Channel":"Security"}',
+    b'{"EventID":{"#attributes":{"Qualifiers":16384},"#text":7036},"Channel":"System"}',
+    b'{"EventID":  12   ,"Channel":"Microsoft-Windows-Sysmon/Operational"}',
+    b'{"EventID":4688,"Channel":"S\xc3\xa9curit\xc3\xa9"}',  # non-ASCII channel
+    b'{"EventID":4688,"Channel":"Security","x":"\xff"}',  # not UTF-8
+    b'{"EventID":4688',  # truncated
+    b'{"winlog":{"event_id":1},"message":"x"}',
+    b"{}",
+]
+
+
+@pytest.mark.parametrize("line", LINE_CASES)
+@pytest.mark.parametrize("route", [True, False])
+def test_line_verdict_is_admits_on_crafted_lines(line: bytes, route: bool) -> None:
+    from iisdetect.engine.prefilter import RecordGate
+    from iisdetect.engine.ruleset import load_rules
+
+    for name in ("seed", "iis"):
+        g = RecordGate(load_rules(name).rules)
+        assert gate.verdict_line(g, line, route) == _line_reference(g, line, route, False), (name, line)
+
+
+def test_line_verdict_is_admits_on_real_lines(corpus: Path) -> None:
+    """JSON lines of the corpus (every plain .json file, every 4th OTRF zip): the one-scan path answers as admit."""
+    from collections import Counter
+
+    from iisdetect.engine.prefilter import RecordGate
+    from iisdetect.engine.ruleset import load_rules
+
+    gates = [RecordGate(load_rules(name).rules) for name in ("seed", "iis")]
+    seen: Counter[int] = Counter()
+    blobs = []
+    for path in sorted(corpus.rglob("*.json")):
+        with path.open("rb") as fh:
+            blobs.append((str(path), fh.read(4_000_000)))
+    for path in sorted(corpus.rglob("OTRF-Security-Datasets/**/*.zip"))[::4]:  # OTRF's NDJSON, zipped
+        with zipfile.ZipFile(path) as zf:
+            for name in zf.namelist():
+                if name.endswith(".json"):
+                    with zf.open(name) as fh:
+                        blobs.append((f"{path}:{name}", fh.read(2_000_000)))
+    for where, blob in blobs:
+        for line in blob.splitlines():
+            for g in gates:
+                v = gate.verdict_line(g, line, True, True)
+                assert v == _line_reference(g, line, True, True), (where, line[:200])
+                seen[v] += 1
+    assert seen[gate.DECODE] > 5 and seen[gate.ROUTED_AWAY] > 1000 and seen[gate.PREFILTERED] > 500, seen

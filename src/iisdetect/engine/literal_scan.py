@@ -72,6 +72,43 @@ def compile_pattern_hit(pattern: bytes) -> Scan | None:
     return _scan_function(db)
 
 
+Marks = Callable[[bytes], tuple[list[int], list[int]]]
+
+
+def compile_marks(patterns: list[tuple[bytes, bool]]) -> Marks | None:
+    """``marks(data) -> (ids, ends)``: for each match, the index of its pattern in ``patterns`` and its
+    end offset; ``(pattern, once)`` reports at most once a scan when ``once``. None without Hyperscan.
+
+    Why: an NDJSON line needs both the escape test and where (and how often) ``"EventID"`` occurs;
+    two ``find``s over a 1.9 KB OTRF line cost 0.85 us, more than the one Hyperscan pass that
+    answers both.
+    """
+    if _hs is None or default_engine() != "hyperscan":
+        return None
+    db = _hs.Database(mode=_hs.HS_MODE_BLOCK)
+    flags = [_hs.HS_FLAG_SINGLEMATCH if once else 0 for _, once in patterns]
+    exprs = [p for p, _ in patterns]
+    db.compile(expressions=exprs, ids=list(range(len(exprs))), elements=len(exprs), flags=flags)
+    scratch = _hs.Scratch(db)
+    ids: list[int] = []
+    ends: list[int] = []
+    add_id, add_end = ids.append, ends.append
+
+    def on_match(pid: int, _start: int, end: int, _flags: int, _ctx: Any) -> None:
+        add_id(pid)
+        add_end(end)
+
+    scan_db = db.scan
+
+    def marks(data: bytes) -> tuple[list[int], list[int]]:
+        ids.clear()
+        ends.clear()
+        scan_db(data, on_match, 0, None, scratch)
+        return ids, ends
+
+    return marks
+
+
 def _never(data: bytes) -> bool:
     return False
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from iisdetect.engine.literal_scan import compile_pattern_hit
+from iisdetect.engine.literal_scan import compile_marks, compile_pattern_hit
 from iisdetect.model.stats import RunStats
 
 _EID = re.compile(
@@ -247,15 +247,69 @@ def admit_pyevtx(gate: Any, data: bytes, stats: RunStats) -> bool:
     return False
 
 
-def admit_line(gate: Any, line: bytes, stats: RunStats, route: bool = True, provider: bool = False) -> bool:
-    """:func:`admit` for an NDJSON line: only a valid UTF-8 ``{...}`` line may be skipped (a broken
-    or truncated one is decoded, so it is still reported as ``bad json``)."""
-    text = line.strip()
+#: One Hyperscan pass over an NDJSON line: pattern 0 the escape test, pattern 1 each ``"EventID"``.
+_LINE_MARKS = compile_marks([(_ESCAPE, True), (b'"EventID"', False)])
+
+
+def verdict_line(gate: Any, line: bytes, route: bool = True, provider: bool = False) -> int:
+    """:func:`admit` for an NDJSON line, as a verdict (nothing counted: the reader counts per block).
+
+    Only a valid UTF-8 ``{...}`` line may be skipped (a broken or truncated one is decoded, so it is
+    still reported as ``bad json``). Where Hyperscan is installed, the escape test and the EventID
+    key's position and uniqueness come from one scan (:data:`_LINE_MARKS`); the answers are those of
+    :func:`admit` (tests/readers/test_gate.py holds them to it).
+    """
+    text = line if line[:1] == b"{" and line[-1:] == b"}" else line.strip()
     if not text or text[:1] != b"{" or text[-1:] != b"}":
-        return True
+        return DECODE
     if not text.isascii():
         try:
             text.decode()
         except UnicodeDecodeError:
-            return True
-    return admit(gate, text, stats, route, provider=provider)
+            return DECODE
+    if not route or _LINE_MARKS is None:
+        return _verdict_text(gate, text, route, provider)
+    ids, ends = _LINE_MARKS(text)
+    if len(ends) != 1 or ids[0] != 1:  # an escape, or the key absent or twice
+        return DECODE
+    i = ends[0]
+    if text[i - 10] == 92:  # the key after a backslash (i - 9 is its opening quote; a line starts with "{")
+        return DECODE
+    key = text[i : i + _EID_TEXT]
+    eid = _EID_BY_TEXT.get(key)
+    if eid is None:
+        m = _EID.match(text, i)
+        if m is None:
+            return DECODE
+        eid = int(m[1] or m[2] or m[3])
+        if m.end() - i <= _EID_TEXT and len(_EID_BY_TEXT) < 4096:
+            _EID_BY_TEXT[key] = eid
+    plan = gate.plans.get(eid)
+    if plan is not None and not plan[0]:
+        return ROUTED_AWAY
+    return _verdict(gate, eid, text, provider)
+
+
+def _verdict_text(gate: Any, text: bytes, route: bool, provider: bool) -> int:
+    """:func:`admit`'s decision as a verdict, on untrusted text, without Hyperscan's marks."""
+    if escaped(text):
+        return DECODE
+    eid = event_id_of(text) if route else None
+    if route and eid is None:
+        return DECODE
+    if not route and (b'"winlog' not in text or (b"event_id" not in text and b'"code"' not in text)):
+        return DECODE
+    return _verdict(gate, eid, text, provider)
+
+
+def admit_line(gate: Any, line: bytes, stats: RunStats, route: bool = True, provider: bool = False) -> bool:
+    """:func:`verdict_line` with the skip counted, as :func:`admit` counts it."""
+    v = verdict_line(gate, line, route, provider)
+    if v == DECODE:
+        return True
+    stats.records_read += 1
+    if v == ROUTED_AWAY:
+        stats.routed_away += 1
+    else:
+        stats.prefiltered += 1
+    return False

@@ -20,7 +20,7 @@ import orjson
 from iisdetect.model.event import Event
 from iisdetect.model.stats import RunStats
 
-from .gate import admit_line
+from .gate import ROUTED_AWAY, verdict_line
 from .limits import LIMITS
 
 #: ``normalise(obj, source, locator)`` returns an Event, or None for a row that is not an event.
@@ -70,27 +70,39 @@ def read_json(
         else:
             yield from _read_concatenated(data, lead + 1, source, stats, normalise)
         return
-    for n, line in _lines(block, read, LIMITS.max_line, (first or 1) - 1 + blank):
-        if line is None:
-            skip(source, f"line {n}", "line too long", f"longer than {LIMITS.max_line} bytes (max_line)")
-            continue
-        if not line or line.isspace():
-            continue
-        if gate is not None and not admit_line(gate, line, stats, route, provider):
-            continue
-        try:
-            obj = loads(line)
-            ev = normalise(obj, source, f"line {n}")
-        except decode_error as exc:
-            skip(source, f"line {n}", "bad json", str(exc))
-        except Exception as exc:  # one bad record never stops the file
-            skip(source, f"line {n}", "bad record", f"{type(exc).__name__}: {exc}")
-        else:
-            if ev is None:
-                skip(source, f"line {n}", "not an event", line[:200].decode("utf-8", "replace"))
+    away = pre = 0  # the gate's skips, counted here and written back in ``finally``
+    try:
+        for n, line in _lines(block, read, LIMITS.max_line, (first or 1) - 1 + blank):
+            if line is None:
+                skip(source, f"line {n}", "line too long", f"longer than {LIMITS.max_line} bytes (max_line)")
+                continue
+            if not line or line.isspace():
+                continue
+            if gate is not None:
+                v = verdict_line(gate, line, route, provider)
+                if v:
+                    if v == ROUTED_AWAY:
+                        away += 1
+                    else:
+                        pre += 1
+                    continue
+            try:
+                obj = loads(line)
+                ev = normalise(obj, source, f"line {n}")
+            except decode_error as exc:
+                skip(source, f"line {n}", "bad json", str(exc))
+            except Exception as exc:  # one bad record never stops the file
+                skip(source, f"line {n}", "bad record", f"{type(exc).__name__}: {exc}")
             else:
-                stats.records_read += 1
-                yield ev
+                if ev is None:
+                    skip(source, f"line {n}", "not an event", line[:200].decode("utf-8", "replace"))
+                else:
+                    stats.records_read += 1
+                    yield ev
+    finally:
+        stats.records_read += away + pre
+        stats.routed_away += away
+        stats.prefiltered += pre
 
 
 def is_json_lines(start: bytes) -> bool:
