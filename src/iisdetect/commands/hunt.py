@@ -319,6 +319,12 @@ def table_width(args: argparse.Namespace, out: IO[str]) -> int:
     return 100
 
 
+def table_console(args: argparse.Namespace, out: IO[str]) -> Console:
+    """The table's console: a fixed width and height, so rich does not ask the terminal its size on
+    every line (53k calls for 20k alerts)."""
+    return Console(file=out, width=table_width(args, out), height=25, highlight=False, no_color=out is not sys.stdout)
+
+
 #: formats written from the on-disk alert spool (docs/correlation.md); html still renders in memory
 SPOOLED_FORMATS = ("table", "json", "ndjson", "csv", "timesketch", "navigator")
 
@@ -329,7 +335,7 @@ def _render_spooled(args: argparse.Namespace, result: HuntResult, out: IO[str]) 
 
     alerts = result.spooled
     if args.format == "table":
-        console = Console(file=out, width=table_width(args, out), highlight=False, no_color=out is not sys.stdout)
+        console = table_console(args, out)
         console.on_broken_pipe = _broken_pipe  # type: ignore[method-assign]
         sp.write_table(alerts, console, no_records=result.stats.records_read == 0)
         suppressed = sp.suppressed_alerts(alerts) if args.show_suppressed else []
@@ -352,7 +358,7 @@ def _render(args: argparse.Namespace, result: HuntResult, out: IO[str]) -> None:
     suppressed = result.suppressed if args.show_suppressed else []
     no_records = result.stats.records_read == 0
     if args.format == "table":
-        console = Console(file=out, width=table_width(args, out), highlight=False, no_color=out is not sys.stdout)
+        console = table_console(args, out)
         console.on_broken_pipe = _broken_pipe  # type: ignore[method-assign]
         render_table(result.alerts, result.incidents, console, no_records=no_records)
         if suppressed:
