@@ -159,11 +159,15 @@ DECODE, ROUTED_AWAY, PREFILTERED = 0, 1, 2
 
 def _decide(gate: Any, eid: int | None, data: bytes, stats: RunStats, provider: bool) -> bool:
     """Once the EventID is read (None: not routed): skip or decode, counting a skip."""
-    v = _verdict(gate, eid, data, provider)
-    if v == DECODE:
+    return counted(_verdict(gate, eid, data, provider), stats)
+
+
+def counted(verdict: int, stats: RunStats) -> bool:
+    """True for :data:`DECODE`; else the skip is counted (read, and routed away or prefiltered)."""
+    if verdict == DECODE:
         return True
     stats.records_read += 1
-    if v == ROUTED_AWAY:
+    if verdict == ROUTED_AWAY:
         stats.routed_away += 1
     else:
         stats.prefiltered += 1
@@ -217,7 +221,11 @@ def verdict_pyevtx(gate: Any, data: bytes) -> int:
     i = find(b'"EventID"')
     if i < 0 or find(b'"EventID"', i + 9) >= 0 or (i and data[i - 1] == 92):
         return DECODE
-    i += 9
+    return _verdict_at(gate, data, i + 9, True)
+
+
+def _verdict_at(gate: Any, data: bytes, i: int, provider: bool) -> int:
+    """The verdict of a record whose one ``"EventID"`` key ends at ``i`` (the EventID read after it)."""
     text = data[i : i + _EID_TEXT]
     eid = _EID_BY_TEXT.get(text)
     if eid is None:
@@ -231,20 +239,12 @@ def verdict_pyevtx(gate: Any, data: bytes) -> int:
     plan = gate.plans.get(eid)
     if plan is not None and not plan[0]:  # no rule takes this EventID (most of a Security log)
         return ROUTED_AWAY
-    return _verdict(gate, eid, data, True)
+    return _verdict(gate, eid, data, provider)
 
 
 def admit_pyevtx(gate: Any, data: bytes, stats: RunStats) -> bool:
     """:func:`verdict_pyevtx` with the skip counted, as :func:`admit` counts it."""
-    v = verdict_pyevtx(gate, data)
-    if v == DECODE:
-        return True
-    stats.records_read += 1
-    if v == ROUTED_AWAY:
-        stats.routed_away += 1
-    else:
-        stats.prefiltered += 1
-    return False
+    return counted(verdict_pyevtx(gate, data), stats)
 
 
 #: One Hyperscan pass over an NDJSON line: pattern 0 the escape test, pattern 1 each ``"EventID"``.
@@ -275,19 +275,7 @@ def verdict_line(gate: Any, line: bytes, route: bool = True, provider: bool = Fa
     i = ends[0]
     if text[i - 10] == 92:  # the key after a backslash (i - 9 is its opening quote; a line starts with "{")
         return DECODE
-    key = text[i : i + _EID_TEXT]
-    eid = _EID_BY_TEXT.get(key)
-    if eid is None:
-        m = _EID.match(text, i)
-        if m is None:
-            return DECODE
-        eid = int(m[1] or m[2] or m[3])
-        if m.end() - i <= _EID_TEXT and len(_EID_BY_TEXT) < 4096:
-            _EID_BY_TEXT[key] = eid
-    plan = gate.plans.get(eid)
-    if plan is not None and not plan[0]:
-        return ROUTED_AWAY
-    return _verdict(gate, eid, text, provider)
+    return _verdict_at(gate, text, i, provider)
 
 
 def _verdict_text(gate: Any, text: bytes, route: bool, provider: bool) -> int:
@@ -304,12 +292,4 @@ def _verdict_text(gate: Any, text: bytes, route: bool, provider: bool) -> int:
 
 def admit_line(gate: Any, line: bytes, stats: RunStats, route: bool = True, provider: bool = False) -> bool:
     """:func:`verdict_line` with the skip counted, as :func:`admit` counts it."""
-    v = verdict_line(gate, line, route, provider)
-    if v == DECODE:
-        return True
-    stats.records_read += 1
-    if v == ROUTED_AWAY:
-        stats.routed_away += 1
-    else:
-        stats.prefiltered += 1
-    return False
+    return counted(verdict_line(gate, line, route, provider), stats)
