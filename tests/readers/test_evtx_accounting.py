@@ -119,3 +119,58 @@ def test_parser_that_keeps_failing_gives_up_on_the_chunk_and_counts_it(tmp_path,
     events, stats = _run(tmp_path, b.evtx_file([4]))
     assert events == [] and stats.records_skipped == 4
     assert "gave up on the chunk" in stats.skips[0].detail and stats.skips[0].reason == "evtx record error"
+
+
+def _damaged_files() -> dict[str, bytes]:
+    """Built files with each kind of damage a range must judge as the whole file does."""
+    clean = b.evtx_file(PER_CHUNK * 3, free_chunks=2)  # 9 chunks of records, then 2 free chunks
+    bad = b"NotChnk\x00"
+    return {
+        "zeroed middle": b.damage(clean, b.chunk_offset(4), bytes(b.CHUNK)),
+        "two bad middle": b.damage(b.damage(clean, b.chunk_offset(3), bad), b.chunk_offset(4), bad),
+        "bad first": b.damage(clean, b.chunk_offset(0), bad),
+        "bad last records": b.damage(b.evtx_file(PER_CHUNK * 3), b.chunk_offset(8), bad),
+        "bad tail before free space": b.damage(clean, b.chunk_offset(8), bad),
+        "truncated": b.evtx_file(PER_CHUNK * 3)[: b.chunk_offset(7) + 5000],
+        "header claims more": b.file_header(12, TOTAL * 3 + 1) + b.evtx_file(PER_CHUNK * 3)[b.HEADER :],
+        # a wrapped (circular) log: the newest records sit in the first chunks, and the file ends in a
+        # damaged chunk after older ones, so only the whole file's newest id tells what it lost
+        "wrapped, bad tail": b.file_header(6, 61)
+        + b.chunk(41, 10)
+        + b.chunk(51, 10)
+        + b.chunk(1, 10)
+        + b.chunk(11, 10)
+        + b.chunk(21, 10)
+        + b.damage(b.chunk(31, 10), 0, bad),
+    }
+
+
+def _outcome(path, first: int | None = None, count: int | None = None):
+    stats = RunStats()
+    ids = [e.record_id for e in evtx_reader.read(str(path), "x.evtx", stats, first_chunk=first or 0, chunk_limit=count)]
+    return ids, [(s.locator, s.reason, s.count) for s in stats.skips]
+
+
+def test_chunk_ranges_together_give_the_whole_files_records_and_losses(tmp_path):
+    """Every way of cutting a damaged file into ranges (1, 2, 3, 4 chunks) reads and reports exactly what
+    one read of the whole file does: a range looks only at its neighbours, yet judges the same."""
+    from pathlib import Path
+
+    files = dict(_damaged_files())
+    hostile = Path(__file__).resolve().parents[3] / "shared" / "hostile-inputs"
+    for p in sorted(hostile.glob("evtx_*.evtx")):  # ../shared/hostile-inputs, where present
+        files[p.name] = p.read_bytes()
+    assert len(files) >= (14 if hostile.is_dir() else 8)
+    for name, data in files.items():
+        path = tmp_path / "x.evtx"
+        path.write_bytes(data)
+        whole_ids, whole_skips = _outcome(path)
+        total = evtx_reader.chunk_count(str(path))
+        for size in (1, 2, 3, 4):
+            ids, skips = [], []
+            for first in range(0, total, size):
+                got_ids, got_skips = _outcome(path, first, size)
+                ids += got_ids
+                skips += got_skips
+            assert ids == whole_ids, (name, size)
+            assert sorted(skips) == sorted(whole_skips), (name, size)

@@ -179,13 +179,26 @@ def _check_chunk(c: Chunk, source: str, stats: RunStats) -> None:
         stats.warn(f"{source}: chunk {c.index}: {c.errors[0]} (no record lost)")
 
 
-def _settle(chunks: list[Chunk], owned: range, next_id: int, declared: int, source: str, stats: RunStats) -> None:
+def _settle(
+    chunks: list[Chunk],
+    owned: range,
+    next_id: int,
+    declared: int,
+    source: str,
+    stats: RunStats,
+    present: int | None = None,
+    newest: int | None = None,
+) -> None:
     """After the last chunk: the records of unusable chunks and of a missing tail, one counted skip per run.
 
-    ``chunks`` lists every chunk of the file from chunk 0; only losses starting in ``owned`` are
-    reported (a ``--jobs`` slice reports its own); ``declared`` is 0 unless the tail is owned.
+    ``chunks`` lists consecutive chunks of the file (every chunk from chunk 0, or for a ``--jobs``
+    range the range and its neighbours up to a usable chunk on each side); only losses starting in
+    ``owned`` are reported (a slice reports its own); ``declared`` is 0 unless the tail is owned.
+    ``present``: chunks in the file (default ``len(chunks)``); ``newest``: the file's newest record
+    id (default: the newest in ``chunks``; needed only when a damaged run reaches the end).
     """
-    newest = max((c.last for c in chunks if c.state == "ok"), default=0)
+    if newest is None:
+        newest = max((c.last for c in chunks if c.state == "ok"), default=0)
     i = 0
     while i < len(chunks):  # runs of unusable chunks, in file order
         if chunks[i].state == "ok":
@@ -217,7 +230,7 @@ def _settle(chunks: list[Chunk], owned: range, next_id: int, declared: int, sour
         errors = [e for c in run for e in c.errors][:3]
         detail = "; ".join([f"{missing} record(s) lost, {span}{note}; chunk header {kinds}", *errors])
         stats.skip(source, _where(run), "evtx chunk error", detail, count=missing)
-    present = len(chunks)
+    present = len(chunks) if present is None else present
     if declared > present:
         missing = next_id - 1 - newest if next_id - 1 > newest else 0
         detail = f"the file holds {present} of the {declared} chunks its header lists"
@@ -237,8 +250,8 @@ def read(
 ) -> Iterator[Event]:
     """Yield Events from an EVTX file or stream; every record a header claims is read or counted.
 
-    ``first_chunk``/``chunk_limit`` (a path only) read a chunk range for ``--jobs``; the headers of
-    all chunks are still scanned so neighbours and the file's tail are judged the same way.
+    ``first_chunk``/``chunk_limit`` (a path only) read a chunk range for ``--jobs``; the neighbours a
+    judgement needs are read too (:func:`_read_range`), so every chunk is judged as in one read.
     ``gate`` (a hunt's :class:`~iisdetect.engine.prefilter.RecordGate`) skips records before decoding.
     """
     own = isinstance(src, str)
@@ -278,21 +291,55 @@ def _read_range(
     declared: int,
     gate: Any = None,
 ) -> Iterator[Event]:
+    """Chunks ``first .. first+count-1``, judged as :func:`read` judges them in the whole file.
+
+    Only the neighbours a judgement needs are looked at: back and on to the nearest usable chunk on
+    either side (what a damaged run at the range's edge lies between), and every chunk header only
+    when a damaged run reaches the end of the file (the newest record id then decides how many it
+    lost). Reading every header for every range made ``--jobs`` quadratic in the file size: a 1.5 GiB
+    file is 95 ranges of 256 chunks, each of which read all 25,000 headers.
+    """
     total = chunk_count_of(fh)
-    chunks = []
-    for index in range(total):
-        fh.seek(HEADER_SIZE + index * CHUNK_SIZE)
-        head = fh.read(CHUNK_SIZE if first <= index < first + count else CHUNK_HEADER)
-        c = chunk_state(index, HEADER_SIZE + index * CHUNK_SIZE, head)
-        if c.state == "zero" and len(head) == CHUNK_HEADER:  # a zero header: look at the whole chunk
-            fh.seek(HEADER_SIZE + index * CHUNK_SIZE)
-            c = chunk_state(index, c.offset, fh.read(CHUNK_SIZE))
-        chunks.append(c)
-        if c.state == "ok" and first <= index < first + count:
-            yield from _parse_chunk(c, head, source, stats, gate)
+    end = min(first + count, total)
+    before: list[Chunk] = []
+    for index in range(first - 1, -1, -1):  # back to the nearest usable chunk
+        before.append(_classify(fh, index, whole=False)[0])
+        if before[-1].state == "ok":
+            break
+    owned = []
+    for index in range(first, end):
+        c, block = _classify(fh, index, whole=True)
+        owned.append(c)
+        if c.state == "ok":
+            yield from _parse_chunk(c, block, source, stats, gate)
             _check_chunk(c, source, stats)
-    last = first + count >= total
-    _settle(chunks, range(first, first + count), next_id, declared if last else 0, source, stats)
+    after: list[Chunk] = []
+    for index in range(end, total):  # on to the nearest usable chunk
+        after.append(_classify(fh, index, whole=False)[0])
+        if after[-1].state == "ok":
+            break
+    chunks = before[::-1] + owned + after
+    newest = None
+    if chunks and chunks[-1].state != "ok":  # a damaged run reaches the end of the file
+        newest = max((c.last for c in chunks if c.state == "ok"), default=0)
+        for index in range(0, total):  # the newest record id of the whole file
+            if not chunks[0].index <= index <= chunks[-1].index:
+                newest = max(newest, _classify(fh, index, whole=False)[0].last)
+    _settle(chunks, range(first, end), next_id, declared if end >= total else 0, source, stats, total, newest)
+
+
+def _classify(fh: BinaryIO, index: int, whole: bool) -> tuple[Chunk, bytes]:
+    """Chunk ``index`` of the file: its state, from its header (or the whole chunk: ``whole``, or a
+    zero header, which only the whole chunk tells apart from free space), and the bytes read."""
+    offset = HEADER_SIZE + index * CHUNK_SIZE
+    fh.seek(offset)
+    block = fh.read(CHUNK_SIZE if whole else CHUNK_HEADER)
+    c = chunk_state(index, offset, block)
+    if c.state == "zero" and len(block) == CHUNK_HEADER:
+        fh.seek(offset)
+        block = fh.read(CHUNK_SIZE)
+        c = chunk_state(index, offset, block)
+    return c, block
 
 
 def chunk_count_of(fh: BinaryIO) -> int:
