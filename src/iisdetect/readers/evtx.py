@@ -40,7 +40,7 @@ from iisdetect.model.event import Event
 from iisdetect.model.stats import RunStats
 
 from .evtx_json import normalise_event
-from .gate import ROUTED_AWAY, verdict_pyevtx
+from .gate import add_skips, verdict_pyevtx
 
 HEADER_SIZE, CHUNK_SIZE, CHUNK_HEADER = 4096, 65536, 128
 CHUNK_MAGIC = b"ElfChnk\x00"
@@ -109,7 +109,8 @@ def _parse_chunk(chunk: Chunk, block: bytes, source: str, stats: RunStats, gate:
     it = open_parser(_IMAGE_HEADER + block).records_json()
     loads, normalise, verdict = orjson.loads, normalise_event, verdict_pyevtx
     same, last_msg, errors_at = 0, "", -1
-    got = away = pre = 0
+    got = 0
+    skips = [0, 0, 0]  # by verdict (gate.DECODE, ROUTED_AWAY, PREFILTERED)
     try:
         while True:
             try:
@@ -123,10 +124,7 @@ def _parse_chunk(chunk: Chunk, block: bytes, source: str, stats: RunStats, gate:
                             raw = data.encode()
                         v = verdict(gate, raw)
                         if v:
-                            if v == ROUTED_AWAY:
-                                away += 1
-                            else:
-                                pre += 1
+                            skips[v] += 1
                             continue
                     rid = rec["event_record_id"]
                     try:
@@ -150,9 +148,7 @@ def _parse_chunk(chunk: Chunk, block: bytes, source: str, stats: RunStats, gate:
                     return
     finally:
         chunk.got += got
-        stats.records_read += away + pre
-        stats.routed_away += away
-        stats.prefiltered += pre
+        add_skips(stats, skips)
 
 
 def _where(chunks: list[Chunk]) -> str:

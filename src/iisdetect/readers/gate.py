@@ -162,6 +162,14 @@ def _decide(gate: Any, eid: int | None, data: bytes, stats: RunStats, provider: 
     return counted(_verdict(gate, eid, data, provider), stats)
 
 
+def add_skips(stats: RunStats, skips: list[int]) -> None:
+    """Add a reader's tally of verdicts (``skips[verdict] += 1`` per skipped record, kept in a local
+    list on the hot path) to ``stats``: each skip is a read record, routed away or prefiltered."""
+    stats.records_read += skips[ROUTED_AWAY] + skips[PREFILTERED]
+    stats.routed_away += skips[ROUTED_AWAY]
+    stats.prefiltered += skips[PREFILTERED]
+
+
 def counted(verdict: int, stats: RunStats) -> bool:
     """True for :data:`DECODE`; else the skip is counted (read, and routed away or prefiltered)."""
     if verdict == DECODE:

@@ -20,7 +20,7 @@ import orjson
 from iisdetect.model.event import Event
 from iisdetect.model.stats import RunStats
 
-from .gate import ROUTED_AWAY, verdict_line
+from .gate import add_skips, verdict_line
 from .limits import LIMITS
 
 #: ``normalise(obj, source, locator)`` returns an Event, or None for a row that is not an event.
@@ -70,7 +70,7 @@ def read_json(
         else:
             yield from _read_concatenated(data, lead + 1, source, stats, normalise)
         return
-    away = pre = 0  # the gate's skips, counted here and written back in ``finally``
+    skips = [0, 0, 0]  # the gate's skips by verdict, counted here and added in ``finally``
     try:
         for n0, lines in _batches(block, read, LIMITS.max_line, (first or 1) - 1 + blank):
             for n, line in enumerate(lines, n0):
@@ -82,10 +82,7 @@ def read_json(
                 if gate is not None:
                     v = verdict_line(gate, line, route, provider)
                     if v:
-                        if v == ROUTED_AWAY:
-                            away += 1
-                        else:
-                            pre += 1
+                        skips[v] += 1
                         continue
                 try:
                     obj = loads(line)
@@ -101,9 +98,7 @@ def read_json(
                         stats.records_read += 1
                         yield ev
     finally:
-        stats.records_read += away + pre
-        stats.routed_away += away
-        stats.prefiltered += pre
+        add_skips(stats, skips)
 
 
 def is_json_lines(start: bytes) -> bool:
