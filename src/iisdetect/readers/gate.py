@@ -132,9 +132,8 @@ def admit(
 ) -> bool:
     """True: decode this record. False: it was counted (read, and routed away or prefiltered).
 
-    ``raw`` is the record's JSON text, best as the UTF-8 bytes (a ``str`` is encoded first): every
-    test here runs on bytes, where ``find`` and the scan run on one byte a character whatever the
-    text holds (a Sysmon record with one non-ASCII character is a two-byte-a-character ``str``).
+    ``raw`` is the record's JSON text, best as bytes (a ``str`` is encoded first): every test here
+    runs on bytes, one byte a character for ASCII text whatever else the text holds.
     ``route`` False (ECS, whose EventID is ``winlog.event_id``): only the literal prefilter, over
     the literals of every rule. The channel is read only when the EventID's rules need it.
     ``trusted``: the text comes from pyevtx (serde_json escapes only ``"``, ``\\`` and control
@@ -142,24 +141,11 @@ def admit(
     ``provider``: the text has pyevtx's shape (EVTX, evtx-json lines), so the provider can be read
     too and rules that name providers can route on channel and provider.
     """
-    data = _bytes(raw)
-    if not trusted and escaped(data):
-        return True
-    eid = event_id_of(data) if route else None
-    if route and eid is None:  # not the shape of an event record: decode it (a non-event is reported)
-        return True
-    if not route and (b'"winlog' not in data or (b"event_id" not in data and b'"code"' not in data)):
-        return True  # what readers/ecs.py needs to call it an event; otherwise "not an event" is owed
-    return _decide(gate, eid, data, stats, provider)
+    return counted(verdict(gate, _bytes(raw), route, trusted, provider), stats)
 
 
-#: :func:`verdict_pyevtx`'s answers: decode the record, or the counter its skip goes to.
+#: The gate's answers (:func:`verdict` and its inlined forms): decode the record, or the counter its skip goes to.
 DECODE, ROUTED_AWAY, PREFILTERED = 0, 1, 2
-
-
-def _decide(gate: Any, eid: int | None, data: bytes, stats: RunStats, provider: bool) -> bool:
-    """Once the EventID is read (None: not routed): skip or decode, counting a skip."""
-    return counted(_verdict(gate, eid, data, provider), stats)
 
 
 def add_skips(stats: RunStats, skips: list[int]) -> None:
@@ -170,12 +156,12 @@ def add_skips(stats: RunStats, skips: list[int]) -> None:
     stats.prefiltered += skips[PREFILTERED]
 
 
-def counted(verdict: int, stats: RunStats) -> bool:
+def counted(answer: int, stats: RunStats) -> bool:
     """True for :data:`DECODE`; else the skip is counted (read, and routed away or prefiltered)."""
-    if verdict == DECODE:
+    if answer == DECODE:
         return True
     stats.records_read += 1
-    if verdict == ROUTED_AWAY:
+    if answer == ROUTED_AWAY:
         stats.routed_away += 1
     else:
         stats.prefiltered += 1
@@ -250,11 +236,6 @@ def _verdict_at(gate: Any, data: bytes, i: int, provider: bool) -> int:
     return _verdict(gate, eid, data, provider)
 
 
-def admit_pyevtx(gate: Any, data: bytes, stats: RunStats) -> bool:
-    """:func:`verdict_pyevtx` with the skip counted, as :func:`admit` counts it."""
-    return counted(verdict_pyevtx(gate, data), stats)
-
-
 #: One Hyperscan pass over an NDJSON line: pattern 0 the escape test, pattern 1 each ``"EventID"``.
 _LINE_MARKS = compile_marks([(_ESCAPE, True), (b'"EventID"', False)])
 
@@ -276,7 +257,7 @@ def verdict_line(gate: Any, line: bytes, route: bool = True, provider: bool = Fa
         except UnicodeDecodeError:
             return DECODE
     if not route or _LINE_MARKS is None:
-        return _verdict_text(gate, text, route, provider)
+        return verdict(gate, text, route, False, provider)
     ids, ends = _LINE_MARKS(text)
     if len(ends) != 1 or ids[0] != 1:  # an escape, or the key absent or twice
         return DECODE
@@ -286,18 +267,13 @@ def verdict_line(gate: Any, line: bytes, route: bool = True, provider: bool = Fa
     return _verdict_at(gate, text, i, provider)
 
 
-def _verdict_text(gate: Any, text: bytes, route: bool, provider: bool) -> int:
-    """:func:`admit`'s decision as a verdict, on untrusted text, without Hyperscan's marks."""
-    if escaped(text):
+def verdict(gate: Any, data: bytes, route: bool = True, trusted: bool = False, provider: bool = False) -> int:
+    """:func:`admit`'s decision as a verdict (:data:`DECODE`, :data:`ROUTED_AWAY`, :data:`PREFILTERED`)."""
+    if not trusted and escaped(data):
         return DECODE
-    eid = event_id_of(text) if route else None
-    if route and eid is None:
+    eid = event_id_of(data) if route else None
+    if route and eid is None:  # not the shape of an event record: decode it (a non-event is reported)
         return DECODE
-    if not route and (b'"winlog' not in text or (b"event_id" not in text and b'"code"' not in text)):
-        return DECODE
-    return _verdict(gate, eid, text, provider)
-
-
-def admit_line(gate: Any, line: bytes, stats: RunStats, route: bool = True, provider: bool = False) -> bool:
-    """:func:`verdict_line` with the skip counted, as :func:`admit` counts it."""
-    return counted(verdict_line(gate, line, route, provider), stats)
+    if not route and (b'"winlog' not in data or (b"event_id" not in data and b'"code"' not in data)):
+        return DECODE  # what readers/ecs.py needs to call it an event; otherwise "not an event" is owed
+    return _verdict(gate, eid, data, provider)
