@@ -80,10 +80,7 @@ def event_id_of(raw: str | bytes) -> int | None:
     """The record's EventID read from raw JSON, or None where it is not read exactly."""
     data = _bytes(raw)
     at = _once(data, b'"EventID"')
-    if at < 0:
-        return None
-    m = _EID.match(data, at)
-    return None if m is None else int(m[1] or m[2] or m[3])
+    return None if at < 0 else _eid_after(data, at)
 
 
 def channel_of(raw: str | bytes) -> str | None:
@@ -168,9 +165,10 @@ def counted(answer: int, stats: RunStats) -> bool:
     return False
 
 
-def _verdict(gate: Any, eid: int | None, data: bytes, provider: bool) -> int:
-    """:data:`DECODE`, :data:`ROUTED_AWAY` or :data:`PREFILTERED` for a record whose EventID is read."""
-    channels, scan = gate.plans.get(eid) or gate.plan(eid)
+def _verdict(gate: Any, eid: int | None, data: bytes, provider: bool, plan: Any = None) -> int:
+    """:data:`DECODE`, :data:`ROUTED_AWAY` or :data:`PREFILTERED` for a record whose EventID is read
+    (``plan``: ``gate.plan(eid)`` when the caller already has it)."""
+    channels, scan = plan or gate.plans.get(eid) or gate.plan(eid)
     if not channels:  # no rule takes this EventID at all
         return ROUTED_AWAY
     # the literal scan before the channel: it decides most records, and reading the channel costs
@@ -220,20 +218,28 @@ def verdict_pyevtx(gate: Any, data: bytes) -> int:
 
 def _verdict_at(gate: Any, data: bytes, i: int, provider: bool) -> int:
     """The verdict of a record whose one ``"EventID"`` key ends at ``i`` (the EventID read after it)."""
-    text = data[i : i + _EID_TEXT]
-    eid = _EID_BY_TEXT.get(text)
+    eid = _EID_BY_TEXT.get(data[i : i + _EID_TEXT])
     if eid is None:
-        m = _EID.match(data, i)
-        if m is None:
+        eid = _eid_after(data, i)
+        if eid is None:
             return DECODE
-        eid = int(m[1] or m[2] or m[3])
-        # the match decided within the 12 bytes: the same bytes always give the same EventID
-        if m.end() - i <= _EID_TEXT and len(_EID_BY_TEXT) < 4096:
-            _EID_BY_TEXT[text] = eid
-    plan = gate.plans.get(eid)
-    if plan is not None and not plan[0]:  # no rule takes this EventID (most of a Security log)
+    plan = gate.plans.get(eid) or gate.plan(eid)
+    if not plan[0]:  # no rule takes this EventID (most of a Security log)
         return ROUTED_AWAY
-    return _verdict(gate, eid, data, provider)
+    return _verdict(gate, eid, data, provider, plan)
+
+
+def _eid_after(data: bytes, i: int) -> int | None:
+    """The EventID written after a key ending at ``i`` (None: not a plain decimal value), kept in
+    :data:`_EID_BY_TEXT` when the match is decided within its 12 bytes (the same bytes then always
+    give the same EventID)."""
+    m = _EID.match(data, i)
+    if m is None:
+        return None
+    eid = int(m[1] or m[2] or m[3])
+    if m.end() - i <= _EID_TEXT and len(_EID_BY_TEXT) < 4096:
+        _EID_BY_TEXT[data[i : i + _EID_TEXT]] = eid
+    return eid
 
 
 #: One Hyperscan pass over an NDJSON line: pattern 0 the escape test, pattern 1 each ``"EventID"``.
