@@ -72,6 +72,14 @@ def load_deployment() -> dict[str, tuple[str, ...]]:
 
 
 @functools.cache
+def load_installers() -> dict[str, tuple[str, ...]]:
+    """The Windows installers' images, by full path, and IIS's own setup (the ``installers`` section): one
+    home for the exemption every file-write and registry rule applies, so the rules cannot drift apart."""
+    d = _data()["installers"]
+    return {"images": tuple(str(x) for x in d["images"]), "iis_setup": tuple(str(x) for x in d["iis_setup"])}
+
+
+@functools.cache
 def load_baseline() -> tuple[KnownModule, ...]:
     data = _data()
     out = []

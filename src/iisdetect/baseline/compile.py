@@ -25,6 +25,8 @@ Kinds (the event source each reads):
   full path(s) whatever the signer; ``filename and not path`` is a Microsoft DLL name outside its folder.
 - ``deploy_tool`` / ``deploy_server_wide``: the ``Image`` of a known deployment tool (Web Deploy) and the
   ``TargetFilename`` folders a site deployment never writes (the ``deployment`` section).
+- ``installer`` / ``iis_setup``: the ``Image`` of a Windows installer (msiexec, the servicing stack, DISM,
+  wusa, pkgmgr) and of IIS's own setup (the ``installers`` section), by full path.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ import functools
 import re
 from typing import Any
 
-from iisdetect.baseline import MICROSOFT_SIGNERS, KnownModule, load_baseline, load_deployment
+from iisdetect.baseline import MICROSOFT_SIGNERS, KnownModule, load_baseline, load_deployment, load_installers
 from iisdetect.errors import RuleError
 
 #: groups whose entries are registered IIS modules (``not_a_module`` entries are only loaded)
@@ -212,6 +214,8 @@ KINDS = {
     "load_known_path": _load_known_path,
     "deploy_tool": lambda: {"Image": list(load_deployment()["tools"])},
     "deploy_server_wide": lambda: {"TargetFilename|contains": list(load_deployment()["server_wide"])},
+    "installer": lambda: {"Image": list(load_installers()["images"])},
+    "iis_setup": lambda: {"Image": list(load_installers()["iis_setup"])},
 }
 
 
