@@ -55,6 +55,23 @@ def test_needs_follow_and_or_not() -> None:
     assert need(redirection) == {"redirection.config"}
 
 
+def test_common_text_loses_to_a_rarer_literal() -> None:
+    """A literal inside text nearly every record holds (``\\windows\\sys``) is not chosen over ``.dll``,
+    though longer: a System32 regex would otherwise make every record naming System32 undecidable."""
+    from iisdetect.engine.prefilter import common
+
+    assert common("\\windows\\sys") and common("microsoft-windows-sysmon") is False and not common(".dll")
+    regex = ir.Regex("TargetFilename", r"^[a-z]:\\Windows\\(?:System32|SysWOW64)\\[^\\]+\.dll$")
+    assert need(regex) == {".dll"}
+    system32 = ir.Str("Image", "contains", "\\Windows\\System32\\")
+    assert need(ir.And((system32, ir.Str("TargetFilename", "endswith", ".dll")))) == {".dll"}
+    assert need(system32) == {"\\windows\\system32"}  # alone, still a valid (weak) constraint
+    regex = ir.Regex(regex.field, regex.pattern, ignore_case=True)
+    cmd = "C:\\Windows\\System32\\cmd.exe"
+    assert _agree(regex, _raw({"Image": cmd, "TargetFilename": "C:\\Windows\\System32\\x.DLL"}))
+    assert not _agree(regex, _raw({"Image": cmd, "TargetFilename": "C:\\x.tmp"}))
+
+
 @pytest.mark.parametrize(
     "value",
     ["é.exe", "a,b", 'say "hi"', ":b", "{x}", "1.0", "100", "a\\\\b", "\\temp", "c:\\", "tab\there", ""],

@@ -275,3 +275,28 @@ def test_every_builtin_rule_declares_a_role() -> None:
 
     for rule in load_ruleset("all"):
         assert rule.role in ROLES and "correlation_role" not in rule.custom, rule.path
+
+
+def test_system32_root_write_is_a_report_until_the_dll_is_registered(detector: Detector) -> None:
+    """Microsoft Q&A 355650's UpData -> C:\\Windows\\System32\\system.dll, written by certutil: the write alone
+    stays informational (the corpus holds a certutil System32 DLL drop that is no IIS component); the same
+    DLL registered within the window raises it to low and the registration to high, in one incident."""
+    dll = r"C:\Windows\System32\system.dll"
+    drop = at(file_create(dll, r"C:\Windows\System32\certutil.exe"), "2026-11-20T10:00:00.000000Z")
+    (alone,) = alerts_for(detector, [drop])
+    assert (alone.rule.detection_type, alone.level) == ("IIS_System_Dir_DLL_Write", "informational")
+    (inc,) = correlate([alone])
+    assert not inc.joined and alone.level == "informational" and inc.level == "informational"
+
+    drop = at(file_create(dll, r"C:\Windows\System32\certutil.exe"), "2026-11-20T10:00:00.000000Z")
+    alerts = alerts_for(detector, [drop, install("2026-11-20T10:00:41.000000Z", dll=dll, name="UpData")])
+    (inc,) = correlate(alerts)
+    assert inc.joined and inc.module == "system.dll"
+    assert [(a.rule.detection_type, a.level) for a in alerts] == [
+        ("IIS_System_Dir_DLL_Write", "low"), ("IIS_Module_Registration_Command", "high")]  # fmt: skip
+    other = at(file_create(r"C:\Windows\System32\AllTheThings.dll", r"C:\Windows\System32\certutil.exe"),
+               "2026-11-20T10:00:00.000000Z")  # fmt: skip
+    alerts = alerts_for(detector, [other, install("2026-11-20T10:00:41.000000Z", dll=dll, name="UpData")])
+    incs = correlate(alerts)
+    assert not any(i.joined for i in incs)
+    assert [a.level for a in alerts] == ["informational", "medium"]  # another module: nothing confirmed

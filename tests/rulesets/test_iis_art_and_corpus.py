@@ -97,20 +97,30 @@ def test_atomic_red_team_iis_configuration(detector: Detector, modules: bool) ->
 
 # --------------------------------------------------------------------------------------- corpus
 EXPECTED_FILE = "EVTX-ATTACK-SAMPLES/AutomatedTestingTools/PanacheSysmon_vs_AtomicRedTeam01.evtx"
+#: the corpus's one System32-root DLL write by a non-installer: certutil decoding an AppLocker-bypass DLL
+REPORTED_FILE = "EVTX-ATTACK-SAMPLES/AutomatedTestingTools/panache_sysmon_vs_EDRTestingScript.evtx"
 
 
 @pytest.mark.corpus
 def test_corpus_default_ruleset_raises_exactly_one_alert(corpus: Path) -> None:
-    """Over all of ../shared/corpus: iis raises one alert (the appcmd dontLog event); seed raises none."""
+    """Over all of ../shared/corpus: iis raises one alert (the appcmd dontLog event) and one informational
+    report (certutil writing a DLL into System32, not an IIS component until something registers it); seed
+    raises none."""
     iis = Detector(load_ruleset("iis"))
     seed = Detector(load_ruleset("seed"))
     stats = RunStats()
     hits: list[tuple[str, str, str, int, str]] = []
+    reports: list[tuple[str, str, str, str, str]] = []
     seed_hits: Counter[str] = Counter()
     n = 0
     for ev in iter_events([str(corpus)], stats):
         n += 1
         for rule in iis.match(ev):
+            if rule.level == "informational":
+                d = ev.data
+                where = (Path(rule.path).stem, ev.source, ev.locator)
+                reports.append((*where, d.get("Image", ""), d.get("TargetFilename", "")))
+                continue
             hits.append((Path(rule.path).stem, ev.source, ev.locator, ev.event_id, ev.data.get("CommandLine", "")))
         for _rule in seed.match(ev):
             seed_hits[ev.source] += 1
@@ -123,3 +133,8 @@ def test_corpus_default_ruleset_raises_exactly_one_alert(corpus: Path) -> None:
     assert event_id == 1
     assert "/dontLog:true" in cmdline and cmdline.lower().startswith('"c:\\windows\\system32\\cmd.exe"')
     assert dict(seed_hits) == {}
+    assert len(reports) == 1, reports
+    stem, source, locator, image, target = reports[0]
+    assert stem == "iis_system_dir_dll_write" and source.replace("\\", "/").endswith(REPORTED_FILE)
+    assert locator == "record 6" and image.lower().endswith("\\certutil.exe")
+    assert target.lower() == "c:\\windows\\system32\\allthethings.dll"

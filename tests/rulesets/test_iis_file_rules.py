@@ -22,6 +22,7 @@ from tests.rulesets.iis_events import (
     MSDEPLOY86,
     MSDEPSVC,
     REG,
+    SYSW,
     W3WP,
     check,
     file_create,
@@ -134,7 +135,16 @@ def test_config_write_4663_needs_write_access(detector: Detector) -> None:
             [],
         ),
         (r"C:\Windows\Temp\x.dll", W3WP, []),  # worker writes outside bin: not this rule
-        (r"C:\Windows\System32\evil.dll", r"C:\Windows\System32\certutil.exe", []),
+        # System32 / SysWOW64 root by a non-installer other than the worker: a report (informational)
+        (r"C:\Windows\System32\evil.dll", r"C:\Windows\System32\certutil.exe", [SYSW]),
+        (r"c:\windows\syswow64\Evil.DLL", r"C:\Windows\System32\cmd.exe", [SYSW]),
+        (r"D:\Windows\System32\evil.dll", r"C:\Users\Public\msiexec.exe", [SYSW]),  # not the real msiexec
+        (r"C:\Windows\System32\evil.dll", r"C:\Windows\System32\msiexec.exe", []),
+        (r"C:\Windows\System32\evil.dll", r"C:\Windows\WinSxS\amd64_servicingstack_10.0\TiWorker.exe", []),
+        (r"C:\Windows\System32\UMDF.dll", r"C:\Windows\System32\drvinst.exe", []),
+        (r"C:\Windows\System32\drivers\evil.dll", r"C:\Windows\System32\cmd.exe", []),  # not the root
+        (r"C:\Windows\System32\evil.dll.tmp", r"C:\Windows\System32\cmd.exe", []),
+        (r"C:\Users\a\Windows\System32\evil.dll", r"C:\Windows\System32\cmd.exe", []),  # not a drive root
         # Web Deploy from its install folder publishing a site's bin: informational, not a DLL write
         (r"C:\inetpub\wwwroot\shop\bin\Shop.dll", MSDEPSVC, [DEPLOY]),
         (r"D:\Sites\shop\bin\Shop.dll", MSDEPLOY86, [DEPLOY]),

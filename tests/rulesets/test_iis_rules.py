@@ -37,6 +37,7 @@ from tests.rulesets.iis_events import (
     REG,
     REMOVED,
     SCRIPT,
+    SYSW,
     W3WP,
     WEBSHELL,
     app_2282,
@@ -520,4 +521,4 @@ def test_every_rule_has_a_positive_here() -> None:
     """Guard: a new rule file must get cases in this module."""
     stems = {r.path.rsplit("/", 1)[-1].removesuffix(".yml") for r in load_ruleset("iis")}
     assert stems == {CMDR, WEBSHELL, SCRIPT, ADDED, REMOVED, LOG29, LOGCMD, LOGPS, FAILED, CFGW, DLLW, LOAD, REG,
-                     KNOWN_CFG, KNOWN_CMD, KNOWN_PS, KNOWN_LOAD, MASQ_CFG, MASQ_LOAD, ENCPS, DEPLOY}  # fmt: skip
+                     KNOWN_CFG, KNOWN_CMD, KNOWN_PS, KNOWN_LOAD, MASQ_CFG, MASQ_LOAD, ENCPS, DEPLOY, SYSW}  # fmt: skip

@@ -91,6 +91,6 @@ def test_public_source_scenarios_count() -> None:
         "logging_off_set_site", "logging_selective_pwsh", "webshell_encoded_module_install",
         "webshell_gacutil_managed_module", "isapi_filter_load_failure", "module_entrypoint_missing",
         "module_dll_missing_2280", "pwsh7_new_webglobalmodule", "exchange_httpproxy_bin_module",
-        "masquerade_rewrite_dll_load", "owowa_owa_module",
+        "masquerade_rewrite_dll_load", "owowa_owa_module", "system32_dll_certutil_drop",
     ]  # fmt: skip
     assert len(new_attacks) >= 15 and all(scns[i].kind == "attack" and scns[i].references for i in new_attacks)

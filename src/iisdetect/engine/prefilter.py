@@ -54,6 +54,20 @@ _BAD_ESCAPE = re.compile(r"\\\\|\\[tnrbfu]|\\$")
 FOLDS_TO_ASCII = (b"\xc4\xb0", b"\xe2\x84\xaa")
 #: Fewer literals than this are a cheap scan; beyond it the scan is still linear but large.
 MAX_LITERALS = 4000
+#: Text nearly every Windows record holds (system paths, channel prefixes, the SYSTEM account): a
+#: literal found inside it selects nothing, so an ``And`` (or a regex) keys on another literal when it
+#: has one. ``\\windows\\sys`` (from a System32 regex) would otherwise beat ``.dll`` by length, and
+#: then every Sysmon 11 record naming a System32 image would be decoded. Only the choice between
+#: constraints changes; each is exact on its own.
+COMMON_TEXT = (
+    "c:\\windows\\system32\\", "c:\\windows\\syswow64\\", "c:\\program files (x86)\\",
+    "microsoft-windows-", "nt authority\\system",
+)  # fmt: skip
+
+
+def common(literal: str) -> bool:
+    """``literal`` (lowered) lies inside :data:`COMMON_TEXT`, so it is a poor key to skip records on."""
+    return any(literal in text for text in COMMON_TEXT)
 
 
 def safe_literal(value: str) -> str | None:
@@ -167,7 +181,7 @@ def _field_need(field: str, values: Iterable[str], derived: frozenset[str], any_
     for v in values:
         lit = safe_literal(v) or safe_piece(v)
         if any_of:
-            if lit is not None and (best is None or len(lit) > len(best)):
+            if lit is not None and (best is None or (common(best), -len(best)) > (common(lit), -len(lit))):
                 best = lit
             continue
         if lit is None:
@@ -179,13 +193,14 @@ def _field_need(field: str, values: Iterable[str], derived: frozenset[str], any_
 
 
 def _better(a: Need, b: Need) -> Need:
-    """The more selective of two needs: fewer literals, then longer shortest literal."""
+    """The more selective of two needs: none of its literals common text, then fewer literals, then
+    longer shortest literal."""
     if a is None:
         return b
     if b is None:
         return a
-    ka = (len(a), -min(map(len, a), default=0))
-    kb = (len(b), -min(map(len, b), default=0))
+    ka = (any(map(common, a)), len(a), -min(map(len, a), default=0))
+    kb = (any(map(common, b)), len(b), -min(map(len, b), default=0))
     return a if ka <= kb else b
 
 
