@@ -40,7 +40,7 @@ from iisdetect.model.event import Event
 from iisdetect.model.stats import RunStats
 
 from .evtx_json import normalise_event
-from .gate import add_skips, verdict_pyevtx
+from .gate import add_skips, verdict_text
 
 HEADER_SIZE, CHUNK_SIZE, CHUNK_HEADER = 4096, 65536, 128
 CHUNK_MAGIC = b"ElfChnk\x00"
@@ -102,12 +102,13 @@ def _parse_chunk(chunk: Chunk, block: bytes, source: str, stats: RunStats, gate:
     The loop is the hunt's hot path (on a Sysmon log 98% of the records end in the gate), so it
     iterates pyevtx with ``for`` (re-entered after a record error: the iterator goes on), keeps its
     counts in locals (written back in ``finally``, so a consumer that stops early loses none) and
-    hands the gate Latin-1 bytes when the text allows (see :func:`~.gate.verdict_pyevtx`).
+    hands the gate the text itself, which it encodes only when a literal scan needs bytes (see
+    :func:`~.gate.verdict_text`).
     """
     if len(block) < CHUNK_SIZE:
         block = block + bytes(CHUNK_SIZE - len(block))
     it = open_parser(_IMAGE_HEADER + block).records_json()
-    loads, normalise, verdict = orjson.loads, normalise_event, verdict_pyevtx
+    loads, normalise, verdict = orjson.loads, normalise_event, verdict_text
     same, last_msg, errors_at = 0, "", -1
     got = 0
     skips = [0, 0, 0]  # by verdict (gate.DECODE, ROUTED_AWAY, PREFILTERED)
@@ -118,11 +119,7 @@ def _parse_chunk(chunk: Chunk, block: bytes, source: str, stats: RunStats, gate:
                     got += 1
                     data = rec["data"]
                     if gate is not None:
-                        try:
-                            raw = data.encode("latin-1")
-                        except UnicodeEncodeError:
-                            raw = data.encode()
-                        v = verdict(gate, raw)
+                        v = verdict(gate, data)
                         if v:
                             skips[v] += 1
                             continue
