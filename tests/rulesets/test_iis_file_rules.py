@@ -159,6 +159,14 @@ def test_dll_write(detector: Detector, target: str, image: str, expected: list[s
     check(detector, file_create(target, image), expected)
 
 
+def test_system32_root_write_seen_by_a_sacl(detector: Detector) -> None:
+    """Security 4663 with a write mask is the same report as Sysmon 11; a read is nothing."""
+    dll, certutil = r"C:\Windows\System32\system.dll", r"C:\Windows\System32\certutil.exe"
+    check(detector, security_4663(dll, certutil), [SYSW])
+    check(detector, security_4663(dll, certutil, access_mask="0x1"), [])
+    check(detector, security_4663(dll, r"C:\Windows\System32\msiexec.exe"), [])
+
+
 # ------------------------------------------------------------------ w3wp image loads
 DEFENDER = r"C:\ProgramData\Microsoft\Windows Defender\Platform\4.18.26010.5-0"
 
