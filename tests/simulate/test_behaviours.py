@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from iisdetect.simulate.behaviours import current_table, render_table, replace_table, short_channel
+from iisdetect.simulate.behaviours import (
+    current_table,
+    current_validation_table,
+    render_table,
+    render_validation_table,
+    replace_table,
+    short_channel,
+)
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "rules.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def test_docs_behaviour_table_is_current() -> None:
@@ -27,3 +35,11 @@ def test_replace_keeps_the_rest_of_the_document() -> None:
     assert short_channel("Microsoft-Windows-Sysmon/Operational") == "Sysmon"
     assert short_channel("Microsoft-IIS-Configuration/Operational") == "IIS-Configuration/Operational"
     assert short_channel("PowerShellCore/Operational") == "PowerShellCore/Operational"
+
+
+def test_readme_validation_table_is_current() -> None:
+    table = render_validation_table()
+    assert current_validation_table(README.read_text("utf-8")) == table, "run: python scripts/render_behaviours.py"
+    rows = {r.split(" | ")[0].lstrip("| "): r for r in table.splitlines()[2:]}
+    assert rows["IIS_Non_Standard_Module_Load"].endswith("| - | - | - | - | - |")  # a seed-only type
+    assert "IIS_Known_Module" not in rows and "IIS_System_Dir_DLL_Write" not in rows  # reports are not scored

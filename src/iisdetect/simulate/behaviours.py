@@ -1,8 +1,10 @@
-"""The behaviour table of docs/rules.md: each public-source scenario, its source, the rules that fire, the logs.
+"""The generated tables: docs/rules.md's behaviour table (each public-source scenario, its source, the
+rules that fire, the logs) and README.md's validation table (``iisdetect validate`` by detection type).
 
 Why generated: the table claims what the default ruleset does on each scenario, so it is measured by
-running the rules (seed 1, no background) rather than written by hand; ``scripts/render_behaviours.py``
-rewrites it and ``tests/simulate/test_behaviours.py`` fails when docs/rules.md and the rules disagree.
+running the rules (seed 1, no background for the behaviours; validate's background for the scores) rather
+than written by hand; ``scripts/render_behaviours.py`` rewrites both and ``tests/simulate/test_behaviours.py``
+fails when a document and the rules disagree (README's figures had drifted from validate's by then).
 """
 
 from __future__ import annotations
@@ -64,3 +66,36 @@ def current_table(doc: str) -> str:
 
 def replace_table(doc: str, table: str) -> str:
     return doc.replace(current_table(doc), table, 1)
+
+
+VALIDATION_HEADER = (
+    "| detection type | seed TP | seed FP | seed FN | seed P | seed R | default TP | default FP | default FN "
+    "| default P | default R |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+)
+
+
+def _cells(counts: object | None) -> list[str]:
+    if counts is None:
+        return ["-"] * 5
+    c = counts.as_dict()  # type: ignore[attr-defined]
+    ratios = ("-" if c[k] is None else f"{c[k]:.2f}" for k in ("precision", "recall"))
+    return [str(c["tp"]), str(c["fp"]), str(c["fn"]), *ratios]
+
+
+def render_validation_table() -> str:
+    """README's table: ``iisdetect validate`` (seed 1, background 2000) by detection type, both rulesets."""
+    from iisdetect.api import validate
+
+    report = validate("all")
+    types = sorted(set(report.by_type["seed"]) | set(report.by_type["iis"]))
+    rows = [
+        "| " + " | ".join([t, *_cells(report.by_type["seed"].get(t)), *_cells(report.by_type["iis"].get(t))]) + " |"
+        for t in types
+    ]
+    return VALIDATION_HEADER + "\n".join(rows) + "\n"
+
+
+def current_validation_table(doc: str) -> str:
+    start = doc.index(VALIDATION_HEADER)
+    end = doc.find("\n\n", start)
+    return doc[start : end + 1 if end >= 0 else len(doc)]
