@@ -14,6 +14,7 @@ import importlib
 import pkgutil
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from iisdetect import __version__
 from iisdetect.errors import IisdetectError
@@ -49,6 +50,13 @@ def _harden_streams() -> None:
 
 
 class _Parser(argparse.ArgumentParser):
+    """One-line errors; no prefix matching of long options (``validate --scenario X`` would silently
+    have meant ``--scenario-dir X``: an unknown option is an error, not a guess)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> None:  # one line, exit 2, no usage dump
         sys.stderr.write(f"iisdetect: error: {message}\n")
         raise SystemExit(2)

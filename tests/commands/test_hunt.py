@@ -106,6 +106,9 @@ def test_time_window_options(capsys, logs: Path) -> None:
         (["hunt", "X", "--format", "xml"], "invalid choice"),
         (["hunt", "X", "--tuning", "/nonexistent.yaml"], "tuning file not found"),
         (["hunt", "X", "--no-ruleset"], "--no-ruleset needs"),
+        # no prefix guessing: --scenario is not --scenario-dir, --form is not --format
+        (["validate", "--scenario", "rgdoor_native_module"], "unrecognized arguments: --scenario"),
+        (["hunt", "X", "--form", "json"], "unrecognized arguments: --form"),
     ],
 )
 def test_bad_arguments_one_line_exit_2(capsys, argv: list[str], message: str) -> None:
