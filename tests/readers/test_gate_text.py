@@ -97,6 +97,9 @@ def test_other_shapes_take_the_generic_path(text: str) -> None:
 
 def test_prefixes_stay_bounded() -> None:
     g, _ = _gates()[1]
+    giant = f'{{"Provider":{{"#attributes":{{"Name":"{"P" * 5000}"}}}},'
+    gate.verdict_text(g, SYSTEM + giant + '"EventID":1,"Channel":"c"},"EventData":{}}}')
+    assert gate._PREFIXES == []  # not kept: longer than _MAX_PREFIX
     for n in range(50):
         provider = f'{{"Provider":{{"#attributes":{{"Name":"P{n}"}}}},'
         gate.verdict_text(g, SYSTEM + provider + '"EventID":1,"Channel":"c"},"EventData":{}}}')

@@ -230,6 +230,8 @@ _PREFIX_SHAPE = re.compile(
 #: verified prefixes, most recently learnt first (one per provider; bounded: a hostile file only evicts)
 _PREFIXES: list[str] = []
 _MAX_PREFIXES = 8
+#: a real prefix is about 220 characters; a longer one (a crafted giant attribute) is not kept
+_MAX_PREFIX = 1024
 #: :data:`_EID_BY_TEXT` for text: the 12 characters after the key -> EventID
 _EID_BY_STR: dict[str, int] = {}
 
@@ -269,7 +271,7 @@ def verdict_text(gate: Any, text: str) -> int:
 def _learn(text: str) -> int:
     """Verify the text before the first ``"EventID"`` against :data:`_PREFIX_SHAPE` and keep it;
     where the key ends, or -1 (no such prefix: the record takes the generic path)."""
-    i = text.find('"EventID"')
+    i = text.find('"EventID"', 0, _MAX_PREFIX)
     if i < 0 or not _PREFIX_SHAPE.match(text, 0, i + 9):
         return -1
     _PREFIXES.insert(0, text[: i + 9])
