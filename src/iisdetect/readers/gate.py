@@ -245,7 +245,7 @@ def verdict_text(gate: Any, text: str) -> int:
     record that starts with a prefix already verified against :data:`_PREFIX_SHAPE` (every record of
     one provider shares it) has its EventID at a known place; the text is encoded only when the
     literal scan needs bytes. Anything else takes :func:`verdict_pyevtx`'s path.
-    tests/readers/test_gate.py holds the two to the same answers on the corpus.
+    tests/readers/test_gate_text.py holds the two to the same answers on the corpus's records.
     """
     for pre in _PREFIXES:
         if text.startswith(pre):
