@@ -61,6 +61,14 @@ def test_minimal_document_is_valid() -> None:
     assert scn.steps[0].expect["iis"] == ("IIS_Dir_DLL_Write",)
 
 
+def test_a_malicious_step_only_a_report_covers_documents_why() -> None:
+    """No iis expectation is accepted only with a known_miss.iis saying why (an informational report)."""
+    doc = _doc(expect={}, known_miss={"iis": "reported at informational", "seed": "no branch"})
+    assert parse_scenario(doc, "x.yaml").steps[0].known_miss["iis"] == "reported at informational"
+    with pytest.raises(ScenarioError, match=r"steps\[0\].expect.iis: a malicious step must expect"):
+        parse_scenario(_doc(expect={}, known_miss={"seed": "no branch"}), "x.yaml")
+
+
 @pytest.mark.parametrize(
     ("doc", "fragment"),
     [
