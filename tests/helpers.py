@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 from iisdetect.model.event import Event
@@ -98,3 +99,17 @@ def example_records() -> int:
     lines = sum(sum(1 for ln in f.open("rb") if ln.strip()) for f in EXAMPLES.glob("*.jsonl"))
     xml = sum(f.read_text(encoding="utf-8").count("<Event ") for f in EXAMPLES.glob("*.xml"))
     return lines + xml
+
+
+def corpus_evtx_texts(corpus: Path, per_file: int = 300) -> Iterator[tuple[Path, str]]:
+    """``(file, record text)`` for the first ``per_file`` records pyevtx renders of every corpus EVTX file
+    it can open (the gate tests compare answers on real records)."""
+    import evtx
+
+    for path in sorted(corpus.rglob("*.evtx")):
+        try:
+            records = list(evtx.PyEvtxParser(str(path)).records_json())
+        except (RuntimeError, OSError):
+            continue
+        for rec in records[:per_file]:
+            yield path, rec["data"]

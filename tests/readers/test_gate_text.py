@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import evtx
 import orjson
 import pytest
 
@@ -14,6 +13,7 @@ from iisdetect.engine.prefilter import RecordGate
 from iisdetect.engine.ruleset import load_rules
 from iisdetect.readers import gate
 from iisdetect.readers.evtx_json import normalise_event
+from tests.helpers import corpus_evtx_texts
 
 SYSTEM = '{"Event":{"#attributes":{"xmlns":"http://schemas.microsoft.com/win/2004/08/events/event"},"System":'
 SYSMON = (
@@ -46,19 +46,13 @@ def _never_skips_a_match(g: RecordGate, det: Detector, text: str) -> int:
 def test_same_answers_as_the_generic_path_on_corpus_records(corpus: Path) -> None:
     gates = _gates()
     seen = {gate.DECODE: 0, gate.ROUTED_AWAY: 0, gate.PREFILTERED: 0}
-    for path in sorted(corpus.rglob("*.evtx")):
-        try:
-            records = list(evtx.PyEvtxParser(str(path)).records_json())
-        except (RuntimeError, OSError):
-            continue
-        for rec in records[:300]:
-            text = rec["data"]
-            for g, det in gates:
-                v = _never_skips_a_match(g, det, text)
-                old = gate.verdict_pyevtx(g, gate._encoded(text))
-                # the generic path decodes a record whose EventID key occurs twice; the prefix reads System's
-                assert v == old or (old == gate.DECODE and text.count('"EventID"') > 1), (path, text[:300])
-                seen[v] += 1
+    for path, text in corpus_evtx_texts(corpus):
+        for g, det in gates:
+            v = _never_skips_a_match(g, det, text)
+            old = gate.verdict_pyevtx(g, gate._encoded(text))
+            # the generic path decodes a record whose EventID key occurs twice; the prefix reads System's
+            assert v == old or (old == gate.DECODE and text.count('"EventID"') > 1), (path, text[:300])
+            seen[v] += 1
     assert min(seen.values()) > 100, seen
     assert 1 <= len(gate._PREFIXES) <= gate._MAX_PREFIXES
 
