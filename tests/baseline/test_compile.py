@@ -125,3 +125,43 @@ def test_the_deployment_tools_are_one_list_for_the_three_file_write_rules(monkey
         assert fired(after, wide) == ["iis_dir_dll_write"]  # server-wide places still alert
     finally:
         bc.generated.cache_clear()
+
+
+def test_the_installers_are_one_list_for_the_write_and_registry_rules(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An installer added to the data is exempt in the four rules at once (they share the
+    ``installers`` section); a copy of it elsewhere is not."""
+    import yaml
+
+    from iisdetect import baseline as bl
+    from tests.rulesets.iis_events import file_create, registry_set
+
+    names = (
+        "iis_dir_dll_write",
+        "iis_system_dir_dll_write",
+        "iis_config_file_write",
+        "iis_component_registration_registry",
+    )
+    paths = [rules_root() / "iis" / f"{n}.yml" for n in names]
+    tool = r"C:\Program Files\Contoso\Setup\ContosoInstaller.exe"
+    events = [
+        file_create(r"C:\Windows\System32\inetsrv\contoso.dll", tool),
+        file_create(r"C:\Windows\System32\contoso.dll", tool),
+        file_create(r"C:\Windows\System32\inetsrv\config\applicationHost.config", tool),
+        registry_set(r"HKLM\SYSTEM\CurrentControlSet\Services\W3SVC\Parameters\Filter DLLs", r"C:\x\contoso.dll", tool),
+    ]
+
+    def fired_all() -> list[list[str]]:
+        det = Detector([compile_rule(bc.apply(yaml.safe_load(p.read_text("utf-8"))), p, "iis") for p in paths])
+        return [fired(det, ev) for ev in events]
+
+    assert fired_all() == [[n] for n in names]
+    data = bl.load_installers()
+    monkeypatch.setattr(bc, "load_installers", lambda: {**data, "images": (*data["images"], tool)})
+    bc.generated.cache_clear()
+    try:
+        assert fired_all() == [[], [], [], []]
+        elsewhere = file_create(r"C:\Windows\System32\contoso.dll", r"C:\Users\Public\ContosoInstaller.exe")
+        det = Detector([compile_rule(bc.apply(yaml.safe_load(p.read_text("utf-8"))), p, "iis") for p in paths])
+        assert fired(det, elsewhere) == ["iis_system_dir_dll_write"]
+    finally:
+        bc.generated.cache_clear()
