@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from iisdetect.simulate.behaviours import (
+    VALIDATION_HEADER,
     current_table,
-    current_validation_table,
     render_table,
     render_validation_table,
     replace_table,
@@ -39,7 +39,9 @@ def test_replace_keeps_the_rest_of_the_document() -> None:
 
 def test_readme_validation_table_is_current() -> None:
     table = render_validation_table()
-    assert current_validation_table(README.read_text("utf-8")) == table, "run: python scripts/render_behaviours.py"
+    assert current_table(README.read_text("utf-8"), VALIDATION_HEADER) == table, (
+        "run: python scripts/render_behaviours.py"
+    )
     rows = {r.split(" | ")[0].lstrip("| "): r for r in table.splitlines()[2:]}
     assert rows["IIS_Non_Standard_Module_Load"].endswith("| - | - | - | - | - |")  # a seed-only type
     assert "IIS_Known_Module" not in rows and "IIS_System_Dir_DLL_Write" not in rows  # reports are not scored

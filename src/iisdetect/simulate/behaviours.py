@@ -57,15 +57,16 @@ def render_table() -> str:
     return HEADER + "\n".join(row(s, detector) for s in scenarios) + "\n"
 
 
-def current_table(doc: str) -> str:
-    """The table as it stands in a document: from its header to the first blank line."""
-    start = doc.index(HEADER)
+def current_table(doc: str, header: str = HEADER) -> str:
+    """The table with this header as it stands in a document: from its header to the first blank line."""
+    start = doc.index(header)
     end = doc.find("\n\n", start)
     return doc[start : end + 1 if end >= 0 else len(doc)]
 
 
-def replace_table(doc: str, table: str) -> str:
-    return doc.replace(current_table(doc), table, 1)
+def replace_table(doc: str, table: str, header: str = HEADER) -> str:
+    """``doc`` with the table that has this header replaced by ``table``."""
+    return doc.replace(current_table(doc, header), table, 1)
 
 
 VALIDATION_HEADER = (
@@ -93,9 +94,3 @@ def render_validation_table() -> str:
         for t in types
     ]
     return VALIDATION_HEADER + "\n".join(rows) + "\n"
-
-
-def current_validation_table(doc: str) -> str:
-    start = doc.index(VALIDATION_HEADER)
-    end = doc.find("\n\n", start)
-    return doc[start : end + 1 if end >= 0 else len(doc)]
