@@ -113,3 +113,19 @@ def corpus_evtx_texts(corpus: Path, per_file: int = 300) -> Iterator[tuple[Path,
             continue
         for rec in records[:per_file]:
             yield path, rec["data"]
+
+
+def corpus_json_blobs(corpus: Path) -> Iterator[tuple[str, bytes]]:
+    """``(where, first bytes)`` of the corpus's JSON lines: every plain .json file (4 MB of each) and
+    every 4th OTRF zip's NDJSON members (2 MB of each): the gate tests compare answers on real lines."""
+    import zipfile
+
+    for path in sorted(corpus.rglob("*.json")):
+        with path.open("rb") as fh:
+            yield str(path), fh.read(4_000_000)
+    for path in sorted(corpus.rglob("OTRF-Security-Datasets/**/*.zip"))[::4]:
+        with zipfile.ZipFile(path) as zf:
+            for name in zf.namelist():
+                if name.endswith(".json"):
+                    with zf.open(name) as fh:
+                        yield f"{path}:{name}", fh.read(2_000_000)

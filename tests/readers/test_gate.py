@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 
 import evtx
@@ -11,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from iisdetect.readers import gate
-from tests.helpers import corpus_evtx_texts
+from tests.helpers import corpus_evtx_texts, corpus_json_blobs
 
 
 @pytest.mark.parametrize(
@@ -158,17 +157,7 @@ def test_line_verdict_is_admits_on_real_lines(corpus: Path) -> None:
 
     gates = [RecordGate(load_rules(name).rules) for name in ("seed", "iis")]
     seen: Counter[int] = Counter()
-    blobs = []
-    for path in sorted(corpus.rglob("*.json")):
-        with path.open("rb") as fh:
-            blobs.append((str(path), fh.read(4_000_000)))
-    for path in sorted(corpus.rglob("OTRF-Security-Datasets/**/*.zip"))[::4]:  # OTRF's NDJSON, zipped
-        with zipfile.ZipFile(path) as zf:
-            for name in zf.namelist():
-                if name.endswith(".json"):
-                    with zf.open(name) as fh:
-                        blobs.append((f"{path}:{name}", fh.read(2_000_000)))
-    for where, blob in blobs:
+    for where, blob in corpus_json_blobs(corpus):
         for line in blob.splitlines():
             for g in gates:
                 v = gate.verdict_line(g, line, True, True)

@@ -98,3 +98,36 @@ def test_prefixes_stay_bounded() -> None:
         provider = f'{{"Provider":{{"#attributes":{{"Name":"P{n}"}}}},'
         gate.verdict_text(g, SYSTEM + provider + '"EventID":1,"Channel":"c"},"EventData":{}}}')
     assert len(gate._PREFIXES) == gate._MAX_PREFIXES and gate._PREFIXES[0].endswith('"P49"}},"EventID"')
+
+
+def test_the_evtx_readers_inlined_test_counts_as_verdict_text(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """readers/evtx.py skips most records of a Security log without calling ``verdict_text``: the events
+    and the counts over the corpus's EVTX files are those of asking it for every record."""
+    from iisdetect.model.stats import RunStats
+    from iisdetect.readers import evtx as evtx_reader
+    from iisdetect.readers import iter_events
+
+    files = [str(p) for p in sorted(corpus.rglob("*.evtx"))]
+
+    def run() -> tuple[list[str], tuple[int, int, int]]:
+        g = RecordGate(load_rules("iis").rules)
+        stats = RunStats()
+        events = [f"{e.source}:{e.locator}" for e in iter_events(files, stats, gate=g)]
+        return events, (stats.records_read, stats.routed_away, stats.prefiltered)
+
+    calls = []
+    real = gate.verdict_text
+
+    def counting(g: RecordGate, text: str) -> int:
+        calls.append(1)
+        return real(g, text)
+
+    monkeypatch.setattr(evtx_reader, "verdict_text", counting)
+    inlined = run()
+    asked_inlined = len(calls)
+    monkeypatch.setattr(evtx_reader, "routed_away_now", lambda g: ("\x00", frozenset()))
+    calls.clear()
+    gate._PREFIXES.clear()
+    assert run() == inlined
+    assert inlined[1][1] > 10_000  # many records routed away ...
+    assert asked_inlined < len(calls) - 10_000  # ... and most of them without a call

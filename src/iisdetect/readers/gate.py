@@ -227,7 +227,7 @@ _ATTRS = r'\{"[^"\\]*":"[^"\\]*"(?:,"[^"\\]*":"[^"\\]*")*\}'
 _PREFIX_SHAPE = re.compile(
     rf'\{{"Event":\{{(?:"#attributes":{_ATTRS},)?"System":\{{"Provider":\{{"#attributes":{_ATTRS}\}},"EventID"\Z'
 )
-#: verified prefixes, most recently learnt first (one per provider; bounded: a hostile file only evicts)
+#: verified prefixes, the one a record last started with first (one per provider; bounded: a hostile file only evicts)
 _PREFIXES: list[str] = []
 _MAX_PREFIXES = 8
 #: a real prefix is about 220 characters; a longer one (a crafted giant attribute) is not kept
@@ -247,12 +247,10 @@ def verdict_text(gate: Any, text: str) -> int:
     literal scan needs bytes. Anything else takes :func:`verdict_pyevtx`'s path.
     tests/readers/test_gate_text.py holds the two to the same answers on the corpus's records.
     """
-    for pre in _PREFIXES:
-        if text.startswith(pre):
-            i = len(pre)
-            break
+    if _PREFIXES and text.startswith(_PREFIXES[0]):
+        i = len(_PREFIXES[0])
     else:
-        i = _learn(text)
+        i = _other_prefix(text)
         if i < 0:
             return verdict_pyevtx(gate, _encoded(text))
     eid = _EID_BY_STR.get(text[i : i + _EID_TEXT])
@@ -266,6 +264,40 @@ def verdict_text(gate: Any, text: str) -> int:
     if not plan[0]:  # no rule takes this EventID (most of a Security log)
         return ROUTED_AWAY
     return _verdict(gate, eid, _encoded(text), True, plan)
+
+
+#: public names for the reader's inlined first test (readers/evtx.py ``_parse_chunk``)
+EID_BY_STR, EID_TEXT = _EID_BY_STR, _EID_TEXT
+#: a prefix no record starts with (a record's text starts with ``{``)
+_NO_PREFIX = "\x00"
+
+
+def routed_away_now(gate: Any) -> tuple[str, frozenset[int]]:
+    """The prefix a record last started with and the EventIDs no rule takes, as far as the gate knows them now.
+
+    Why: a record that starts with that prefix and whose EventID (read as :func:`verdict_text` reads
+    it) is one of those is routed away, :func:`verdict_text`'s first answer; the EVTX reader tests
+    that inline, taking these once a chunk, and saves a call a record on a Security log. Anything
+    else (another provider, an EventID not met yet or with rules) asks :func:`verdict_text`.
+    """
+    if gate is None or not _PREFIXES:
+        return _NO_PREFIX, frozenset()
+    return _PREFIXES[0], frozenset(eid for eid, plan in gate.plans.items() if not plan[0])
+
+
+def first_prefix() -> str:
+    """The prefix a record last started with (after :func:`verdict_text` answered for it)."""
+    return _PREFIXES[0] if _PREFIXES else _NO_PREFIX
+
+
+def _other_prefix(text: str) -> int:
+    """Where a known prefix other than the first ends in ``text`` (it is moved first: the records of a
+    chunk are mostly of one provider), or a new one's (:func:`_learn`), or -1."""
+    for j, pre in enumerate(_PREFIXES):
+        if j and text.startswith(pre):
+            _PREFIXES.insert(0, _PREFIXES.pop(j))
+            return len(pre)
+    return _learn(text)
 
 
 def _learn(text: str) -> int:

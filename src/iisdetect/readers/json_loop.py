@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from itertools import compress, count
+from operator import not_
 from typing import Any, BinaryIO
 
 import orjson
@@ -20,8 +22,10 @@ import orjson
 from iisdetect.model.event import Event
 from iisdetect.model.stats import RunStats
 
-from .gate import add_skips, verdict_line
+from .gate import PREFILTERED, ROUTED_AWAY, add_skips
+from .gate_lines import block_verdicts
 from .limits import LIMITS
+from .line_blocks import line_blocks
 
 #: ``normalise(obj, source, locator)`` returns an Event, or None for a row that is not an event.
 Normaliser = Callable[[Any, str, str], Event | None]
@@ -52,13 +56,13 @@ def read_json(
     decode_error = orjson.JSONDecodeError
     skip = stats.skip
     read = _Reader(getattr(fobj, "read1", fobj.read))  # one raw read: a stream that breaks keeps what it had
-    block = _at_least(read, 4096)
+    block = start_block = _at_least(read, 4096)
     first = getattr(fobj, "iisdetect_first_line", None)
     start = block.lstrip(b"\xef\xbb\xbf \t\r\n")
     blank = 0  # lines in blank blocks left behind (line numbers stay the file's)
     while first is None and not start and block:  # a long run of blank lines before the first record
         blank += block.count(b"\n")
-        block = _at_least(read, 4096)
+        block = start_block = _at_least(read, 4096)
         start = block.lstrip(b" \t\r\n")
     lead = blank + block[: len(block) - len(start)].count(b"\n")
     if first is None and not is_json_lines(start):
@@ -71,19 +75,26 @@ def read_json(
             yield from _read_concatenated(data, lead + 1, source, stats, normalise)
         return
     skips = [0, 0, 0]  # the gate's skips by verdict, counted here and added in ``finally``
+    verdicts: list[int] = []
+    k = -1  # the line of the block being read (its skips after it are not counted if we stop there)
     try:
-        for n0, lines in _batches(block, read, LIMITS.max_line, (first or 1) - 1 + blank):
-            for n, line in enumerate(lines, n0):
-                if line is None:
+        for lines in line_blocks(start_block, read, BLOCK, LIMITS.max_line, (first or 1) - 1 + blank):
+            n0, buf, starts, stops, numbers, dropped = lines
+            if gate is None:
+                todo: Iterable[int] = range(len(stops))
+            else:
+                verdicts = block_verdicts(gate, lines, route, provider)
+                skips[ROUTED_AWAY] += verdicts.count(ROUTED_AWAY)
+                skips[PREFILTERED] += verdicts.count(PREFILTERED)
+                todo = compress(count(), map(not_, verdicts))
+            for k in todo:
+                n = n0 + (numbers[k] if numbers else k)
+                if k in dropped:
                     skip(source, f"line {n}", "line too long", f"longer than {LIMITS.max_line} bytes (max_line)")
                     continue
+                line = buf[starts[k] : stops[k]]
                 if not line or line.isspace():
                     continue
-                if gate is not None:
-                    v = verdict_line(gate, line, route, provider)
-                    if v:
-                        skips[v] += 1
-                        continue
                 try:
                     obj = loads(line)
                     ev = normalise(obj, source, f"line {n}")
@@ -97,7 +108,12 @@ def read_json(
                     else:
                         stats.records_read += 1
                         yield ev
+            verdicts = []
     finally:
+        if verdicts:  # stopped inside a block: its skips past the line in hand were never reached
+            later = verdicts[k + 1 :]
+            skips[ROUTED_AWAY] -= later.count(ROUTED_AWAY)
+            skips[PREFILTERED] -= later.count(PREFILTERED)
         add_skips(stats, skips)
 
 
@@ -141,41 +157,6 @@ def _at_least(read: _Reader, size: int) -> bytes:
         parts.append(block)
         total += len(block)
     return b"".join(parts)
-
-
-def _batches(block: bytes, read: _Reader, max_line: int, n: int = 0) -> Iterator[tuple[int, list[bytes | None]]]:
-    """The lines of each 1 MiB block as ``(number of the first, lines)``, ``None`` for a line over
-    ``max_line`` (dropped while it streams). Why batches: the reader's loop then walks a list (no
-    generator resumed and no tuple built per line), and the length check runs in C (``max(map(len))``)."""
-    rest = b""
-    dropping = False
-    if block.startswith(b"\xef\xbb\xbf"):
-        block = block[3:]
-    while block:
-        parts: list[bytes | None] = block.split(b"\n")  # type: ignore[assignment]
-        tail = parts.pop()
-        if parts:
-            if dropping:  # the end of a line that was too long
-                dropping = False
-                parts[0] = None
-            elif rest:
-                parts[0] = rest + parts[0]  # type: ignore[operator]
-            if max(map(len, parts[1:] if parts[0] is None else parts), default=0) > max_line:  # type: ignore[arg-type]
-                parts = [p if p is None or len(p) <= max_line else None for p in parts]
-            yield n + 1, parts
-            n += len(parts)
-            rest = b""
-        if dropping:
-            pass
-        elif len(rest) + len(tail) > max_line:
-            dropping, rest = True, b""
-        else:
-            rest = rest + tail if rest else tail
-        block = read(BLOCK)
-    if dropping:
-        yield n + 1, [None]
-    elif rest:
-        yield n + 1, [rest]
 
 
 def _document(start: bytes, fobj: BinaryIO, source: str, stats: RunStats) -> bytes | None:
