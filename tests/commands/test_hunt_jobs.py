@@ -12,17 +12,36 @@ from iisdetect.commands import hunt as hunt_cmd
 from iisdetect.hunting import parallel
 from tests.commands.test_hunt import evtx_json_line
 from tests.helpers import image_load
+from tests.readers.evtx_builder import evtx_file
 
 
 def test_auto_jobs_use_usable_cores_for_large_input_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    small = tmp_path / "a.jsonl"
-    small.write_bytes(evtx_json_line(image_load(r"C:\Users\Public\x.dll"), 1) + b"\n")
+    small = tmp_path / "a.evtx"
+    small.write_bytes(evtx_file([2]))
     monkeypatch.setattr(parallel, "usable_cores", lambda: 3)
     assert hunt_cmd.choose_jobs(0, [str(small)]) == 1
     monkeypatch.setattr(hunt_cmd, "AUTO_PARALLEL_BYTES", 10)
     assert hunt_cmd.choose_jobs(0, [str(small)]) == 3
     assert hunt_cmd.choose_jobs(0, ["-"]) == 1  # stdin cannot be split
     assert hunt_cmd.choose_jobs(7, [str(small)]) == 7  # explicit: the hunt clamps it
+
+
+def test_auto_jobs_keep_one_json_lines_file_in_one_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One NDJSON file is read faster by one process (docs/hunting.md); two files, or an EVTX, are not."""
+    one = tmp_path / "a.jsonl"
+    one.write_bytes(evtx_json_line(image_load(r"C:\Users\Public\x.dll"), 1) + b"\n")
+    two = tmp_path / "b.jsonl"
+    two.write_bytes(one.read_bytes())
+    log = tmp_path / "c.evtx"
+    log.write_bytes(evtx_file([2]))
+    monkeypatch.setattr(parallel, "usable_cores", lambda: 3)
+    monkeypatch.setattr(hunt_cmd, "AUTO_PARALLEL_BYTES", 10)
+    assert hunt_cmd.choose_jobs(0, [str(one)]) == 1
+    assert hunt_cmd.choose_jobs(2, [str(one)]) == 2  # asked for: it is split
+    assert hunt_cmd.choose_jobs(0, [str(one), str(two)]) == 3
+    assert hunt_cmd.choose_jobs(0, [str(tmp_path)]) == 3  # a folder of three files
+    assert hunt_cmd.choose_jobs(0, [str(log)]) == 3
+    assert hunt_cmd.choose_jobs(0, [str(log), str(tmp_path / "missing.jsonl")]) == 3  # reported by the hunt
 
 
 def test_huge_jobs_is_lowered_with_a_note(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:

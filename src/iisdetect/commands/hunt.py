@@ -164,10 +164,9 @@ def choose_jobs(jobs: int, paths: list[str]) -> int:
         raise UsageError("--jobs must be 0 (auto) or a positive number")
     if jobs or "-" in paths:
         return jobs or 1
-    from iisdetect.hunting.parallel import usable_cores
-    from iisdetect.readers import total_input_bytes
+    from iisdetect.hunting.parallel import auto_jobs
 
-    return usable_cores() if total_input_bytes(paths) > AUTO_PARALLEL_BYTES else 1
+    return auto_jobs(paths, AUTO_PARALLEL_BYTES)
 
 
 @contextmanager
