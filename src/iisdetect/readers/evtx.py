@@ -40,7 +40,16 @@ from iisdetect.model.event import Event
 from iisdetect.model.stats import RunStats
 
 from .evtx_json import normalise_event
-from .gate import EID_BY_STR, EID_TEXT, ROUTED_AWAY, add_skips, first_prefix, routed_away_now, verdict_text
+from .gate import (
+    EID_BY_STR,
+    EID_TEXT,
+    ROUTED_AWAY,
+    add_skips,
+    first_prefix,
+    routed_away_now,
+    verdict_eid,
+    verdict_text,
+)
 
 HEADER_SIZE, CHUNK_SIZE, CHUNK_HEADER = 4096, 65536, 128
 CHUNK_MAGIC = b"ElfChnk\x00"
@@ -123,10 +132,13 @@ def _parse_chunk(chunk: Chunk, block: bytes, source: str, stats: RunStats, gate:
                     got += 1
                     data = rec["data"]
                     if gate is not None:
-                        if data.startswith(prefix) and eids.get(data[at : at + EID_TEXT]) in away:
-                            skips[ROUTED_AWAY] += 1
-                            continue
-                        v = verdict(gate, data)
+                        if data.startswith(prefix) and (eid := eids.get(data[at : at + EID_TEXT])) is not None:
+                            if eid in away:
+                                skips[ROUTED_AWAY] += 1
+                                continue
+                            v = verdict_eid(gate, eid, data)  # read at a verified prefix: as verdict_text would
+                        else:
+                            v = verdict(gate, data)
                         if v:
                             skips[v] += 1
                             if v == ROUTED_AWAY:  # likely another provider's record: its prefix is first now

@@ -260,6 +260,12 @@ def verdict_text(gate: Any, text: str) -> int:
             return verdict_pyevtx(gate, _encoded(text))
         if len(_EID_BY_STR) < 4096:
             _EID_BY_STR[text[i : i + _EID_TEXT]] = eid
+    return verdict_eid(gate, eid, text)
+
+
+def verdict_eid(gate: Any, eid: int, text: str) -> int:
+    """:func:`verdict_text`'s answer for a record whose EventID was read at a verified prefix (the
+    EVTX reader's inlined test reads it so, and must not read it twice)."""
     plan = gate.plans.get(eid) or gate.plan(eid)
     if not plan[0]:  # no rule takes this EventID (most of a Security log)
         return ROUTED_AWAY
