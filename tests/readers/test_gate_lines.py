@@ -124,3 +124,13 @@ def test_a_reader_stopped_early_counts_only_the_lines_it_reached(tmp_path: Path)
     next(stream)
     stream.close()  # a consumer that stops at the first event (its block holds lines after it)
     assert (stats.records_read, stats.routed_away) == (3001, 3000)
+
+
+@pytest.mark.parametrize("name", sorted(GATES))
+def test_crlf_lines_get_the_verdicts_of_their_raw_text(name: str) -> None:
+    """A CRLF file's entries lose their CR (line_blocks); the verdicts are those of the raw lines."""
+    g = GATES[name]
+    raw = [line + b"\r" for line in PLAIN + [c for c in LINE_CASES if c.strip()]]
+    block = next(line_blocks(b"\n".join(raw) + b"\n", lambda n: b"", 1 << 20, 1 << 20))
+    assert [block.line(k) for k in range(len(raw))] == [line[:-1] for line in raw]
+    assert gate_lines.block_verdicts(g, block) == [gate.verdict_line(g, line) for line in raw]

@@ -12,11 +12,13 @@ from iisdetect.readers.line_blocks import line_blocks
 
 def _reference(data: bytes, max_line: int) -> list[tuple[int, bytes | None]]:
     """Numbered lines as the reader owes them: a line over ``max_line`` is None (dropped), an empty
-    line is no entry (the reader skips it), a UTF-8 BOM at the start is not part of line 1."""
+    line is no entry (the reader skips it), a CRLF line's CR is not part of it, a UTF-8 BOM at the
+    start is not part of line 1."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     parts = data.split(b"\n")
-    return [(i, None if len(p) > max_line else p) for i, p in enumerate(parts, 1) if p]
+    ended = [p.removesuffix(b"\r") for p in parts[:-1]] + parts[-1:]  # a CR before a newline goes
+    return [(i, None if len(p) > max_line else q) for i, (p, q) in enumerate(zip(parts, ended, strict=True), 1) if p]
 
 
 def _blocked(data: bytes, size: int, max_line: int, first: int = 0) -> list[tuple[int, bytes | None]]:

@@ -25,7 +25,8 @@ class LineBlock(NamedTuple):
     """Some lines of a file: entry ``k`` is ``buf[starts[k]:stops[k]]``, line number
     ``first + (numbers[k] if numbers else k)``. Empty lines are not entries (the reader skips them
     anyway; a run of them costs one regex match, not a step per line); ``numbers`` is None when the
-    block had none, so its entries are consecutive lines."""
+    block had none, so its entries are consecutive lines. A line's final CR (a CRLF file) is not part
+    of its entry: it is JSON whitespace, and without it the gate reads the line in place."""
 
     first: int
     buf: bytes
@@ -63,6 +64,8 @@ def line_blocks(
             dropping = False
             if max_line < len(buf):  # only then can a line of this block be too long
                 dropped.update(k for k, (a, b) in enumerate(zip(starts, stops, strict=True)) if b - a > max_line)
+            if b"\r\n" in buf:  # CRLF lines: the CR is JSON whitespace; without it a line ends in "}"
+                stops = [b - 1 if buf[b - 1] == 13 and b > a else b for a, b in zip(starts, stops, strict=True)]
             if stops:
                 yield LineBlock(n + 1, buf, starts, stops, numbers, frozenset(dropped))
             n += count
