@@ -42,9 +42,11 @@ def read_json(
 ) -> Iterator[Event]:
     """Yield Events from NDJSON (or a JSON array / pretty-printed objects) in ``fobj``.
 
-    Lines come from 1 MiB blocks (blank lines cost one test each, so a gzip of newlines is cheap);
-    a line longer than ``LIMITS.max_line`` is dropped as it streams past (never held whole) and
-    counted (``line too long``). A whole-document shape is read up to ``LIMITS.max_document``.
+    Lines come from 1 MiB blocks (readers/line_blocks.py: a run of empty lines costs one regex match,
+    so a gzip of newlines is cheap); a line longer than ``LIMITS.max_line`` is dropped as it streams
+    past (never held whole) and counted (``line too long``). With a gate, a block's verdicts come from
+    one scan (readers/gate_lines.py) and only the lines left to decode are sliced out. A
+    whole-document shape is read up to ``LIMITS.max_document``.
     ``gate`` (a hunt's) lets lines be skipped before decoding (readers/gate.py; ``route`` False: no
     EventID routing, only the literal prefilter; ``provider``: lines of pyevtx's shape, whose provider
     can be read raw).
