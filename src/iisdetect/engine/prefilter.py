@@ -249,6 +249,7 @@ class RecordGate:
         #: ``event_id -> (channels(event_id), scanner(event_id))``, filled by :meth:`plan`: the
         #: readers' hot path reads this dict directly (one lookup a record instead of two calls).
         self.plans: dict[int | None, tuple[bool | frozenset[str], Any]] = {}
+        self._away: tuple[int, frozenset[int | None]] = (0, frozenset())
 
     def wanted(self, event_id: int, channel: str | None, provider: str | None = None) -> bool:
         """Could a rule admit this record (the evaluator's test: channel OR provider, and EventID)?
@@ -290,6 +291,13 @@ class RecordGate:
         if len(self.plans) < 10_000:  # bounded like the caches it combines
             self.plans[event_id] = plan
         return plan
+
+    def routed_away(self) -> frozenset[int | None]:
+        """The EventIDs of :attr:`plans` that no rule takes (the readers' block-wide and inlined tests
+        skip their records at once); rebuilt only when a plan was added."""
+        if self._away[0] != len(self.plans):
+            self._away = (len(self.plans), frozenset(eid for eid, plan in self.plans.items() if not plan[0]))
+        return self._away[1]
 
     def scanner(self, event_id: int | None) -> Any:
         """The compiled scan for records of ``event_id`` (None: EventID unknown), or None: decode all."""

@@ -278,7 +278,7 @@ EID_BY_STR, EID_TEXT = _EID_BY_STR, _EID_TEXT
 _NO_PREFIX = "\x00"
 
 
-def routed_away_now(gate: Any) -> tuple[str, frozenset[int]]:
+def routed_away_now(gate: Any) -> tuple[str, frozenset[int | None]]:
     """The prefix a record last started with and the EventIDs no rule takes, as far as the gate knows them now.
 
     Why: a record that starts with that prefix and whose EventID (read as :func:`verdict_text` reads
@@ -288,7 +288,7 @@ def routed_away_now(gate: Any) -> tuple[str, frozenset[int]]:
     """
     if gate is None or not _PREFIXES:
         return _NO_PREFIX, frozenset()
-    return _PREFIXES[0], frozenset(eid for eid, plan in gate.plans.items() if not plan[0])
+    return _PREFIXES[0], gate.routed_away()
 
 
 def first_prefix() -> str:

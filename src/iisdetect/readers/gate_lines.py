@@ -118,8 +118,8 @@ def _plain_block(
             return None
     eids = list(map(_EID_BY_TEXT.get, map(buf.__getitem__, map(slice, ends, map(add, ends, repeat(_EID_TEXT))))))
     plans = gate.plans
-    away = {eid: ROUTED_AWAY for eid, plan in plans.items() if not plan[0]}
-    out = list(map(away.get, eids, repeat(DECODE)))
+    away = gate.routed_away()
+    out = list(map(int, map(away.__contains__, eids)))  # ROUTED_AWAY (1) where no rule takes it, else DECODE (0)
     for k in [k for k, v in enumerate(out) if not v]:
         line, at, eid = buf[starts[k] : stops[k]], ends[k] - starts[k], eids[k]
         if eid is None:
