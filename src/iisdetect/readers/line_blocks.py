@@ -64,7 +64,9 @@ def line_blocks(
             dropping = False
             if max_line < len(buf):  # only then can a line of this block be too long
                 dropped.update(k for k, (a, b) in enumerate(zip(starts, stops, strict=True)) if b - a > max_line)
-            if b"\r\n" in buf:  # CRLF lines: the CR is JSON whitespace; without it a line ends in "}"
+            # CRLF lines: the CR is JSON whitespace; without it a line ends in "}". (``find`` of one byte
+            # is memchr; ``b"\r\n" in buf`` walks the buffer, 0.9 ms a MiB: it halved the NDJSON rate)
+            if buf.find(b"\r") >= 0:
                 stops = [b - 1 if buf[b - 1] == 13 and b > a else b for a, b in zip(starts, stops, strict=True)]
             if stops:
                 yield LineBlock(n + 1, buf, starts, stops, numbers, frozenset(dropped))
