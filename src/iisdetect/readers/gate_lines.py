@@ -3,9 +3,9 @@
 Why a block: asking :func:`~.gate.verdict_line` line by line pays a Hyperscan call (its scratch, its
 argument parsing, two lists cleared) and a Python frame per line; on an OTRF file, where routing
 skips nearly every line by its EventID, those fixed costs were most of the hunt's time (3.3 us a
-1.9 KB line). Here the lines of one 1 MiB block are joined once and scanned once for the two marks
-:func:`~.gate.verdict_line` needs (an escape, each ``"EventID"`` key), and each line's verdict is
-settled from the marks that fall inside it.
+1.9 KB line). Here a block's buffer (readers/line_blocks.py: its lines in place) is scanned once for
+the two marks :func:`~.gate.verdict_line` needs (an escape, each ``"EventID"`` key), and each line's
+verdict is settled from the marks that fall inside it.
 
 The answers are :func:`~.gate.verdict_line`'s, line for line (tests/readers/test_gate_lines.py holds
 them to it on the corpus's NDJSON and on crafted blocks): a line is settled here only when it is a
@@ -22,7 +22,7 @@ from typing import Any
 
 from iisdetect.engine.literal_scan import compile_marks
 
-from .gate import _EID_BY_TEXT, _EID_TEXT, _ESCAPE, DECODE, ROUTED_AWAY, _eid_after, _verdict, verdict_line
+from .gate import _EID_BY_TEXT, _EID_TEXT, _ESCAPE, DECODE, ROUTED_AWAY, _verdict_at, verdict_line
 from .line_blocks import LineBlock
 
 #: One pass over a block: pattern 0 each escape, pattern 1 each ``"EventID"`` (every match, by end).
@@ -55,7 +55,6 @@ def block_verdicts(gate: Any, block: LineBlock, route: bool = True, provider: bo
             break
         key_at[k] = -2 if pid == 0 or key_at[k] != -1 else end
     ascii_block = buf.isascii()
-    plans = gate.plans
     for k, (start, stop) in enumerate(zip(starts, stops, strict=True)):
         end = key_at[k]
         if k in dropped or start == stop:
@@ -65,23 +64,13 @@ def block_verdicts(gate: Any, block: LineBlock, route: bool = True, provider: bo
         elif end < 0:  # no key, two, or an escape: decoded, as verdict_line answers
             pass
         elif buf[end - _KEY - 1] != 92:  # not after a backslash
-            line = buf[start:stop]
-            eid = _EID_BY_TEXT.get(buf[end : end + _EID_TEXT])
-            if eid is None:
-                eid = _eid_after(line, end - start)
-            if eid is not None:
-                plan = plans.get(eid) or gate.plan(eid)
-                out[k] = _verdict(gate, eid, line, provider, plan) if plan[0] else ROUTED_AWAY
+            out[k] = _verdict_at(gate, buf[start:stop], end - start, provider)
     return out
 
 
 def _one(gate: Any, block: LineBlock, k: int, route: bool, provider: bool) -> int:
     line = block.line(k)
     return DECODE if k in block.dropped or not line else verdict_line(gate, line, route, provider)
-
-
-def _past_newline(stop: int, length: int) -> int:
-    return stop + length + 1
 
 
 def _plain_block(
@@ -92,7 +81,7 @@ def _plain_block(
 
     Each check runs over the whole block in C (``map`` over the block's lists), so the common block
     (an export of one tool) costs no Python frame per line; only lines whose EventID has rules, or is
-    met for the first time, take :func:`~.gate._verdict` one by one.
+    met for the first time, take :func:`~.gate._verdict_at` one by one.
     """
     n = len(stops)
     if len(ends) < n:
@@ -117,16 +106,9 @@ def _plain_block(
         except UnicodeDecodeError:
             return None
     eids = list(map(_EID_BY_TEXT.get, map(buf.__getitem__, map(slice, ends, map(add, ends, repeat(_EID_TEXT))))))
-    plans = gate.plans
     out = list(map(_away_verdicts(gate.routed_away()).get, eids, repeat(DECODE)))
-    for k in [k for k, v in enumerate(out) if not v]:
-        line, at, eid = buf[starts[k] : stops[k]], ends[k] - starts[k], eids[k]
-        if eid is None:
-            eid = _eid_after(line, at)
-            if eid is None:
-                continue  # not a plain decimal EventID: decoded
-        plan = plans.get(eid) or gate.plan(eid)
-        out[k] = _verdict(gate, eid, line, provider, plan) if plan[0] else ROUTED_AWAY
+    for k in [k for k, v in enumerate(out) if not v]:  # EventIDs with rules, or not met yet
+        out[k] = _verdict_at(gate, buf[starts[k] : stops[k]], ends[k] - starts[k], provider)
     return out
 
 
