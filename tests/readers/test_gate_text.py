@@ -101,8 +101,9 @@ def test_prefixes_stay_bounded() -> None:
 
 
 def test_the_evtx_readers_inlined_test_counts_as_verdict_text(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """readers/evtx.py skips most records of a Security log without calling ``verdict_text``: the events
-    and the counts over the corpus's EVTX files are those of asking it for every record."""
+    """readers/evtx.py settles most records of a Security log (routed away) and of a Sysmon log
+    (prefiltered) without calling the gate: the events and the counts over the corpus's EVTX files are
+    those of asking ``verdict_text`` for every record."""
     from iisdetect.model.stats import RunStats
     from iisdetect.readers import evtx as evtx_reader
     from iisdetect.readers import iter_events
@@ -115,20 +116,26 @@ def test_the_evtx_readers_inlined_test_counts_as_verdict_text(corpus: Path, monk
         events = [f"{e.source}:{e.locator}" for e in iter_events(files, stats, gate=g)]
         return events, (stats.records_read, stats.routed_away, stats.prefiltered)
 
-    calls = []
-    real = gate.verdict_text
+    calls: list[str] = []
+    real_text, real_eid = gate.verdict_text, gate.verdict_eid
 
-    def counting(g: RecordGate, text: str) -> int:
-        calls.append(1)
-        return real(g, text)
+    def counting_text(g: RecordGate, text: str) -> int:
+        calls.append("text")
+        return real_text(g, text)
 
-    monkeypatch.setattr(evtx_reader, "verdict_text", counting)
+    def counting_eid(g: RecordGate, eid: int, text: str) -> int:
+        calls.append("eid")
+        return real_eid(g, eid, text)
+
+    monkeypatch.setattr(evtx_reader, "verdict_text", counting_text)
+    monkeypatch.setattr(evtx_reader, "verdict_eid", counting_eid)
     inlined = run()
     asked_inlined = len(calls)
-    monkeypatch.setattr(evtx_reader, "routed_away_now", lambda g: ("\x00", frozenset()))  # no inlined test
+    monkeypatch.setattr(evtx_reader, "inline_tests", lambda g: ("\x00", frozenset(), {}))  # no inlined test
     monkeypatch.setattr(evtx_reader, "first_prefix", lambda: "\x00")
     calls.clear()
     gate._PREFIXES.clear()
     assert run() == inlined
-    assert inlined[1][1] > 10_000  # many records routed away ...
-    assert asked_inlined < len(calls) - 10_000  # ... and most of them without a call
+    _, routed_away, prefiltered = inlined[1]
+    assert routed_away > 10_000 and prefiltered > 1_000  # many records skipped both ways ...
+    assert asked_inlined < len(calls) - 10_000 - 1_000  # ... and most of them without a call

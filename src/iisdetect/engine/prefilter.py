@@ -250,6 +250,7 @@ class RecordGate:
         #: readers' hot path reads this dict directly (one lookup a record instead of two calls).
         self.plans: dict[int | None, tuple[bool | frozenset[str], Any]] = {}
         self._away: tuple[int, frozenset[int | None]] = (0, frozenset())
+        self._scans: tuple[int, dict[int | None, Any]] = (0, {})
 
     def wanted(self, event_id: int, channel: str | None, provider: str | None = None) -> bool:
         """Could a rule admit this record (the evaluator's test: channel OR provider, and EventID)?
@@ -298,6 +299,16 @@ class RecordGate:
         if self._away[0] != len(self.plans):
             self._away = (len(self.plans), frozenset(eid for eid, plan in self.plans.items() if not plan[0]))
         return self._away[1]
+
+    def literal_scans(self) -> dict[int | None, Any]:
+        """``event_id -> scanner`` for the EventIDs of :attr:`plans` some rule takes and whose records a
+        literal scan decides: a record whose scan finds nothing is prefiltered whatever its channel
+        (the readers' ``_verdict``), so the EVTX reader answers that inline; rebuilt only when a plan
+        was added."""
+        if self._scans[0] != len(self.plans):
+            scans = {eid: plan[1] for eid, plan in self.plans.items() if plan[0] and plan[1] is not None}
+            self._scans = (len(self.plans), scans)
+        return self._scans[1]
 
     def scanner(self, event_id: int | None) -> Any:
         """The compiled scan for records of ``event_id`` (None: EventID unknown), or None: decode all."""

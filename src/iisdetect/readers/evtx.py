@@ -43,10 +43,11 @@ from .evtx_json import normalise_event
 from .gate import (
     EID_BY_STR,
     EID_TEXT,
+    PREFILTERED,
     ROUTED_AWAY,
     add_skips,
     first_prefix,
-    routed_away_now,
+    inline_tests,
     verdict_eid,
     verdict_text,
 )
@@ -123,7 +124,7 @@ def _parse_chunk(chunk: Chunk, block: bytes, source: str, stats: RunStats, gate:
     skips = [0, 0, 0]  # by verdict (gate.DECODE, ROUTED_AWAY, PREFILTERED)
     # verdict_text's first answer inlined: a record of the provider met last whose EventID no rule
     # takes (most of a Security log); anything else asks verdict_text
-    prefix, away = routed_away_now(gate)
+    prefix, away, scans = inline_tests(gate)
     at, eids = len(prefix), EID_BY_STR
     try:
         while True:
@@ -136,6 +137,15 @@ def _parse_chunk(chunk: Chunk, block: bytes, source: str, stats: RunStats, gate:
                             if eid in away:
                                 skips[ROUTED_AWAY] += 1
                                 continue
+                            scan = scans.get(eid)
+                            if scan is not None:
+                                try:
+                                    raw = data.encode("latin-1")
+                                except UnicodeEncodeError:
+                                    raw = data.encode()
+                                if not scan(raw):
+                                    skips[PREFILTERED] += 1
+                                    continue
                             v = verdict_eid(gate, eid, data)  # read at a verified prefix: as verdict_text would
                         else:
                             v = verdict(gate, data)

@@ -278,17 +278,22 @@ EID_BY_STR, EID_TEXT = _EID_BY_STR, _EID_TEXT
 _NO_PREFIX = "\x00"
 
 
-def routed_away_now(gate: Any) -> tuple[str, frozenset[int | None]]:
-    """The prefix a record last started with and the EventIDs no rule takes, as far as the gate knows them now.
+def inline_tests(gate: Any) -> tuple[str, frozenset[int | None], dict[int | None, Any]]:
+    """What the EVTX reader tests inline, as far as the gate knows it now: the prefix a record last
+    started with, the EventIDs no rule takes and the literal scans of the EventIDs some rule takes
+    (``RecordGate.routed_away``, ``RecordGate.literal_scans``).
 
-    Why: a record that starts with that prefix and whose EventID (read as :func:`verdict_text` reads
-    it) is one of those is routed away, :func:`verdict_text`'s first answer; the EVTX reader tests
-    that inline, taking these once a chunk, and saves a call a record on a Security log. Anything
-    else (another provider, an EventID not met yet or with rules) asks :func:`verdict_text`.
+    Why: a record that starts with that prefix has its EventID at a known place (read as
+    :func:`verdict_text` reads it). If no rule takes it, the record is routed away; if its scan finds
+    no literal in the record's bytes (encoded as :func:`_encoded` does), it is prefiltered. Those are
+    :func:`verdict_eid`'s first two answers, and they decide nearly every record of a Security log
+    (the first) and of a Sysmon log (the second): tested inline, they save the calls a record costs
+    (four frames on a Sysmon record). Anything else (another provider, an EventID not met yet, a scan
+    that hits) asks :func:`verdict_text` or :func:`verdict_eid`.
     """
     if gate is None or not _PREFIXES:
-        return _NO_PREFIX, frozenset()
-    return _PREFIXES[0], gate.routed_away()
+        return _NO_PREFIX, frozenset(), {}
+    return _PREFIXES[0], gate.routed_away(), gate.literal_scans()
 
 
 def first_prefix() -> str:
