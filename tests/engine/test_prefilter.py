@@ -185,3 +185,19 @@ def test_provider_read_raw_routes_provider_rules() -> None:
     )
     assert admit(gate, by_scm, stats, provider=True)  # the provider admits it whatever the channel
     assert admit(gate, _raw({"ImagePath": "x"}, eid=7045, channel="Other"), RunStats())  # provider unread
+
+
+def test_the_gates_views_for_the_readers_inlined_tests() -> None:
+    """``routed_away``: the EventIDs no rule takes (and they get no scanner: their records never reach
+    one); ``literal_scans``: the scans of the EventIDs a rule takes, the ones the EVTX reader calls inline."""
+    gate = RecordGate([_rule(ir.Str("Image", "contains", "w3wp"))])
+    for eid in (1, 3, 5):
+        gate.plan(eid)
+    assert gate.routed_away() == {3, 5}
+    assert gate.plans[3] == (frozenset(), None) and gate.plans[5][1] is None
+    scans = gate.literal_scans()
+    assert list(scans) == [1] and scans[1] is gate.plans[1][1]
+    assert scans[1](b'{"Image":"C:\\\\W3WP.exe"}') and not scans[1](b'{"Image":"cmd.exe"}')
+    assert gate.literal_scans() is scans  # kept until a plan is added
+    gate.plan(7)
+    assert gate.literal_scans() is not scans and 7 not in gate.literal_scans()

@@ -287,8 +287,11 @@ class RecordGate:
         return hit
 
     def plan(self, event_id: int | None) -> tuple[bool | frozenset[str], Any]:
-        """``(channels, scanner)`` for ``event_id`` (``channels`` is True for None), kept in :attr:`plans`."""
-        plan = (True if event_id is None else self.channels(event_id), self.scanner(event_id))
+        """``(channels, scanner)`` for ``event_id`` (``channels`` is True for None), kept in :attr:`plans`.
+        An EventID no rule takes gets no scanner: its records are routed away before any scan (a
+        hostile file naming thousands of EventIDs would otherwise compile a database for each)."""
+        channels = True if event_id is None else self.channels(event_id)
+        plan = (channels, self.scanner(event_id) if channels else None)
         if len(self.plans) < 10_000:  # bounded like the caches it combines
             self.plans[event_id] = plan
         return plan
