@@ -122,8 +122,9 @@ def _parse_chunk(chunk: Chunk, block: bytes, source: str, stats: RunStats, gate:
     same, last_msg, errors_at = 0, "", -1
     got = 0
     skips = [0, 0, 0]  # by verdict (gate.DECODE, ROUTED_AWAY, PREFILTERED)
-    # verdict_text's first answer inlined: a record of the provider met last whose EventID no rule
-    # takes (most of a Security log); anything else asks verdict_text
+    # verdict_eid's first answers inlined (gate.inline_tests): a record of the provider met last whose
+    # EventID no rule takes (most of a Security log), or whose literal scan finds nothing (most of a
+    # Sysmon log); anything else asks verdict_eid or verdict_text
     prefix, away, scans = inline_tests(gate)
     at, eids = len(prefix), EID_BY_STR
     try:
