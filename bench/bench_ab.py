@@ -2,10 +2,10 @@
 
 Why: on a shared VM the raw parse of one file moves by 15-25% between runs minutes apart, so two
 single runs of ``bench_speed.py`` (one per tree) cannot show a 5% change. Here each round runs one
-fresh process per tree (``PYTHONPATH`` set to the tree's ``src``), alternately, and each process
-measures, in CPU time, best of ``--repeat``: the raw ``evtx`` parse (EVTX files) and the hunt hot path
-with the default ruleset and the gate on (what ``bench_speed.py`` measures). The other tree is any
-checkout, e.g. ``git worktree add /tmp/old <commit>``.
+fresh process per tree (``PYTHONPATH`` set to the tree's ``src``), alternately (which tree goes first
+alternates by round), and each process measures, in CPU time, best of ``--repeat``: the raw ``evtx``
+parse (EVTX files) and the hunt hot path with the default ruleset and the gate on (what
+``bench_speed.py`` measures). The other tree is any checkout, e.g. ``git worktree add /tmp/old <commit>``.
 
 ``--warm`` keeps one matcher for all of a process's passes, so a pass is the hot path alone (the
 gate's plans and scans are compiled by an untimed first pass). The VM's slow spells come in bursts of
@@ -90,12 +90,13 @@ def main() -> None:
     trees = {"this": HERE_SRC, "other": args.other}
     for path in args.files:
         for rnd in range(1, args.rounds + 1):
-            parts = []
-            for label, src in trees.items():
+            parts = {}
+            order = list(trees.items()) if rnd % 2 else list(trees.items())[::-1]  # who goes first alternates
+            for label, src in order:
                 n, raw, hunt = measure(src, path, args.repeat, args.warm)
                 ratio = f", hunt/raw {raw / hunt:.2f}" if raw != float("inf") else ""
-                parts.append(f"{label}: {n / hunt:,.0f} ev/s{ratio}")
-            print(f"{path.name} round {rnd}: " + "; ".join(parts), flush=True)
+                parts[label] = f"{label}: {n / hunt:,.0f} ev/s{ratio}"
+            print(f"{path.name} round {rnd}: " + "; ".join(parts[k] for k in trees), flush=True)
 
 
 if __name__ == "__main__":
