@@ -10,7 +10,7 @@ parse (EVTX files) and the hunt hot path with the default ruleset and the gate o
 ``--warm`` keeps one matcher for all of a process's passes, so a pass is the hot path alone (the
 gate's plans and scans are compiled by an untimed first pass). The VM's slow spells come in bursts of
 a second or more: the best of many short passes (a file of ~10k records, ``--repeat 80``) varied by
-about 2% between runs, the best of five 1 s passes by 10-15%.
+up to 5% between runs of the same code, the best of five 1 s passes by 10-25%.
 
     python bench/bench_ab.py /tmp/old/src bench/data/security_x40.evtx bench/data/otrf_200000.ndjson
     python bench/bench_speed.py --repeat 20 --security-repeat 4 --runs 1   # small files, then:
