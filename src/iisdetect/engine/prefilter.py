@@ -249,8 +249,8 @@ class RecordGate:
         #: ``event_id -> (channels(event_id), scanner(event_id))``, filled by :meth:`plan`: the
         #: readers' hot path reads this dict directly (one lookup a record instead of two calls).
         self.plans: dict[int | None, tuple[bool | frozenset[str], Any]] = {}
-        self._away: tuple[int, frozenset[int | None]] = (0, frozenset())
-        self._scans: tuple[int, dict[int | None, Any]] = (0, {})
+        #: ``(len(plans) when built, routed_away(), literal_scans())``: views of :attr:`plans`, rebuilt together
+        self._views: tuple[int, frozenset[int | None], dict[int | None, Any]] = (0, frozenset(), {})
 
     def wanted(self, event_id: int, channel: str | None, provider: str | None = None) -> bool:
         """Could a rule admit this record (the evaluator's test: channel OR provider, and EventID)?
@@ -299,19 +299,22 @@ class RecordGate:
     def routed_away(self) -> frozenset[int | None]:
         """The EventIDs of :attr:`plans` that no rule takes (the readers' block-wide and inlined tests
         skip their records at once); rebuilt only when a plan was added."""
-        if self._away[0] != len(self.plans):
-            self._away = (len(self.plans), frozenset(eid for eid, plan in self.plans.items() if not plan[0]))
-        return self._away[1]
+        return self._current_views()[1]
 
     def literal_scans(self) -> dict[int | None, Any]:
         """``event_id -> scanner`` for the EventIDs of :attr:`plans` some rule takes and whose records a
         literal scan decides: a record whose scan finds nothing is prefiltered whatever its channel
         (the readers' ``_verdict``), so the EVTX reader answers that inline; rebuilt only when a plan
         was added."""
-        if self._scans[0] != len(self.plans):
-            scans = {eid: plan[1] for eid, plan in self.plans.items() if plan[0] and plan[1] is not None}
-            self._scans = (len(self.plans), scans)
-        return self._scans[1]
+        return self._current_views()[2]
+
+    def _current_views(self) -> tuple[int, frozenset[int | None], dict[int | None, Any]]:
+        if self._views[0] != len(self.plans):
+            plans = self.plans.items()
+            away = frozenset(eid for eid, plan in plans if not plan[0])
+            scans = {eid: plan[1] for eid, plan in plans if plan[0] and plan[1] is not None}
+            self._views = (len(self.plans), away, scans)
+        return self._views
 
     def scanner(self, event_id: int | None) -> Any:
         """The compiled scan for records of ``event_id`` (None: EventID unknown), or None: decode all."""

@@ -85,7 +85,7 @@ def auto_jobs(paths: list[str], threshold: int) -> int:
                 head = fh.read(HEAD_BYTES)
         except OSError:
             head = b""
-        if not head.startswith(b"ElfFile\x00") and _json_lines_format(head, files[0]):
+        if _json_lines_format(head, files[0]):  # "" for an EVTX file (sniffed by its magic)
             return 1
     return usable_cores()
 

@@ -45,6 +45,7 @@ from .gate import (
     EID_TEXT,
     PREFILTERED,
     ROUTED_AWAY,
+    _encoded,
     add_skips,
     first_prefix,
     inline_tests,
@@ -118,7 +119,7 @@ def _parse_chunk(chunk: Chunk, block: bytes, source: str, stats: RunStats, gate:
     if len(block) < CHUNK_SIZE:
         block = block + bytes(CHUNK_SIZE - len(block))
     it = open_parser(_IMAGE_HEADER + block).records_json()
-    loads, normalise, verdict = orjson.loads, normalise_event, verdict_text
+    loads, normalise, verdict, encoded = orjson.loads, normalise_event, verdict_text, _encoded
     same, last_msg, errors_at = 0, "", -1
     got = 0
     skips = [0, 0, 0]  # by verdict (gate.DECODE, ROUTED_AWAY, PREFILTERED)
@@ -139,14 +140,9 @@ def _parse_chunk(chunk: Chunk, block: bytes, source: str, stats: RunStats, gate:
                                 skips[ROUTED_AWAY] += 1
                                 continue
                             scan = scans.get(eid)
-                            if scan is not None:
-                                try:
-                                    raw = data.encode("latin-1")
-                                except UnicodeEncodeError:
-                                    raw = data.encode()
-                                if not scan(raw):
-                                    skips[PREFILTERED] += 1
-                                    continue
+                            if scan is not None and not scan(encoded(data)):
+                                skips[PREFILTERED] += 1
+                                continue
                             v = verdict_eid(gate, eid, data)  # read at a verified prefix: as verdict_text would
                         else:
                             v = verdict(gate, data)
