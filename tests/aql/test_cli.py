@@ -84,3 +84,21 @@ def test_export_split_and_properties(tmp_path: Path, capsys) -> None:
     assert {"Process Path", "Filename", "Object Name"} <= {p["name"] for p in doc["regex_properties"]}
     assert main(["export", "--target", "qradar", "--split"]) == 2
     assert "--split" in capsys.readouterr().err
+
+
+def test_jobs_load_gives_the_same_rows(logs: Path, corpus: Path, monkeypatch, capsys) -> None:
+    from tests.aql.test_parallel_load import _small_units
+
+    _small_units(monkeypatch)  # several runs for the workers out of these small files
+    paths = [str(corpus / "EVTX-ATTACK-SAMPLES"), str(logs)]
+    out = {}
+    for jobs in ("1", "2"):
+        assert main(["aql", "--file", str(SEED), "--seed-compat", *paths, "--format", "json", "--jobs", jobs]) == 0
+        cap = capsys.readouterr()
+        out[jobs] = json.loads(cap.out)["rows"]
+        assert "loaded 8" in cap.err  # 8,000-odd corpus events plus the scenario's
+    assert out["1"] == out["2"] and {r["detection_type"] for r in out["1"]} >= {"IIS_Dir_DLL_Write"}
+    assert main(["aql", "SELECT 1 FROM events", str(logs), "--jobs", "-1"]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "iisdetect: error: --jobs must be 0 (auto) or a positive number"
+    ]

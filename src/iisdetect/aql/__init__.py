@@ -31,6 +31,7 @@ from iisdetect.aql.translate import Options, compile_query
 from iisdetect.errors import UsageError
 from iisdetect.mapping.qradar import QRadarMapping, load_mapping
 from iisdetect.model.event import Event
+from iisdetect.model.stats import RunStats
 from iisdetect.model.times import ms_to_iso
 
 __all__ = ["AqlError", "Emulator", "LocalData", "Options", "QueryRefused", "Result", "ms_to_iso"]
@@ -71,18 +72,24 @@ class Emulator:
         # Without --db the table lives in a temporary database file, not in memory: DuckDB compresses
         # stored tables and its buffer manager keeps RSS bounded (in-memory tables are neither).
         self._tmpdir = None if db_path else tempfile.mkdtemp(prefix="iisdetect-aql-")
-        path = db_path or os.path.join(self._tmpdir, "events.duckdb")  # type: ignore[arg-type]
-        try:
-            self.con = duckdb.connect(path)
-        except duckdb.Error as exc:  # not a DuckDB file, a missing folder: one line, no traceback
-            raise UsageError(f"--db {db_path}: cannot open: {str(exc).splitlines()[0]}") from None
-        guard.limit_resources(self.con)
+        self._path = db_path or os.path.join(self._tmpdir, "events.duckdb")  # type: ignore[arg-type]
+        self.con = self._connect()
         if self._tmpdir:  # removed even if close() is never reached (an exception, Ctrl-C)
             self._cleanup = weakref.finalize(self, shutil.rmtree, self._tmpdir, True)
         self.columns: list[str] = []
+        #: what the load changed from the request (``--jobs`` lowered to the cores), for the user
+        self.notes: list[str] = []
         self._locked = False
         #: folders of Parquet parts the ``events`` view reads (no ``--db``): readable after the lock
         self._parts: list[str] = []
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        try:
+            con = duckdb.connect(self._path)
+        except duckdb.Error as exc:  # not a DuckDB file, a missing folder: one line, no traceback
+            raise UsageError(f"--db {self.db_path}: cannot open: {str(exc).splitlines()[0]}") from None
+        guard.limit_resources(con)
+        return con
 
     def close(self) -> None:
         self.con.close()
@@ -98,6 +105,38 @@ class Emulator:
             parts = tempfile.mkdtemp(prefix="parts-", dir=self._tmpdir)
             self._parts.append(parts)
         return table.load_events(self.con, events, self.mapping, tmpdir=tmpdir, parts_dir=parts).events
+
+    def load_files(self, paths: list[str], stats: RunStats, jobs: int = 1) -> int:
+        """Load log files and folders with the hunt's readers (their accounting goes to ``stats``).
+
+        ``jobs`` > 1 reads and writes on that many processes where the input splits
+        (:mod:`iisdetect.aql.parallel_load`: the same table as one process builds).
+        """
+        from iisdetect.aql import parallel_load
+
+        groups, workers, note = parallel_load.plan(paths, jobs)
+        if note:
+            self.notes.append(note)
+        if not groups:
+            from iisdetect.readers import iter_events
+
+            return self.load(iter_events(paths, stats))
+        if self._locked:
+            raise AqlError("the table is locked for querying; load before the first query")
+        scratch = None if self._tmpdir else tempfile.mkdtemp(prefix="iisdetect-aql-parts-")
+        folder = scratch or tempfile.mkdtemp(prefix="parts-", dir=self._tmpdir)
+        if scratch is None:
+            self._parts.append(folder)
+        try:
+            self.con.close()  # no DuckDB threads in this process while workers fork (parallel_load)
+            try:
+                written = parallel_load.write_parallel(groups, workers, self.mapping, folder, stats)
+            finally:
+                self.con = self._connect()
+            return table.finish_load(self.con, self.mapping, written, materialise=scratch is not None).events
+        finally:
+            if scratch is not None:
+                shutil.rmtree(scratch, ignore_errors=True)
 
     def prepare(self) -> None:
         """Build the view, macros and reference sets, find "now", then lock the connection."""

@@ -3,7 +3,7 @@
 Why Arrow: the former loader wrote every event as an NDJSON line and let DuckDB's ``read_json``
 parse it back into a DuckDB table (issue 18: ~106k events/s; DuckDB's JSON reader alone tops out
 near 200k rows/s, and its table writer is slow for these wide, sparse rows). Building columns
-directly skips the JSON writer and parser; ``table._PartWriter`` writes each batch as a Parquet part.
+directly skips the JSON writer and parser; ``part_writer.PartWriter`` writes each batch as a Parquet part.
 
 The per-event Python work is kept to a minimum (:meth:`ArrowBatch.fill`): one small tuple (time,
 record id, SID, locator, user, and the index of the event's *place*: the channel, computer,
@@ -14,7 +14,7 @@ a data column present in only part of the rows becomes a dictionary array over i
 row index as indices (nulls elsewhere), decoded to a plain string column on the writer's thread.
 Memory is bounded by the two batches in flight.
 
-The loader pauses Python's cyclic garbage collector while it runs (``table.load_events``): a batch
+The loader pauses Python's cyclic garbage collector while it runs (``table.write_parts``): a batch
 holds tens of thousands of live dicts and tuples, every allocation threshold crossed then walks them
 all, and that alone cost 4-8x on building a batch (measured: transposing 65,536 events 0.50 s with the
 collector on, 0.12 s off). The loader's objects hold no reference cycles; plain reference counting
@@ -160,7 +160,11 @@ def base_part(
     devicetype: int,
     ips: dict[str, list[str]],
 ) -> pa.Table:
-    """One batch in the base table's column order and types (``table.FIXED`` then ``data_cols``).
+    """One batch in the base table's column order and types (``table.FIXED`` then ``data_cols``), less
+    the data columns this batch has no value in.
+
+    Why leave those out: a part used to carry every column seen so far, mostly empty (the corpus has
+    394, a Sysmon batch fills about 20), and writing and scanning the empty ones was most of the cost.
 
     ``sourceip``/``destinationip`` are the first non-empty of the mapping's fields (``ips``: column
     names present), as ``table._first_non_empty`` writes it in SQL.
@@ -175,13 +179,21 @@ def base_part(
         "sourceip": _first_non_empty(batch, ips["sourceip"], n),
         "destinationip": _first_non_empty(batch, ips["destinationip"], n),
     }  # fmt: skip
-    for name in ("Channel", "Provider_Name", "EventID", "Computer", "TimeCreated", "EventRecordID", "UserID",
-                 "iisdetect_source", "iisdetect_locator", *data_cols):  # fmt: skip
+    fixed = ("Channel", "Provider_Name", "EventID", "Computer", "TimeCreated", "EventRecordID", "UserID",
+             "iisdetect_source", "iisdetect_locator")  # fmt: skip
+    for name in (*fixed, *data_cols):
         col = batch.column(name)
+        if col.null_count == n and name not in fixed:
+            continue  # a column this batch lacks is left out: read_parquet(union_by_name) gives NULL there
         # a sparse column arrives as a dictionary array (see _spread): decoded here, on the writer's
         # thread, because DuckDB scans a Parquet part written from one 2-3x slower (seed query)
         cols[name] = col.cast(pa.string()) if pa.types.is_dictionary(col.type) else col
     return pa.table(cols)
+
+
+def orig_name(col: str) -> str:
+    """The Windows name of a stored column (``EventData.Category`` -> ``Category``)."""
+    return col[len("EventData.") :] if col.startswith("EventData.") else col
 
 
 def _first_non_empty(batch: pa.Table, names: list[str], n: int) -> pa.Array:

@@ -16,18 +16,19 @@ built (docs/aql.md, "Loading"); event values never enter SQL text.
 from __future__ import annotations
 
 import gc
-import os
 import shutil
 import tempfile
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import chain
 
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from iisdetect.aql.load_arrow import FIXED_COLUMNS, ArrowBatch, base_part
+from iisdetect.aql.load_arrow import FIXED_COLUMNS, ArrowBatch
+from iisdetect.aql.load_arrow import orig_name as _orig
+from iisdetect.aql.part_writer import PartWriter
 from iisdetect.aql.payload import payload_sql
 from iisdetect.mapping.fields import event_name
 from iisdetect.mapping.qradar import QRadarMapping
@@ -102,31 +103,37 @@ class _Renamer:
 BATCH = 65_536
 
 
-def load_events(
+@dataclass
+class Written:
+    """What :func:`write_parts` wrote: its Parquet parts and the ids it gave, in first-appearance order.
+
+    ``sources``: (channel, computer) -> logsourceid; ``qids``: (provider lower, event id) -> (qid,
+    name, category). A parallel load (:mod:`iisdetect.aql.parallel_load`) merges several of these.
+    """
+
+    parts: list[str] = field(default_factory=list)
+    columns: list[str] = field(default_factory=list)
+    sources: dict[tuple[str, str], int] = field(default_factory=dict)
+    qids: dict[tuple[str, int], tuple[int, str, int]] = field(default_factory=dict)
+    events: int = 0
+
+
+def write_parts(
     con: duckdb.DuckDBPyConnection,
     events: Iterable[Event],
     mapping: QRadarMapping,
-    tmpdir: str | None = None,
+    folder: str,
     batch: int = BATCH,
-    parts_dir: str | None = None,
-) -> LoadResult:
-    """(Re)create the base and lookup tables from ``events``. Returns counts and data columns.
-
-    Each batch is written as one Parquet part (pyarrow). With ``parts_dir`` the parts stay there and
-    ``aql_events_base`` is a view over them (the fast path: DuckDB's table writer is several times
-    slower than its Parquet writer for these wide, sparse rows); without it they go to a temporary
-    folder (in ``tmpdir``) and are copied into a stored table, then deleted (``--db FILE``: one
-    self-contained file).
-    """
+    prefix: str = "part-",
+) -> Written:
+    """Write ``events`` as Parquet parts in ``folder`` (``con`` only reads each batch's times)."""
     rename = _Renamer()
-    sources: dict[tuple[str, str], int] = {}
-    qids: dict[tuple[str, int], tuple[int, str, int]] = {}
+    out = Written()
+    sources, qids = out.sources, out.qids
     synthetic = mapping.synthetic_qid_base
     first_ls = mapping.first_log_source_id
     known_qids = mapping.qids
-    result = LoadResult()
-    scratch = None if parts_dir else tempfile.mkdtemp(prefix="iisdetect-aql-parts-", dir=tmpdir)
-    writer = _PartWriter(con, mapping, parts_dir or scratch)  # type: ignore[arg-type]
+    writer = PartWriter(con, mapping, folder, prefix)
     rows = ArrowBatch(rename)
 
     def place(ev: Event) -> tuple[int, int, int]:
@@ -147,25 +154,51 @@ def load_events(
     try:
         stream = iter(events)
         while taken := rows.fill(stream, batch, place):
-            result.events += taken
+            out.events += taken
             rows.columns_seen()
             writer.submit(rows.table(rename.order), rename.order)
         writer.wait()
-        writer.finish(list(rename.order), materialise=scratch is not None)
     finally:
         if gc_was_on:
             gc.enable()
         writer.wait(raise_error=False)
+    out.parts = writer.parts
+    out.columns = list(rename.order)
+    return out
+
+
+def load_events(
+    con: duckdb.DuckDBPyConnection,
+    events: Iterable[Event],
+    mapping: QRadarMapping,
+    tmpdir: str | None = None,
+    batch: int = BATCH,
+    parts_dir: str | None = None,
+) -> LoadResult:
+    """(Re)create the base and lookup tables from ``events``. Returns counts and data columns.
+
+    Each batch is written as one Parquet part (pyarrow). With ``parts_dir`` the parts stay there and
+    ``aql_events_base`` is a view over them (the fast path: DuckDB's table writer is several times
+    slower than its Parquet writer for these wide, sparse rows); without it they go to a temporary
+    folder (in ``tmpdir``) and are copied into a stored table, then deleted (``--db FILE``: one
+    self-contained file).
+    """
+    scratch = None if parts_dir else tempfile.mkdtemp(prefix="iisdetect-aql-parts-", dir=tmpdir)
+    try:
+        written = write_parts(con, events, mapping, parts_dir or scratch, batch)  # type: ignore[arg-type]
+        return finish_load(con, mapping, written, materialise=scratch is not None)
+    finally:
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
-    result.columns = list(rename.order)
-    _lookup_tables(con, mapping, sources, qids)
-    return result
 
 
-def _orig(col: str) -> str:
-    """The Windows name of a stored column (``EventData.Category`` -> ``Category``)."""
-    return col[len("EventData.") :] if col.startswith("EventData.") else col
+def finish_load(
+    con: duckdb.DuckDBPyConnection, mapping: QRadarMapping, written: Written, materialise: bool
+) -> LoadResult:
+    """The base table (``materialise``) or view over ``written``'s parts, and the lookup tables."""
+    _base(con, mapping, written.parts, written.columns, materialise)
+    _lookup_tables(con, mapping, written.sources, written.qids)
+    return LoadResult(written.events, list(written.columns))
 
 
 def _first_non_empty(fields: tuple[str, ...], present: dict[str, str]) -> str:
@@ -176,72 +209,32 @@ def _first_non_empty(fields: tuple[str, ...], present: dict[str, str]) -> str:
     return cols[0] if len(cols) == 1 else f"COALESCE({', '.join(cols)})"
 
 
-class _PartWriter:
-    """Writes finished Arrow batches as Parquet parts on one worker thread (pyarrow releases the GIL)."""
-
-    def __init__(self, con: duckdb.DuckDBPyConnection, mapping: QRadarMapping, folder: str) -> None:
-        self.con = con
-        self.mapping = mapping
-        self.folder = folder
-        self.parts: list[str] = []
-        self.thread: threading.Thread | None = None
-        self.error: BaseException | None = None
-
-    def submit(self, batch: pa.Table, data_cols: list[str]) -> None:
-        self.wait()
-        path = os.path.join(self.folder, f"part-{len(self.parts):06d}.parquet")
-        self.parts.append(path)
-        self.thread = threading.Thread(target=self._run, args=(batch, list(data_cols), path), daemon=True)
-        self.thread.start()
-
-    def wait(self, raise_error: bool = True) -> None:
-        if self.thread is not None:
-            self.thread.join()
-            self.thread = None
-        if self.error is not None and raise_error:
-            err, self.error = self.error, None
-            raise err
-
-    def _run(self, batch: pa.Table, data_cols: list[str], path: str) -> None:
-        try:
-            present = {_orig(c).lower(): c for c in data_cols}
-            ips = {c: [present[f.lower()] for f in self.mapping.columns.get(c, ()) if f.lower() in present]
-                   for c in ("sourceip", "destinationip")}  # fmt: skip
-            part = base_part(batch, data_cols, self._epoch_ms, self.mapping.default_devicetype, ips)
-            pq.write_table(part, path)  # pyarrow writes without the GIL
-        except BaseException as exc:  # re-raised on the caller's thread by wait()
-            self.error = exc
-
-    def _epoch_ms(self, times: pa.Array) -> pa.Array:
-        """``starttime``: DuckDB's own reading of ``TimeCreated`` (the one the NDJSON loader used)."""
-        self.con.register(_BATCH_VIEW, pa.table({"t": times}))
-        try:
-            sql = f"SELECT epoch_ms(TRY_CAST(NULLIF(t, '') AS TIMESTAMPTZ)) AS s FROM {_BATCH_VIEW}"
-            return self.con.sql(sql).to_arrow_table().column(0).combine_chunks().cast(pa.int64())
-        finally:
-            self.con.unregister(_BATCH_VIEW)
-
-    def finish(self, data_cols: list[str], materialise: bool) -> None:
-        """The base table (or view) over every part; an empty table of the right shape for no events."""
-        for kind in ("VIEW", "TABLE"):  # whichever an earlier load left
-            found = self.con.execute(
-                "SELECT count(*) FROM information_schema.tables WHERE table_name = ? AND table_type LIKE ?",
-                [BASE, "%" + ("VIEW" if kind == "VIEW" else "TABLE")],
-            ).fetchall()[0][0]
-            if found:
-                self.con.execute(f"DROP {kind} {BASE}")
-        self.con.execute("DROP VIEW IF EXISTS events")
-        if not self.parts:
-            cols = ", ".join(f"CAST(NULL AS {_INT_COLUMNS.get(k, 'VARCHAR')}) AS {quote(k)}" for k, _ in FIXED_COLUMNS)
-            select = ", ".join(_select(self.mapping, []))
-            self.con.execute(f"CREATE TABLE {BASE} AS SELECT {select} FROM (SELECT {cols} LIMIT 0)")
-            return
-        names = [*FIXED, *data_cols]
-        files = "[" + ", ".join(sql_str(p) for p in self.parts) + "]"
-        source = f"read_parquet({files}, union_by_name = true)"
-        select = ", ".join(quote(c) for c in names)
-        kind = "TABLE" if materialise else "VIEW"
-        self.con.execute(f"CREATE {kind} {BASE} AS SELECT {select} FROM {source}")
+def _base(
+    con: duckdb.DuckDBPyConnection, mapping: QRadarMapping, parts: list[str], data_cols: list[str], materialise: bool
+) -> None:
+    """The base table (or view) over every part; an empty table of the right shape for no events."""
+    for kind in ("VIEW", "TABLE"):  # whichever an earlier load left
+        found = con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ? AND table_type LIKE ?",
+            [BASE, "%" + ("VIEW" if kind == "VIEW" else "TABLE")],
+        ).fetchall()[0][0]
+        if found:
+            con.execute(f"DROP {kind} {BASE}")
+    con.execute("DROP VIEW IF EXISTS events")
+    if not parts:
+        cols = ", ".join(f"CAST(NULL AS {_INT_COLUMNS.get(k, 'VARCHAR')}) AS {quote(k)}" for k, _ in FIXED_COLUMNS)
+        select = ", ".join(_select(mapping, []))
+        con.execute(f"CREATE TABLE {BASE} AS SELECT {select} FROM (SELECT {cols} LIMIT 0)")
+        return
+    stored = set(chain.from_iterable(pq.read_schema(p).names for p in parts))
+    files = "[" + ", ".join(sql_str(p) for p in parts) + "]"
+    source = f"read_parquet({files}, union_by_name = true)"
+    # a data column that is empty in every part is in no part (load_arrow.base_part): NULL, as a string
+    select = ", ".join(
+        quote(c) if c in stored or c in FIXED else f"CAST(NULL AS VARCHAR) AS {quote(c)}" for c in (*FIXED, *data_cols)
+    )
+    kind = "TABLE" if materialise else "VIEW"
+    con.execute(f"CREATE {kind} {BASE} AS SELECT {select} FROM {source}")
 
 
 def _select(mapping: QRadarMapping, data_cols: list[str]) -> list[str]:
@@ -256,10 +249,6 @@ def _select(mapping: QRadarMapping, data_cols: list[str]) -> list[str]:
         "Channel", "Provider_Name", "EventID", "Computer", "TimeCreated", "EventRecordID", "UserID",
         "iisdetect_source", "iisdetect_locator", *(quote(c) for c in data_cols),
     ]  # fmt: skip
-
-
-#: The name an Arrow batch is registered under while it is written (never a user-visible table).
-_BATCH_VIEW = "aql_load_batch"
 
 
 def _lookup_tables(con, mapping, sources, qids) -> None:

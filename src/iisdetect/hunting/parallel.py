@@ -115,13 +115,14 @@ class UnitResult:
     hit_keys: list[int | None] = field(default_factory=list)
 
 
-def plan_units(files: list[str]) -> list[Unit]:
+def plan_units(files: list[str], split_bytes: int = SPLIT_BYTES) -> list[Unit]:
+    """Units for ``files`` in order: a file over ``split_bytes`` in slices when it is EVTX or plain NDJSON."""
     from iisdetect.readers.evtx import chunk_count
 
     units: list[Unit] = []
     for path in files:
         try:
-            big = os.path.getsize(path) > SPLIT_BYTES
+            big = os.path.getsize(path) > split_bytes
             with open(path, "rb") as fh:
                 head = fh.read(HEAD_BYTES) if big else b""
         except OSError:
@@ -225,69 +226,77 @@ def _init_worker(matcher_factory: Callable[[], object], limits: dict[str, int] |
     _WORKER["matcher"] = matcher_factory()
 
 
-def _run_unit(unit: Unit) -> UnitResult:
+def unit_bytes(unit: Unit) -> int:
+    """Input bytes a unit covers (progress): the file, the chunks (and header at chunk 0), the line range."""
+    from iisdetect.readers import evtx as evtx_reader
+
+    if unit.line:
+        return unit.count - unit.first
+    size = os.path.getsize(unit.path)
+    if unit.first < 0:
+        return size
+    start = evtx_reader.HEADER_SIZE + unit.first * evtx_reader.CHUNK_SIZE
+    nbytes = max(0, min(size, start + unit.count * evtx_reader.CHUNK_SIZE) - start)
+    return nbytes + (evtx_reader.HEADER_SIZE if unit.first == 0 else 0)
+
+
+def unit_events(unit: Unit, stats: RunStats, gate: object = None) -> Iterator[Event]:
+    """The events of one unit, with the accounting a one-process read gives them: the EVTX slice at
+    chunk 0 and the line range at byte 0 count the file; ``gate`` skips records before decoding.
+
+    Used by hunt workers and by the parallel ``aql`` loader (:mod:`iisdetect.aql.parallel_load`).
+    """
     from iisdetect.readers import evtx as evtx_reader
     from iisdetect.readers import iter_file_events
 
-    path, first, count = unit.path, unit.first, unit.count
+    if unit.line:
+        yield from _line_events(unit, stats, gate)
+    elif unit.first < 0:
+        yield from iter_file_events(unit.path, stats, gate=gate)
+    else:
+        if unit.first == 0:
+            stats.files += 1
+            stats.formats["evtx"] += 1
+        yield from evtx_reader.read(
+            unit.path, unit.path, stats, first_chunk=unit.first, chunk_limit=unit.count, gate=gate
+        )
+
+
+def _line_events(unit: Unit, stats: RunStats, gate: object) -> Iterator[Event]:
+    """One range of an NDJSON file; an I/O failure mid-file keeps what was read, as the one-process reader."""
+    from functools import partial
+
+    from iisdetect.readers import GATED, READERS
+    from iisdetect.readers.sniff import Format
+
+    if unit.first == 0:
+        stats.files += 1
+        stats.formats[unit.fmt] += 1
+    try:
+        with open(unit.path, "rb") as fh:
+            fmt = Format(unit.fmt)
+            reader = READERS[fmt]
+            if gate is not None and fmt in GATED:  # the same skip-before-decoding as one process
+                reader = partial(reader, gate=gate)
+            yield from reader(_LineRange(fh, unit.first, unit.count, unit.line), unit.path, stats)
+    except Exception as exc:
+        stats.file_failed(unit.path, "read error", f"{type(exc).__name__}: {exc}")
+
+
+def _run_unit(unit: Unit) -> UnitResult:
     res = UnitResult()
     matcher = _WORKER["matcher"]
-    if unit.line:
-        _run_lines(unit, res, matcher)
-        return res
-    if first < 0:
-        events: Iterator[Event] = iter_file_events(path, res.stats, gate=matcher.gate)  # type: ignore[attr-defined]
-        res.nbytes = os.path.getsize(path)
-    else:
-        size = os.path.getsize(path)
-        start = evtx_reader.HEADER_SIZE + first * evtx_reader.CHUNK_SIZE
-        res.nbytes = max(0, min(size, start + count * evtx_reader.CHUNK_SIZE) - start)
-        if first == 0:
-            res.nbytes += evtx_reader.HEADER_SIZE
-            res.stats.files += 1
-            res.stats.formats["evtx"] += 1
-        gate = matcher.gate  # type: ignore[attr-defined]
-        events = evtx_reader.read(path, path, res.stats, first_chunk=first, chunk_limit=count, gate=gate)
+    res.nbytes = unit_bytes(unit)
     if matcher.dedupe:  # type: ignore[attr-defined]
         matcher.seen = set()  # type: ignore[attr-defined]  # duplicates across units are found by the parent
         matcher.record_keys = res.keys  # type: ignore[attr-defined]
+    events = unit_events(unit, res.stats, getattr(matcher, "gate", None))
     res.newest = matcher.consume(events, res.hits, res.stats)  # type: ignore[attr-defined]
     if matcher.dedupe:  # type: ignore[attr-defined]
         from iisdetect.hunting.duplicates import event_identity
 
         res.hit_keys = [None if h[0].record_id is None else event_identity(h[0]) for h in res.hits]
     return res
-
-
-def _run_lines(unit: Unit, res: UnitResult, matcher: object) -> None:
-    """One range of an NDJSON file; the range at byte 0 counts the file (as the EVTX slice at chunk 0)."""
-    from functools import partial
-
-    from iisdetect.readers import GATED, READERS
-    from iisdetect.readers.sniff import Format
-
-    res.nbytes = unit.count - unit.first
-    if unit.first == 0:
-        res.stats.files += 1
-        res.stats.formats[unit.fmt] += 1
-    if matcher.dedupe:  # type: ignore[attr-defined]
-        matcher.seen = set()  # type: ignore[attr-defined]
-        matcher.record_keys = res.keys  # type: ignore[attr-defined]
-    try:
-        with open(unit.path, "rb") as fh:
-            fmt = Format(unit.fmt)
-            reader = READERS[fmt]
-            gate = getattr(matcher, "gate", None)
-            if gate is not None and fmt in GATED:  # the same skip-before-decoding as one process
-                reader = partial(reader, gate=gate)
-            events = reader(_LineRange(fh, unit.first, unit.count, unit.line), unit.path, res.stats)
-            res.newest = matcher.consume(events, res.hits, res.stats)  # type: ignore[attr-defined]
-    except Exception as exc:  # I/O failure mid-file: keep what was read, as the one-process reader does
-        res.stats.file_failed(unit.path, "read error", f"{type(exc).__name__}: {exc}")
-    if matcher.dedupe:  # type: ignore[attr-defined]
-        from iisdetect.hunting.duplicates import event_identity
-
-        res.hit_keys = [None if h[0].record_id is None else event_identity(h[0]) for h in res.hits]
 
 
 def run_parallel(units: list[Unit], jobs: int, matcher_factory: Callable[[], object]) -> Iterator[UnitResult]:
