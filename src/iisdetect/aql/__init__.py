@@ -16,7 +16,7 @@ import shutil
 import tempfile
 import threading
 import weakref
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -107,13 +107,21 @@ class Emulator:
         return table.load_events(self.con, events, self.mapping, tmpdir=tmpdir, parts_dir=parts).events
 
     def load_files(self, paths: list[str], stats: RunStats, jobs: int = 1) -> int:
-        """Load log files and folders with the hunt's readers (their accounting goes to ``stats``).
+        """Load log files and folders with the hunt's readers (their accounting goes to ``stats``), or
+        a lake written by ``iisdetect convert`` (:mod:`iisdetect.aql.load_lake`).
 
-        ``jobs`` > 1 reads and writes on that many processes where the input splits
+        ``jobs`` > 1 reads log files on that many processes where the input splits
         (:mod:`iisdetect.aql.parallel_load`: the same table as one process builds).
         """
-        from iisdetect.aql import parallel_load
+        from iisdetect.aql import load_lake, parallel_load
 
+        if self._locked:
+            raise AqlError("the table is locked for querying; load before the first query")
+        lake = None if "-" in paths else load_lake.lake_files(paths)
+        if lake is not None:
+            return self._load_parts(
+                lambda folder: load_lake.write_lake_parts(self.con, lake, self.mapping, folder, stats)
+            )
         groups, workers, note = parallel_load.plan(paths, jobs)
         if note:
             self.notes.append(note)
@@ -121,18 +129,25 @@ class Emulator:
             from iisdetect.readers import iter_events
 
             return self.load(iter_events(paths, stats))
-        if self._locked:
-            raise AqlError("the table is locked for querying; load before the first query")
+
+        def on_workers(folder: str) -> table.Written:
+            self.con.close()  # no DuckDB threads in this process while workers fork (parallel_load)
+            try:
+                return parallel_load.write_parallel(groups, workers, self.mapping, folder, stats)
+            finally:
+                self.con = self._connect()
+
+        return self._load_parts(on_workers)
+
+    def _load_parts(self, write: Callable[[str], table.Written]) -> int:
+        """Parts written by ``write(folder)`` -> the tables: a view over them, or with ``--db`` a stored
+        copy (the parts then go to a temporary folder, removed afterwards), as :meth:`load` does."""
         scratch = None if self._tmpdir else tempfile.mkdtemp(prefix="iisdetect-aql-parts-")
         folder = scratch or tempfile.mkdtemp(prefix="parts-", dir=self._tmpdir)
         if scratch is None:
             self._parts.append(folder)
         try:
-            self.con.close()  # no DuckDB threads in this process while workers fork (parallel_load)
-            try:
-                written = parallel_load.write_parallel(groups, workers, self.mapping, folder, stats)
-            finally:
-                self.con = self._connect()
+            written = write(folder)
             return table.finish_load(self.con, self.mapping, written, materialise=scratch is not None).events
         finally:
             if scratch is not None:

@@ -30,7 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from iisdetect.aql.table import Written, write_parts
+from iisdetect.aql.table import Places, Written, write_parts
 from iisdetect.hunting.parallel import Unit, clamp_jobs, plan_units, unit_bytes, unit_events, usable_cores
 from iisdetect.mapping.qradar import QRadarMapping
 from iisdetect.model.stats import RunStats
@@ -165,25 +165,16 @@ class Merge:
     under its first spelling (:attr:`out`)."""
 
     def __init__(self, mapping: QRadarMapping) -> None:
-        self.mapping = mapping
         self.out = Written()
+        self._places = Places(mapping, self.out)
         self._spelling: dict[str, str] = {}  # lower-cased column -> its first spelling
 
     def add(self, run: Written) -> list[tuple[str, dict[int, int], dict[int, int], dict[str, str]]]:
         """Merge the next run; returns the :func:`_rewrite` jobs for its parts (none if its numbers
         and spellings are the global ones already)."""
-        out, mapping = self.out, self.mapping
-        sources: dict[int, int] = {}
-        for key, local in run.sources.items():
-            if key not in out.sources:
-                out.sources[key] = mapping.first_log_source_id + len(out.sources)
-            sources[local] = out.sources[key]
-        qids: dict[int, int] = {}
-        for key, (local, name, category) in run.qids.items():
-            if key not in out.qids:
-                known = mapping.qids.get(key)
-                out.qids[key] = (known[0] if known else mapping.synthetic_qid_base + len(out.qids), name, category)
-            qids[local] = out.qids[key][0]
+        out, places = self.out, self._places
+        sources = {local: places.source(key) for key, local in run.sources.items()}
+        qids = {local: places.qid(key, name)[0] for key, (local, name, _) in run.qids.items()}
         renames: dict[str, str] = {}
         for col in run.columns:
             first = self._spelling.get(col.lower())

@@ -73,7 +73,7 @@ class LoadResult:
     columns: list[str] = field(default_factory=list)
 
 
-class _Renamer:
+class Renamer:
     """EventData key -> base column: case-insensitive unique, clear of QRadar's own columns."""
 
     def __init__(self) -> None:
@@ -118,6 +118,41 @@ class Written:
     events: int = 0
 
 
+class Places:
+    """Log source ids and QIDs, numbered in first-appearance order (one home for both loaders).
+
+    ``sources``: (channel, computer) -> logsourceid from ``first_log_source_id`` on; ``qids``:
+    (provider lower, event id) -> (qid, name, category), the mapping's QID where it has one, else
+    ``synthetic_qid_base`` + order.
+    """
+
+    def __init__(self, mapping: QRadarMapping, out: Written) -> None:
+        self.mapping = mapping
+        self.sources = out.sources
+        self.qids = out.qids
+
+    def __call__(self, ev: Event) -> tuple[int, int, int]:
+        """``(logsourceid, qid, category)`` of an event (its name: ``event_name`` of the first one met)."""
+        q = self.qid((ev.provider.lower(), ev.event_id), ev)
+        return self.source((ev.channel, ev.computer)), q[0], q[2]
+
+    def source(self, key: tuple[str, str]) -> int:
+        ls = self.sources.get(key)
+        if ls is None:
+            ls = self.sources[key] = self.mapping.first_log_source_id + len(self.sources)
+        return ls
+
+    def qid(self, key: tuple[str, int], first: Event | str) -> tuple[int, str, int]:
+        """The QID of ``key``; a new one is named after ``first`` (an event, or the name itself)."""
+        q = self.qids.get(key)
+        if q is None:
+            known = self.mapping.qids.get(key)
+            m = self.mapping
+            num, cat = known if known else (m.synthetic_qid_base + len(self.qids), m.default_category)
+            q = self.qids[key] = (num, first if isinstance(first, str) else event_name(first), cat)
+        return q
+
+
 def write_parts(
     con: duckdb.DuckDBPyConnection,
     events: Iterable[Event],
@@ -127,28 +162,11 @@ def write_parts(
     prefix: str = "part-",
 ) -> Written:
     """Write ``events`` as Parquet parts in ``folder`` (``con`` only reads each batch's times)."""
-    rename = _Renamer()
+    rename = Renamer()
     out = Written()
-    sources, qids = out.sources, out.qids
-    synthetic = mapping.synthetic_qid_base
-    first_ls = mapping.first_log_source_id
-    known_qids = mapping.qids
+    place = Places(mapping, out)
     writer = PartWriter(con, mapping, folder, prefix)
     rows = ArrowBatch(rename)
-
-    def place(ev: Event) -> tuple[int, int, int]:
-        skey = (ev.channel, ev.computer)
-        ls = sources.get(skey)
-        if ls is None:
-            ls = sources[skey] = first_ls + len(sources)
-        qkey = (ev.provider.lower(), ev.event_id)
-        q = qids.get(qkey)
-        if q is None:
-            known = known_qids.get(qkey)
-            num, cat = known if known else (synthetic + len(qids), mapping.default_category)
-            q = qids[qkey] = (num, event_name(ev), cat)
-        return ls, q[0], q[2]
-
     gc_was_on = gc.isenabled()
     gc.disable()  # see the docstring of load_arrow: millions of live objects make each collection costly
     try:

@@ -115,10 +115,12 @@ class UnitResult:
     hit_keys: list[int | None] = field(default_factory=list)
 
 
-def plan_units(files: list[str], split_bytes: int = SPLIT_BYTES) -> list[Unit]:
-    """Units for ``files`` in order: a file over ``split_bytes`` in slices when it is EVTX or plain NDJSON."""
+def plan_units(files: list[str], split_bytes: int | None = None) -> list[Unit]:
+    """Units for ``files`` in order: a file over ``split_bytes`` (default ``SPLIT_BYTES``) in slices when
+    it is EVTX or plain NDJSON."""
     from iisdetect.readers.evtx import chunk_count
 
+    split_bytes = SPLIT_BYTES if split_bytes is None else split_bytes
     units: list[Unit] = []
     for path in files:
         try:

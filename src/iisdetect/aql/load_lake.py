@@ -1,0 +1,265 @@
+"""A lake written by ``iisdetect convert`` -> the AQL table, with Arrow and numpy: no Python per event.
+
+Why: loading log files is bound by the readers and by the Arrow loader's per-event Python (docs/aql.md,
+"Loading": tens of thousands of events/s); a lake is columnar already. Its Parquet files are read in
+batches with pyarrow (file by file, in the sorted order of :func:`lake_files`), and each batch becomes
+the same Arrow batch :class:`~iisdetect.aql.load_arrow.ArrowBatch` builds from events, written by the
+same :class:`~iisdetect.aql.part_writer.PartWriter`:
+
+* the ``data`` map (every EventData field) is spread into one column per field: the map's entries are
+  grouped by column (a stable sort of their column numbers), and each group is scattered to its rows;
+  case variants of a name share a column and the later entry of a row wins, as in a Python dict;
+* ``logsourceid``/``qid``/``category`` come from :class:`~iisdetect.aql.table.Places`, asked once per
+  distinct (channel, computer, provider, event id) in first-appearance order, so the numbers are those
+  the event loader gives;
+* ``username`` is the first non-empty, non-``-`` user field (``SubjectDomainName\\SubjectUserName``), else
+  the SID, as ``ArrowBatch.fill`` decides it.
+
+The table is the one :func:`iisdetect.aql.table.load_events` builds from the same rows read back as
+events (``lake.schema.row_event``), in the same order: ``tests/aql/test_load_lake.py`` checks it over
+the converted corpus. Memory is bounded by two batches. A file that is no lake file (another schema,
+not Parquet, damaged) is reported and skipped; a read error mid-file counts the rest of its rows as
+skipped, by the row counts in the file's footer.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from iisdetect.aql.load_arrow import FIXED_COLUMNS
+from iisdetect.aql.part_writer import PartWriter
+from iisdetect.aql.table import Places, Renamer, Written
+from iisdetect.errors import UsageError
+from iisdetect.lake.schema import lake_schema
+from iisdetect.mapping.fields import role
+from iisdetect.model.event import Event
+from iisdetect.model.stats import RunStats
+
+#: Rows per batch read from a lake file (the event loader's batch).
+LAKE_BATCH = 65_536
+_TYPES = {"string": pa.string(), "int64": pa.int64()}
+
+
+def lake_files(paths: list[str]) -> list[str] | None:
+    """The Parquet files of ``paths`` when they are a lake (folders walked, sorted), None when they hold
+    no ``.parquet`` file; a mix of both is refused (load a lake and log files separately)."""
+    from iisdetect.readers.sources import walk_files
+
+    found: list[str] = []
+    others = 0
+    for path in paths:
+        files = [path] if not os.path.isdir(path) else list(walk_files(path))
+        for f in files:
+            name = os.path.basename(f)
+            if name.endswith(".parquet"):
+                found.append(f)
+            elif not name.startswith((".", "_")):  # Spark's _SUCCESS, .crc files: not data
+                others += 1
+    if found and others:
+        raise UsageError("PATHs mix a lake (Parquet from `iisdetect convert`) with other files: load them separately")
+    return found or None
+
+
+def lake_batches(files: list[str], stats: RunStats, batch: int = LAKE_BATCH) -> Iterator[pa.RecordBatch]:
+    """The lake's rows in batches of ``batch`` (the last one smaller), with the readers' accounting.
+
+    Rows of several files are joined into one batch: a lake partitioned by day holds many small files
+    (the converted corpus: 499 files for 186k rows), and a batch each cost 4x the load's time.
+    """
+    held: list[pa.RecordBatch] = []
+    count = 0
+    for rb in _file_batches(files, stats, batch):
+        held.append(rb)
+        count += rb.num_rows
+        if count >= batch:
+            yield pa.concat_batches(held)
+            held, count = [], 0
+    if count:
+        yield pa.concat_batches(held)
+
+
+def _file_batches(files: list[str], stats: RunStats, batch: int) -> Iterator[pa.RecordBatch]:
+    schema = lake_schema()
+    want = {col: _TYPES[typ] for col, (_, typ) in schema.system.items()}
+    mcol = schema.map_column
+    for path in files:
+        try:
+            pf = pq.ParquetFile(path)
+            have = pf.schema_arrow
+        except (OSError, pa.ArrowException) as exc:
+            stats.file_failed(path, "unreadable", f"not Parquet or damaged: {exc}")
+            continue
+        bad = [c for c, t in want.items() if have.get_field_index(c) < 0 or have.field(c).type != t]
+        mtype = have.field(mcol).type if have.get_field_index(mcol) >= 0 else None
+        if bad or mtype != pa.map_(pa.string(), pa.string()):
+            what = f"column {bad[0]}" if bad else f"column {mcol}"
+            stats.file_failed(path, "not a lake file", f"{what} missing or not of the lake's type")
+            continue
+        stats.files += 1
+        stats.formats["parquet"] += 1
+        done = 0
+        try:
+            for rb in pf.iter_batches(batch_size=batch, columns=[*want, mcol]):
+                stats.records_read += rb.num_rows
+                done += rb.num_rows
+                yield rb.select([*want, mcol])  # one column order whatever the file's
+        except (OSError, pa.ArrowException) as exc:
+            left = pf.metadata.num_rows - done
+            stats.records_read += left
+            stats.skip(path, f"row {done + 1}", "parquet read error", str(exc), count=left)
+
+
+class LakeBatch:
+    """One lake batch -> the Arrow batch of ``FIXED_COLUMNS`` and its data columns."""
+
+    def __init__(self, rename: Any, place: Any) -> None:
+        self.rename = rename
+        self.place = place
+        self.users = role("user")
+
+    def table(self, rb: pa.RecordBatch) -> tuple[pa.Table, list[str]]:
+        """The batch's table and its data columns (first-appearance order)."""
+        n = rb.num_rows
+        get = rb.column
+        text = {c: pc.fill_null(get(c), "") for c in ("Channel", "Computer", "Provider_Name", "TimeCreated",
+                                                       "source", "locator")}  # fmt: skip
+        eid = pc.fill_null(get("EventID"), 0)
+        keys, items, rows = _entries(get(lake_schema().map_column))
+        data, exact = self._columns(keys, items, rows, n)
+        ids = self._ids(text, eid, n)
+        cols: dict[str, pa.Array] = {
+            "Channel": text["Channel"], "Provider_Name": text["Provider_Name"], "EventID": pc.cast(eid, pa.string()),
+            "Computer": text["Computer"], "TimeCreated": text["TimeCreated"], "EventRecordID": get("EventRecordID"),
+            "UserID": get("UserID"), "iisdetect_source": text["source"], "iisdetect_locator": text["locator"],
+            "logsourceid": ids[0], "qid": ids[1], "category": ids[2], "username": self._username(exact, get("UserID")),
+        }  # fmt: skip
+        names = [name for name, _ in FIXED_COLUMNS]
+        arrays = [cols[name] for name in names]
+        return pa.Table.from_arrays([*arrays, *data.values()], names=[*names, *data]), list(data)
+
+    def _columns(
+        self, keys: pa.Array, items: pa.Array, rows: np.ndarray, n: int
+    ) -> tuple[dict[str, pa.Array], dict[str, pa.Array]]:
+        """Data columns (case variants merged, the later entry wins), and the user fields by exact name."""
+        enc = pc.dictionary_encode(keys)
+        uniq = enc.dictionary.to_pylist()  # in first-appearance order over the entries, row by row
+        code = enc.indices.to_numpy(zero_copy_only=False)
+        names = [self.rename(k) for k in uniq]
+        number = {c: i for i, c in enumerate(dict.fromkeys(names))}
+        entry_col = np.asarray([number[c] for c in names], dtype=np.int32)[code] if len(code) else code
+        order = np.argsort(entry_col, kind="stable")  # entries of one column together, in entry order
+        cuts = np.flatnonzero(np.diff(entry_col[order])) + 1
+        data = {}
+        for group in np.split(order, cuts) if len(order) else []:
+            data[names[code[group[0]]]] = _scatter(items, rows, group, n)
+        exact = {}
+        for field in (*self.users, "SubjectDomainName"):
+            if field in uniq:
+                col = _scatter(items, rows, np.flatnonzero(code == uniq.index(field)), n)
+                exact[field] = col.cast(pa.string()) if pa.types.is_dictionary(col.type) else col
+        return data, exact
+
+    def _ids(self, text: dict[str, pa.Array], eid: pa.Array, n: int) -> list[pa.Array]:
+        """logsourceid, qid, category: one ``place`` call per distinct place, in first-appearance order."""
+        parts = [pc.dictionary_encode(a) for a in (text["Channel"], text["Computer"], text["Provider_Name"], eid)]
+        codes = [p.indices.to_numpy(zero_copy_only=False).astype(np.int64) for p in parts]
+        # two codes of at most n each per side, so no product can overflow 64 bits
+        _, source = np.unique(codes[0] * len(parts[1].dictionary) + codes[1], return_inverse=True)
+        _, kind = np.unique(codes[2] * len(parts[3].dictionary) + codes[3], return_inverse=True)
+        _, first, where = np.unique(source * (n + 1) + kind, return_index=True, return_inverse=True)
+        firsts = np.sort(first)  # the distinct places in first-appearance order
+        rank = np.empty(len(first), dtype=np.int64)
+        rank[np.argsort(first)] = np.arange(len(first))
+        found = []
+        for r in firsts.tolist():
+            ch, comp, prov = (text[c][r].as_py() for c in ("Channel", "Computer", "Provider_Name"))
+            ev = Event(ch, prov, eid[r].as_py(), comp, "", None, None, {}, "", "")
+            found.append(self.place(ev))
+        per_place = list(zip(*found, strict=True)) if found else [(), (), ()]
+        index = pa.array(rank[where] if n else np.zeros(0, dtype=np.int64))
+        types = (pa.int32(), pa.int64(), pa.int32())
+        return [pa.array(vals, t).take(index) for vals, t in zip(per_place, types, strict=True)]
+
+    def _username(self, exact: dict[str, pa.Array], sid: pa.Array) -> pa.Array:
+        user = sid
+        for field in reversed(self.users):  # the first usable field wins
+            value = exact.get(field)
+            if value is None:
+                continue
+            usable = pc.and_kleene(pc.not_equal(value, ""), pc.not_equal(value, "-"))
+            usable = pc.fill_null(usable, False)
+            if field == "SubjectUserName" and "SubjectDomainName" in exact:
+                domain = exact["SubjectDomainName"]
+                joined = pc.binary_join_element_wise(domain, value, "\\")
+                has_domain = pc.fill_null(pc.not_equal(domain, ""), False)
+                value = pc.if_else(has_domain, joined, value)
+            user = pc.if_else(usable, value, user)
+        return user
+
+
+def write_lake_parts(
+    con: Any, files: list[str], mapping: Any, folder: str, stats: RunStats, batch: int = LAKE_BATCH
+) -> Written:
+    """Write the lake's rows as the AQL table's Parquet parts in ``folder`` (as ``table.write_parts``)."""
+    out = Written()
+    rename = Renamer()
+    rows = LakeBatch(rename, Places(mapping, out))
+    writer = PartWriter(con, mapping, folder)
+    try:
+        for rb in lake_batches(files, stats, batch):
+            if rb.num_rows:
+                part, data_cols = rows.table(rb)
+                out.events += rb.num_rows
+                writer.submit(part, data_cols)
+        writer.wait()
+    finally:
+        writer.wait(raise_error=False)
+    out.parts = writer.parts
+    out.columns = list(rename.order)
+    return out
+
+
+def _entries(m: pa.MapArray) -> tuple[pa.Array, pa.Array, np.ndarray]:
+    """The map's entries of valid rows: keys, values (null read as ""), and each entry's row.
+
+    Offsets are used directly: ``MapArray.keys`` ignores a slice's offset, and list kernels are not
+    used on map arrays (``list_parent_indices`` aborts on one in pyarrow 26).
+    """
+    offsets = m.offsets.to_numpy(zero_copy_only=False).astype(np.int64)
+    start, stop = int(offsets[0]), int(offsets[-1])
+    lengths = np.diff(offsets)
+    keys, items = m.keys.slice(start, stop - start), pc.fill_null(m.items.slice(start, stop - start), "")
+    if m.null_count:  # a null map is no fields (row_event reads it as {}), whatever its segment holds
+        valid = np.asarray(m.is_valid().to_numpy(zero_copy_only=False))
+        keep = np.repeat(valid, lengths)
+        lengths = np.where(valid, lengths, 0)
+        keys, items = keys.filter(pa.array(keep)), items.filter(pa.array(keep))
+    rows = np.repeat(np.arange(len(m), dtype=np.int64), lengths)
+    return keys, items, rows
+
+
+def _scatter(items: pa.Array, rows: np.ndarray, entries: np.ndarray, n: int) -> pa.Array:
+    """A column of ``n`` rows from these entries (ascending); a row's later entry wins; null elsewhere.
+
+    A column that only some rows have is a dictionary array (its values, and per row the index of its
+    value or null), decoded on the writer's thread by ``load_arrow.base_part`` as the event loader's are:
+    a full-length ``take`` per column cost most of a wide, sparse load (868 columns in the corpus).
+    """
+    at = rows[entries]
+    if len(at) > 1 and (dup := at[1:] == at[:-1]).any():
+        keep = np.ones(len(at), dtype=bool)
+        keep[:-1] = ~dup  # an entry followed by one for the same row gives way to it
+        entries, at = entries[keep], at[keep]
+    values = items.take(pa.array(entries))
+    if len(at) == n:  # every row has it, one entry each, in row order
+        return values
+    where = np.full(n, -1, dtype=np.int32)
+    where[at] = np.arange(len(at), dtype=np.int32)
+    return pa.DictionaryArray.from_arrays(pa.array(where, mask=where < 0), values)
