@@ -64,13 +64,13 @@ def test_the_converted_corpus_loads_as_its_events_do(corpus_lake: Path) -> None:
     assert any("\\" in u for u in users if u) and "-" not in users
 
 
-def _lake_file(path: Path, rows: list[dict]) -> str:
+def _lake_file(path: Path, rows: list[dict], **write: int) -> str:
     schema = lake_schema()
     types = {"string": pa.string(), "int64": pa.int64()}
     fields = [pa.field(c, types[t]) for c, (_, t) in schema.system.items()]
     fields.append(pa.field("data", pa.map_(pa.string(), pa.string())))
     base = {c: None for c in schema.system}
-    pq.write_table(pa.Table.from_pylist([{**base, **r} for r in rows], pa.schema(fields)), path)
+    pq.write_table(pa.Table.from_pylist([{**base, **r} for r in rows], pa.schema(fields)), path, **write)
     return str(path)
 
 
@@ -150,3 +150,20 @@ def test_seed_query_over_a_lake_gives_the_rows_it_gives_over_the_logs(tmp_path: 
         assert "loaded 3" in cap.err  # 300 background events and the scenario's
         rows[name] = sorted(json.dumps(r, sort_keys=True) for r in json.loads(cap.out)["rows"])
     assert rows["logs"] == rows["lake"] and any("IIS_Dir_DLL_Write" in r for r in rows["lake"])
+
+
+def test_a_damaged_row_group_counts_its_rows_as_skipped(tmp_path: Path) -> None:
+    rows = [{"Channel": "Security", "EventID": i, "data": [("A", f"value-{i}-" + "x" * 50)]} for i in range(3000)]
+    path = tmp_path / "three-groups.parquet"
+    _lake_file(path, rows, row_group_size=1000)
+    group = pq.ParquetFile(path).metadata.row_group(1)
+    at = group.column(group.num_columns - 1).data_page_offset + 40  # inside the second group's map values
+    damaged = bytearray(path.read_bytes())
+    damaged[at : at + 200] = b"\xff" * 200
+    path.write_bytes(bytes(damaged))
+    stats = RunStats()
+    got = sum(rb.num_rows for rb in load_lake.lake_batches([str(path)], stats, batch=300))
+    assert got == stats.records_read == 2000 and stats.records_skipped == 1000 and stats.records_seen == 3000
+    assert [(s.locator, s.reason, s.count) for s in stats.skips] == [
+        ("row group 1 (rows 1001-2000)", "parquet read error", 1000)
+    ]  # the groups before and after it are read

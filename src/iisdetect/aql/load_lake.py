@@ -18,8 +18,8 @@ same :class:`~iisdetect.aql.part_writer.PartWriter`:
 The table is the one :func:`iisdetect.aql.table.load_events` builds from the same rows read back as
 events (``lake.schema.row_event``), in the same order: ``tests/aql/test_load_lake.py`` checks it over
 the converted corpus. Memory is bounded by two batches. A file that is no lake file (another schema,
-not Parquet, damaged) is reported and skipped; a read error mid-file counts the rest of its rows as
-skipped, by the row counts in the file's footer.
+not Parquet, damaged) is reported and skipped; a damaged row group counts its unread rows as skipped
+(by the row counts in the file's footer) and the file's other groups are still read.
 """
 
 from __future__ import annotations
@@ -104,16 +104,19 @@ def _file_batches(files: list[str], stats: RunStats, batch: int) -> Iterator[pa.
             continue
         stats.files += 1
         stats.formats["parquet"] += 1
-        done = 0
-        try:
-            for rb in pf.iter_batches(batch_size=batch, columns=[*want, mcol]):
-                stats.records_read += rb.num_rows
-                done += rb.num_rows
-                yield rb.select([*want, mcol])  # one column order whatever the file's
-        except (OSError, pa.ArrowException) as exc:
-            left = pf.metadata.num_rows - done
-            stats.records_read += left
-            stats.skip(path, f"row {done + 1}", "parquet read error", str(exc), count=left)
+        first = 1  # the row number of the group's first row, counted from 1
+        for group in range(pf.num_row_groups):  # a damaged group costs its own rows, not the file's
+            size = pf.metadata.row_group(group).num_rows
+            done = 0
+            try:
+                for rb in pf.iter_batches(batch_size=batch, row_groups=[group], columns=[*want, mcol]):
+                    stats.records_read += rb.num_rows
+                    done += rb.num_rows
+                    yield rb.select([*want, mcol])  # one column order whatever the file's
+            except (OSError, pa.ArrowException) as exc:
+                where = f"row group {group} (rows {first + done}-{first + size - 1})"
+                stats.skip(path, where, "parquet read error", str(exc), count=size - done)
+            first += size
 
 
 class LakeBatch:

@@ -120,9 +120,11 @@ def run(args: argparse.Namespace) -> int:
         stats = RunStats()
         if paths:
             from iisdetect.aql.parallel_load import auto_jobs
+            from iisdetect.report.summary import print_accounting
 
             n = emu.load_files(paths, stats, args.jobs or auto_jobs(paths))
             err.print(Text(f"loaded {n} events ({stats.records_skipped} records skipped)"))
+            print_accounting(stats, err, more="counted above, not listed")
             for warning in stats.warnings:
                 err.print(Text(f"warning: {safe(warning)}"))
             for note in emu.notes:

@@ -111,6 +111,13 @@ def files_line(stats: RunStats) -> str:
 
 def print_summary(stats: RunStats, console: Console, notes: Sequence[str] = (), alerts: int = 0) -> None:
     """Human summary on stderr; a damaged record is always listed with file and location."""
+    print_accounting(stats, console)
+    _print_rest(stats, console, notes, alerts)
+
+
+def print_accounting(stats: RunStats, console: Console, more: str = "see --format json summary") -> None:
+    """What was read: files, records (seen = read + skipped), and each skip with file and location
+    (the first ``MAX_SKIPS_SHOWN``; ``more`` says where the rest are)."""
     console.print(Text(files_line(stats)))
     console.print(
         Text(
@@ -127,7 +134,10 @@ def print_summary(stats: RunStats, console: Console, notes: Sequence[str] = (), 
             Text(f"    {safe(skip.source)} @ {safe(skip.locator)}: {safe(skip.reason)} {safe(skip.detail)}"[:300])
         )
     if len(stats.skips) > MAX_SKIPS_SHOWN:
-        console.print(Text(f"    ... {len(stats.skips) - MAX_SKIPS_SHOWN} more (see --format json summary)"))
+        console.print(Text(f"    ... {len(stats.skips) - MAX_SKIPS_SHOWN} more ({more})"))
+
+
+def _print_rest(stats: RunStats, console: Console, notes: Sequence[str], alerts: int) -> None:
     if stats.duplicate_events:
         console.print(Text(f"duplicates: {stats.duplicate_events} event(s) read again from another file, counted once"))
         for d in stats.duplicates[:MAX_SKIPS_SHOWN]:
