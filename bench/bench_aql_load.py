@@ -6,6 +6,8 @@ bench_speed.py) and an OTRF NDJSON file, it measures, interleaved in this proces
 * ``raw``: the bare ``evtx`` parse (``records_json()`` iterated), for EVTX only: the ceiling;
 * ``read``: the readers alone (``iter_events``: parse, decode, canonical events), no table;
 * ``load --jobs N``: ``Emulator.load_files`` (read + Arrow + Parquet parts + tables), for each N;
+* ``load lake``: ``Emulator.load_files`` of the same events converted to a lake (``iisdetect convert``,
+  done once beforehand, not timed): Arrow and numpy, no Python per event (aql/load_lake.py);
 
 and prints events/s, each as a ratio to ``raw`` (EVTX) and to ``load --jobs 1``, best of ``--runs``,
 then the whole ``iisdetect aql`` command (seed query) with its wall time and peak RSS. It checks that
@@ -55,6 +57,16 @@ def load(path: Path, jobs: int) -> tuple[int, float]:
         emu.close()
 
 
+def lake_of(path: Path) -> Path:
+    """The lake ``iisdetect convert`` writes for ``path`` (built once, next to it)."""
+    out = path.with_name(path.stem + ".lake")
+    if not out.exists():
+        from iisdetect.lake.convert import convert
+
+        convert([str(path)], str(out))
+    return out
+
+
 def command(path: Path, jobs: int) -> tuple[float, float]:
     """Wall time, and peak RSS (MB) of its largest process, of the whole ``aql`` command (a fresh
     wrapper process reports its descendants' ``ru_maxrss``, the workers included)."""
@@ -86,6 +98,7 @@ def main() -> None:
     for label, path in (("sysmon-heavy EVTX", sysmon), ("OTRF NDJSON", nd)):
         best: dict[str, float] = {}
         counts: dict[str, int] = {}
+        lake = lake_of(path)
         for _ in range(args.runs):  # interleaved so a load spike hits every side alike
             if path.suffix == ".evtx":
                 counts["raw"], dt = raw_parse(path)
@@ -95,6 +108,8 @@ def main() -> None:
             for j in args.jobs:
                 counts[f"load --jobs {j}"], dt = load(path, j)
                 best[f"load --jobs {j}"] = min(best.get(f"load --jobs {j}", dt), dt)
+            counts["load lake"], dt = load(lake, 1)
+            best["load lake"] = min(best.get("load lake", dt), dt)
         loads = {counts[k] for k in counts if k.startswith("load")}
         assert len(loads) == 1, f"the loads differ in events: {counts}"
         one = best.get(f"load --jobs {args.jobs[0]}", 0.0)
@@ -106,6 +121,8 @@ def main() -> None:
         for j in args.jobs:
             wall, rss = command(path, j)
             print(f"  iisdetect aql (seed query) --jobs {j}: {wall:.2f} s wall, largest process {rss:.0f} MB")
+        wall, rss = command(lake, 1)
+        print(f"  iisdetect aql (seed query) on the lake: {wall:.2f} s wall, largest process {rss:.0f} MB")
 
 
 if __name__ == "__main__":

@@ -109,19 +109,22 @@ def export(
     return export_rules(load_tuned_rules(ruleset, rules, tuning), load_mapping(None), window)
 
 
-def run_aql(query: str, paths: Sequence[str], stats: RunStats | None = None, **options: Any) -> AqlResult:
-    """Run an AQL query offline over the events at ``paths`` (QRadar's ``events`` table, emulated).
+def run_aql(
+    query: str, paths: Sequence[str], stats: RunStats | None = None, jobs: int = 1, **options: Any
+) -> AqlResult:
+    """Run an AQL query offline over the events at ``paths`` (QRadar's ``events`` table, emulated):
+    log files and folders, or a lake written by ``convert``. ``jobs`` > 1 loads log files on that many
+    processes (the same table; docs/aql.md, "Loading").
 
     >>> result = run_aql("SELECT COUNT(*) FROM events GROUP BY EventID", ["examples/"])
     >>> result.columns, result.rows
     """
     from iisdetect.aql import Emulator
     from iisdetect.model.stats import RunStats as Stats
-    from iisdetect.readers import iter_events
 
     emu = Emulator(**options)
     try:
-        emu.load(iter_events(list(paths), stats if stats is not None else Stats()))
+        emu.load_files(list(paths), stats if stats is not None else Stats(), jobs)
         return emu.query(query)
     finally:
         emu.close()

@@ -167,3 +167,16 @@ def test_a_damaged_row_group_counts_its_rows_as_skipped(tmp_path: Path) -> None:
     assert [(s.locator, s.reason, s.count) for s in stats.skips] == [
         ("row group 1 (rows 1001-2000)", "parquet read error", 1000)
     ]  # the groups before and after it are read
+
+
+def test_a_lake_loads_into_a_db_file(tmp_path: Path, capsys) -> None:
+    rows = [{"Channel": "Security", "EventID": 4624, "Computer": f"DC{i % 3}", "data": [("TargetUserName", f"u{i}")]}
+            for i in range(50)]  # fmt: skip
+    (tmp_path / "lake" / "day=unknown").mkdir(parents=True)
+    _lake_file(tmp_path / "lake" / "day=unknown" / "p.parquet", rows)
+    db = str(tmp_path / "events.duckdb")
+    query = "SELECT LOGSOURCENAME(logsourceid) AS s, COUNT(*) AS n FROM events GROUP BY logsourceid ORDER BY s"
+    assert main(["aql", query, str(tmp_path / "lake"), "--db", db, "--format", "csv"]) == 0
+    loaded = capsys.readouterr().out
+    assert main(["aql", query, "--db", db, "--format", "csv"]) == 0  # the stored table, no PATHs
+    assert capsys.readouterr().out == loaded and loaded.count("\n") == 4 and ",17" in loaded

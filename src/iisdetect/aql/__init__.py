@@ -98,13 +98,10 @@ class Emulator:
             self._tmpdir = None
 
     def load(self, events: Iterable[Event], tmpdir: str | None = None) -> int:
+        """Load canonical events (any iterable); with ``--db``, parts go to a temporary folder in ``tmpdir``."""
         if self._locked:
             raise AqlError("the table is locked for querying; load before the first query")
-        parts = None
-        if self._tmpdir:  # a temporary database: the table is a view over Parquet parts (docs/aql.md)
-            parts = tempfile.mkdtemp(prefix="parts-", dir=self._tmpdir)
-            self._parts.append(parts)
-        return table.load_events(self.con, events, self.mapping, tmpdir=tmpdir, parts_dir=parts).events
+        return self._load_parts(lambda folder: table.write_parts(self.con, events, self.mapping, folder), tmpdir)
 
     def load_files(self, paths: list[str], stats: RunStats, jobs: int = 1) -> int:
         """Load log files and folders with the hunt's readers (their accounting goes to ``stats``), or
@@ -139,10 +136,11 @@ class Emulator:
 
         return self._load_parts(on_workers)
 
-    def _load_parts(self, write: Callable[[str], table.Written]) -> int:
-        """Parts written by ``write(folder)`` -> the tables: a view over them, or with ``--db`` a stored
-        copy (the parts then go to a temporary folder, removed afterwards), as :meth:`load` does."""
-        scratch = None if self._tmpdir else tempfile.mkdtemp(prefix="iisdetect-aql-parts-")
+    def _load_parts(self, write: Callable[[str], table.Written], tmpdir: str | None = None) -> int:
+        """Parts written by ``write(folder)`` -> the tables. Without ``--db`` the base table is a view over
+        parts kept in the emulator's temporary folder (docs/aql.md, "Loading"); with it, the parts go to a
+        temporary folder (in ``tmpdir``), are copied into the stored table, and are removed."""
+        scratch = None if self._tmpdir else tempfile.mkdtemp(prefix="iisdetect-aql-parts-", dir=tmpdir)
         folder = scratch or tempfile.mkdtemp(prefix="parts-", dir=self._tmpdir)
         if scratch is None:
             self._parts.append(folder)
