@@ -42,8 +42,9 @@ from iisdetect.mapping.fields import role
 from iisdetect.model.event import Event
 from iisdetect.model.stats import RunStats
 
-#: Rows per batch read from a lake file (the event loader's batch).
-LAKE_BATCH = 65_536
+#: Rows per batch (one Parquet part each). Not the event loader's 65,536: a lake batch holds its values
+#: several times over while it is spread (1M Sysmon rows: peak RSS 1.2 GB at 65,536, 525 MB at 16,384, as fast).
+LAKE_BATCH = 16_384
 _TYPES = {"string": pa.string(), "int64": pa.int64()}
 
 
@@ -156,7 +157,8 @@ class LakeBatch:
         code = enc.indices.to_numpy(zero_copy_only=False)
         names = [self.rename(k) for k in uniq]
         number = {c: i for i, c in enumerate(dict.fromkeys(names))}
-        entry_col = np.asarray([number[c] for c in names], dtype=np.int32)[code] if len(code) else code
+        small = np.uint16 if len(number) <= 1 << 16 else np.int32  # numpy sorts 16-bit keys by radix: 2-3x faster
+        entry_col = np.asarray([number[c] for c in names], dtype=small)[code]
         order = np.argsort(entry_col, kind="stable")  # entries of one column together, in entry order
         cuts = np.flatnonzero(np.diff(entry_col[order])) + 1
         data = {}
