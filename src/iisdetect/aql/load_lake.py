@@ -6,9 +6,11 @@ batches with pyarrow (file by file, in the sorted order of :func:`lake_files`), 
 the same Arrow batch :class:`~iisdetect.aql.load_arrow.ArrowBatch` builds from events, written by the
 same :class:`~iisdetect.aql.part_writer.PartWriter`:
 
-* the ``data`` map (every EventData field) is spread into one column per field: the map's entries are
-  grouped by column (a stable sort of their column numbers), and each group is scattered to its rows;
-  case variants of a name share a column and the later entry of a row wins, as in a Python dict;
+* a field ``convert`` also wrote as a column of its own (a plain identifier, most Windows fields) is
+  read from that column, when every key of every row of the piece has one (:func:`lake_batches`);
+* otherwise the ``data`` map is spread into one column per field: the map's entries are grouped by
+  column (a stable sort of their column numbers), and each group is scattered to its rows; case
+  variants of a name share a column and the later entry of a row wins, as in a Python dict;
 * ``logsourceid``/``qid``/``category`` come from :class:`~iisdetect.aql.table.Places`, asked once per
   distinct (channel, computer, provider, event id) in first-appearance order, so the numbers are those
   the event loader gives;
@@ -26,7 +28,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -68,25 +70,24 @@ def lake_files(paths: list[str]) -> list[str] | None:
     return found or None
 
 
-def lake_batches(files: list[str], stats: RunStats, batch: int = LAKE_BATCH) -> Iterator[pa.RecordBatch]:
-    """The lake's rows in batches of ``batch`` (the last one smaller), with the readers' accounting.
+class Piece(NamedTuple):
+    """Rows of one file: the System columns and either the ``data`` map (``wide`` False) or the map's
+    keys (a list of ``{key}``) and the file's wide columns, which hold the same values (``wide`` True)."""
 
-    Rows of several files are joined into one batch: a lake partitioned by day holds many small files
-    (the converted corpus: 499 files for 186k rows), and a batch each cost 4x the load's time.
+    batch: pa.RecordBatch
+    wide: bool
+
+
+def lake_batches(files: list[str], stats: RunStats, batch: int = LAKE_BATCH) -> Iterator[Piece]:
+    """The lake's rows, file by file, in pieces of at most ``batch`` rows, with the readers' accounting.
+
+    Why wide columns: ``convert`` writes every plain-identifier field as a column of its own as well as
+    in the map, and reading those is half the cost of reading the map, and needs no spreading. A piece
+    is read that way when, in every row, the wide columns that have a value are as many as the map's
+    keys: then each key has its column and its value (a field under a name that is no identifier, a
+    case variant, a 257th name or a null value makes the counts differ, and the rows from there on are
+    read from the map).
     """
-    held: list[pa.RecordBatch] = []
-    count = 0
-    for rb in _file_batches(files, stats, batch):
-        held.append(rb)
-        count += rb.num_rows
-        if count >= batch:
-            yield pa.concat_batches(held)
-            held, count = [], 0
-    if count:
-        yield pa.concat_batches(held)
-
-
-def _file_batches(files: list[str], stats: RunStats, batch: int) -> Iterator[pa.RecordBatch]:
     schema = lake_schema()
     want = {col: _TYPES[typ] for col, (_, typ) in schema.system.items()}
     mcol = schema.map_column
@@ -105,19 +106,48 @@ def _file_batches(files: list[str], stats: RunStats, batch: int) -> Iterator[pa.
             continue
         stats.files += 1
         stats.formats["parquet"] += 1
+        keys_path = f"{mcol}.key_value.key"  # the map's keys alone, as pyarrow and Spark name them
+        has_keys = any(pf.schema.column(i).path == keys_path for i in range(len(pf.schema)))
+        wide = [f.name for f in have if f.name not in want and f.name != mcol and f.type == pa.string()]
+        wide = wide if has_keys else []
         first = 1  # the row number of the group's first row, counted from 1
         for group in range(pf.num_row_groups):  # a damaged group costs its own rows, not the file's
             size = pf.metadata.row_group(group).num_rows
             done = 0
             try:
-                for rb in pf.iter_batches(batch_size=batch, row_groups=[group], columns=[*want, mcol]):
-                    stats.records_read += rb.num_rows
-                    done += rb.num_rows
-                    yield rb.select([*want, mcol])  # one column order whatever the file's
+                if wide:
+                    cols = [*want, keys_path, *wide]
+                    for rb in pf.iter_batches(batch_size=batch, row_groups=[group], columns=cols):
+                        if not _all_wide(rb, mcol, wide):
+                            break
+                        stats.records_read += rb.num_rows
+                        done += rb.num_rows
+                        yield Piece(rb, True)
+                if done < size:
+                    at = 0  # this read's position in the group
+                    for rb in pf.iter_batches(batch_size=batch, row_groups=[group], columns=[*want, mcol]):
+                        # rows read the wide way are not read again (both reads cut the group alike, so
+                        # these are whole batches; the slice is for a reader that would not)
+                        if at + rb.num_rows > done:
+                            rest = rb.slice(max(0, done - at))
+                            stats.records_read += rest.num_rows
+                            done += rest.num_rows
+                            yield Piece(rest.select([*want, mcol]), False)
+                        at += rb.num_rows
             except (OSError, pa.ArrowException) as exc:
                 where = f"row group {group} (rows {first + done}-{first + size - 1})"
                 stats.skip(path, where, "parquet read error", str(exc), count=size - done)
             first += size
+
+
+def _all_wide(rb: pa.RecordBatch, mcol: str, wide: list[str]) -> bool:
+    """Does every row have a value in as many wide columns as its map has keys?"""
+    keys = rb.column(mcol)
+    lengths = pc.fill_null(pc.list_value_length(keys), 0).to_numpy(zero_copy_only=False)
+    filled = np.zeros(rb.num_rows, dtype=np.int64)
+    for name in wide:
+        filled += np.asarray(rb.column(name).is_valid().to_numpy(zero_copy_only=False), dtype=np.int64)
+    return bool(np.array_equal(filled, lengths))
 
 
 class LakeBatch:
@@ -128,15 +158,18 @@ class LakeBatch:
         self.place = place
         self.users = role("user")
 
-    def table(self, rb: pa.RecordBatch) -> tuple[pa.Table, list[str]]:
-        """The batch's table and its data columns (first-appearance order)."""
+    def table(self, piece: Piece) -> tuple[pa.Table, list[str]]:
+        """The piece's table and its data columns (first-appearance order)."""
+        rb = piece.batch
         n = rb.num_rows
         get = rb.column
         text = {c: pc.fill_null(get(c), "") for c in ("Channel", "Computer", "Provider_Name", "TimeCreated",
                                                        "source", "locator")}  # fmt: skip
         eid = pc.fill_null(get("EventID"), 0)
-        keys, items, rows = _entries(get(lake_schema().map_column))
-        data, exact = self._columns(keys, items, rows, n)
+        if piece.wide:
+            data, exact = self._wide_columns(rb)
+        else:
+            data, exact = self._columns(*_entries(get(lake_schema().map_column)), n)
         ids = self._ids(text, eid, n)
         cols: dict[str, pa.Array] = {
             "Channel": text["Channel"], "Provider_Name": text["Provider_Name"], "EventID": pc.cast(eid, pa.string()),
@@ -147,6 +180,15 @@ class LakeBatch:
         names = [name for name, _ in FIXED_COLUMNS]
         arrays = [cols[name] for name in names]
         return pa.Table.from_arrays([*arrays, *data.values()], names=[*names, *data]), list(data)
+
+    def _wide_columns(self, rb: pa.RecordBatch) -> tuple[dict[str, pa.Array], dict[str, pa.Array]]:
+        """A wide piece: every key has its own column (``lake_batches`` checked it); only their order is
+        read from the map's keys."""
+        keys = rb.column(lake_schema().map_column).flatten().field(0)
+        uniq = pc.unique(keys).to_pylist()  # in first-appearance order over the entries, row by row
+        data = {self.rename(k): rb.column(k) for k in uniq}
+        exact = {f: rb.column(f) for f in (*self.users, "SubjectDomainName") if f in uniq}
+        return data, exact
 
     def _columns(
         self, keys: pa.Array, items: pa.Array, rows: np.ndarray, n: int
@@ -212,23 +254,50 @@ class LakeBatch:
 def write_lake_parts(
     con: Any, files: list[str], mapping: Any, folder: str, stats: RunStats, batch: int = LAKE_BATCH
 ) -> Written:
-    """Write the lake's rows as the AQL table's Parquet parts in ``folder`` (as ``table.write_parts``)."""
+    """Write the lake's rows as the AQL table's Parquet parts in ``folder`` (as ``table.write_parts``).
+
+    Pieces of small files are joined until a part holds ``batch`` rows: a lake partitioned by day holds
+    many small files (the converted corpus: 499 files for 186k rows), and a part each made the load 4x
+    slower.
+    """
     out = Written()
     rename = Renamer()
     rows = LakeBatch(rename, Places(mapping, out))
     writer = PartWriter(con, mapping, folder)
+    held: list[tuple[pa.Table, list[str]]] = []
+    count = 0
     try:
-        for rb in lake_batches(files, stats, batch):
-            if rb.num_rows:
-                part, data_cols = rows.table(rb)
-                out.events += rb.num_rows
-                writer.submit(part, data_cols)
+        for piece in lake_batches(files, stats, batch):
+            if piece.batch.num_rows:
+                held.append(rows.table(piece))
+                count += piece.batch.num_rows
+            if count >= batch:
+                writer.submit(*_joined(held))
+                out.events += count
+                held, count = [], 0
+        if held:
+            writer.submit(*_joined(held))
+            out.events += count
         writer.wait()
     finally:
         writer.wait(raise_error=False)
     out.parts = writer.parts
     out.columns = list(rename.order)
     return out
+
+
+def _joined(tables: list[tuple[pa.Table, list[str]]]) -> tuple[pa.Table, list[str]]:
+    """Pieces as one table: columns by name, NULL where a piece has none (sparse columns decoded first)."""
+    if len(tables) == 1:
+        return tables[0]
+    plain = []
+    for t, _ in tables:
+        for i, f in enumerate(t.schema):
+            if pa.types.is_dictionary(f.type):
+                t = t.set_column(i, f.name, t.column(i).cast(pa.string()))
+        plain.append(t)
+    names = list(dict.fromkeys(c for _, cols in tables for c in cols))
+    return pa.concat_tables(plain, promote_options="default"), names
 
 
 def _entries(m: pa.MapArray) -> tuple[pa.Array, pa.Array, np.ndarray]:
