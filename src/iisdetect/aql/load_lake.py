@@ -263,7 +263,7 @@ def write_lake_parts(
     out = Written()
     rename = Renamer()
     rows = LakeBatch(rename, Places(mapping, out))
-    writer = PartWriter(con, mapping, folder)
+    writer = PartWriter(con, mapping, folder, in_flight=2)
     held: list[tuple[pa.Table, list[str]]] = []
     count = 0
     try:
