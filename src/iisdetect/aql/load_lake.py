@@ -19,9 +19,10 @@ same :class:`~iisdetect.aql.part_writer.PartWriter`:
 
 The table is the one :func:`iisdetect.aql.table.load_events` builds from the same rows read back as
 events (``lake.schema.row_event``), in the same order: ``tests/aql/test_load_lake.py`` checks it over
-the converted corpus. Memory is bounded by two batches. A file that is no lake file (another schema,
-not Parquet, damaged) is reported and skipped; a damaged row group counts its unread rows as skipped
-(by the row counts in the file's footer) and the file's other groups are still read.
+the converted corpus. Memory is bounded by a few batches (pieces being joined, two parts being
+written). A file that is no lake file (another schema, not Parquet, damaged) is reported and skipped;
+a damaged row group counts its unread rows as skipped (by the row counts in the file's footer) and
+the file's other groups are still read.
 """
 
 from __future__ import annotations

@@ -119,7 +119,8 @@ class Written:
 
 
 class Places:
-    """Log source ids and QIDs, numbered in first-appearance order (one home for both loaders).
+    """Log source ids and QIDs, numbered in first-appearance order (one home: the event, parallel and lake
+    loaders all number through it).
 
     ``sources``: (channel, computer) -> logsourceid from ``first_log_source_id`` on; ``qids``:
     (provider lower, event id) -> (qid, name, category), the mapping's QID where it has one, else
