@@ -168,8 +168,16 @@ CONFIG = C + "Windows/System32/inetsrv/config/"
 HISTORY = C + "inetpub/history/"
 MEMBERS: list[tuple[str, tuple[int, int, int, int, int, int], bytes]] = [
     (HISTORY + "CFGHISTORY_0000000001/applicationHost.config", (2024, 3, 1, 10, 0, 0), apphost().encode()),
-    (HISTORY + "CFGHISTORY_0000000002/applicationHost.config", (2024, 3, 5, 14, 12, 0), apphost(REWRITE + ATOMIC).encode()),
-    (HISTORY + "CFGHISTORY_0000000003/applicationHost.config", (2024, 3, 6, 9, 30, 0), apphost(REWRITE + RGDOOR).encode()),
+    (
+        HISTORY + "CFGHISTORY_0000000002/applicationHost.config",
+        (2024, 3, 5, 14, 12, 0),
+        apphost(REWRITE + ATOMIC).encode(),
+    ),
+    (
+        HISTORY + "CFGHISTORY_0000000003/applicationHost.config",
+        (2024, 3, 6, 9, 30, 0),
+        apphost(REWRITE + RGDOOR).encode(),
+    ),
     (CONFIG + "applicationHost.config", (2024, 3, 7, 16, 45, 0), apphost(REWRITE + RGDOOR, CHART_R, CHART_H).encode()),
     (C + "inetpub/wwwroot/web.config", (2024, 1, 10, 8, 0, 0), ROOT_WEB_CONFIG.encode()),
     (C + "inetpub/wwwroot/portal/web.config", (2024, 3, 6, 9, 41, 0), PORTAL_WEB_CONFIG.encode()),
@@ -195,7 +203,8 @@ DLLS = [
         ),
     ),
     (
-        C + "Windows/Microsoft.NET/assembly/GAC_MSIL/App_Web_xn2gqmcw/v4.0_0.0.0.0__8c3d2b1a0f9e7d6c/App_Web_xn2gqmcw.dll",
+        C
+        + "Windows/Microsoft.NET/assembly/GAC_MSIL/App_Web_xn2gqmcw/v4.0_0.0.0.0__8c3d2b1a0f9e7d6c/App_Web_xn2gqmcw.dll",
         Spec(http_module=("App_Web_xn2gqmcw", "CacheModule"), timestamp=1709710000),
     ),
 ]
