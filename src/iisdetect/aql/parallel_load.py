@@ -35,8 +35,8 @@ from iisdetect.hunting.parallel import Unit, clamp_jobs, plan_units, unit_bytes,
 from iisdetect.mapping.qradar import QRadarMapping
 from iisdetect.model.stats import RunStats
 
-#: ``--jobs 0`` loads on every usable core from this much input (smaller loads take about a second;
-#: forking workers and merging their parts would not repay itself).
+#: ``--jobs 0`` loads on every usable core from this much input. Measured on 2 cores (Sysmon EVTX, best
+#: of 3): 18 MiB loads in 0.63 s alone and 0.80 s on two workers, 37 MiB in 1.10 s alone and 0.91 s.
 AUTO_BYTES = 32 * 1024 * 1024
 #: Files over this size are read in slices (hunt: 64 MiB): a load is slower per byte than a hunt, so a
 #: 20-60 MB file alone on one worker would leave the others idle at the end.
